@@ -1,0 +1,1 @@
+"""Podium's archive: records, normalizer, parsers, storage, search and export (no Scrapy here)."""

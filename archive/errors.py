@@ -1,0 +1,27 @@
+"""Podium's exceptions; each docstring says where it is raised."""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every expected failure; the CLI prints it as one line."""
+
+
+class ConfigError(ArchiveError):
+    """Raised by ``archive.config.load`` for a missing or malformed config file (names file, line, key)."""
+
+
+class DatabaseError(ArchiveError):
+    """Raised by ``archive.db`` when the database URL is malformed or the server cannot be reached."""
+
+
+class ParseError(ArchiveError):
+    """Raised by ``archive.platforms`` parsers when a payload cannot be read as the kind it claims."""
+
+
+class UnknownAthleteError(ArchiveError):
+    """Raised by ``archive.store`` / ``archive.export`` for an athlete slug not in the archive."""
+
+
+class QueryError(ArchiveError):
+    """Raised by ``archive.search`` for a query it refuses (e.g. exclusions only)."""

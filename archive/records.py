@@ -1,0 +1,199 @@
+"""Platform-neutral records: what a parser saw (RawPost & co.) and what the store keeps (NormalizedPost)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: The platforms Podium knows. ``x`` only ever arrives through news-article embeds.
+PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x")
+
+#: What the archive says about whether a post can still be seen.
+AVAILABILITY = ("active", "deleted", "private", "blocked", "unknown")
+
+#: Where an observation of a post came from. Versions (edits) are only compared between
+#: observations of the same source kind: an embed's text is never an edit of the page's caption.
+SOURCE_KINDS = ("platform", "embed")
+
+COUNT_KEYS = ("views", "likes", "comments", "shares", "saves")
+
+
+@dataclass(slots=True)
+class RawMusic:
+    """Structured sound data exactly as a platform gave it (TikTok ``music``, Instagram audio)."""
+
+    title: str | None = None
+    artist: str | None = None
+    is_original: bool | None = None
+    platform_sound_id: str | None = None
+
+
+@dataclass(slots=True)
+class RawPost:
+    """One observation of one post, as a parser located it; nothing interpreted yet.
+
+    Values stay as the platform sent them: ``posted_at`` may be unix seconds (int or str), an ISO
+    string or a datetime; counts may be strings. ``tags``/``mentions`` carry structured data when
+    the platform has it (Bluesky facets, Mastodon ``tags``, TikTok ``textExtra``); ``tags_complete``
+    says whether that list is authoritative (True) or must be united with the text rules (False).
+    """
+
+    platform: str
+    platform_post_id: str | None
+    url: str | None = None
+    source_url: str | None = None
+    source_kind: str = "platform"
+    kind: str | None = None  # video, photo, carousel, text, short ...
+    author_handle: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    posted_at: Any = None
+    caption: str | None = None
+    counts: dict[str, Any] = field(default_factory=dict)
+    music: RawMusic | None = None
+    tags: list[str] | None = None
+    tags_complete: bool = False
+    mentions: list[str] | None = None
+    mentions_complete: bool = False
+    declared_language: str | None = None
+    availability: str = "active"
+    is_repost: bool = False
+    is_pinned: bool = False
+    athlete_slug: str | None = None
+    edited_at: Any = None
+    media_urls: list[str] = field(default_factory=list)
+    raw: Any = None
+
+
+@dataclass(slots=True)
+class RawAccount:
+    """An account as a payload describes it (profile page, account lookup, feed header)."""
+
+    platform: str
+    platform_account_id: str | None
+    handle: str | None = None
+    display_name: str | None = None
+    url: str | None = None
+    pinned_post_ids: list[str] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+    raw: Any = None
+
+
+@dataclass(slots=True)
+class RawEmbed:
+    """A post embedded in an article: where it sits and what the embed itself shows."""
+
+    platform: str
+    url: str | None
+    platform_post_id: str | None
+    position: int
+    post: RawPost | None = None  # the embed's own text, when the markup carries it
+
+
+@dataclass(slots=True)
+class RawArticle:
+    """A news article's metadata (JSON-LD NewsArticle, og: tags) and the posts it embeds."""
+
+    url: str | None
+    title: str | None = None
+    published_at: Any = None
+    author: str | None = None
+    publisher: str | None = None
+    language: str | None = None
+    description: str | None = None
+    embeds: list[RawEmbed] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """Everything one payload yielded, with the kind of payload that was recognised.
+
+    ``next_cursor`` is the platform's paging token when the payload is one page of a listing.
+    ``status`` is ``ok`` or the reason no posts could be read (``blocked``, ``private``, ...).
+    """
+
+    platform: str
+    kind: str
+    posts: list[RawPost] = field(default_factory=list)
+    accounts: list[RawAccount] = field(default_factory=list)
+    article: RawArticle | None = None
+    next_cursor: str | None = None
+    has_more: bool = False
+    status: str = "ok"
+
+
+# --- normalized ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A hashtag or mention: ``display`` as written (no ``#``/``@``), ``key`` case-folded."""
+
+    display: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SoundCredit:
+    """A soundtrack credit. ``is_original`` is None when the source cannot tell."""
+
+    title: str | None
+    artist: str | None
+    is_original: bool | None = None
+    platform_sound_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """What the normalizer makes of one caption (the ``podium normalize-text`` contract)."""
+
+    language: str
+    language_confidence: float
+    declared_language: str | None
+    hashtags: tuple[Tag, ...]
+    mentions: tuple[Tag, ...]
+    sound: SoundCredit | None
+    author: str | None
+    body: str
+    normalizer_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Engagement counts as integers; None where the platform did not say."""
+
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+
+    def is_empty(self) -> bool:
+        """True when no count is known."""
+        return all(getattr(self, k) is None for k in COUNT_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedPost:
+    """One observation ready for the store: identity, clean text, aware-UTC times, int counts."""
+
+    platform: str
+    platform_post_id: str
+    url: str | None
+    source_url: str | None
+    source_kind: str
+    kind: str | None
+    author_handle: str | None
+    author_id: str | None
+    author_name: str | None
+    athlete_slug: str | None
+    posted_at: datetime | None
+    edited_at: datetime | None
+    caption: str
+    text: NormalizedText
+    counts: Counts
+    availability: str
+    is_repost: bool
+    is_pinned: bool
+    observed_at: datetime
