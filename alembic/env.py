@@ -1,0 +1,78 @@
+"""Alembic environment: the URL from archive.config (or the caller), batch mode on SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import pool
+
+from archive import config as podium_config
+from archive.db import make_engine
+from archive.models import Base
+
+target_metadata = Base.metadata
+
+#: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
+#: tsvector column and index (made by hand in the migration), APScheduler's job table.
+_HIDDEN_TABLES = ("post_fts", "apscheduler_jobs")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    if type_ == "table" and name and name.startswith(_HIDDEN_TABLES):
+        return False
+    if type_ == "column" and name == "search_tsv":
+        return False
+    return not (type_ == "index" and name == "ix_post__search_tsv")
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Migrations never import archive.models: render its UTC type as plain sa.DateTime."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _url() -> str:
+    url = context.config.get_main_option("sqlalchemy.url")
+    return url or podium_config.load().database_url
+
+
+def run_migrations_offline() -> None:
+    url = _url()
+    context.configure(
+        url=url, target_metadata=target_metadata, literal_binds=True,
+        render_as_batch=url.startswith("sqlite"), include_object=include_object,
+        compare_type=True, render_item=render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(_url(), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        if is_sqlite:
+            # Batch mode copies tables; foreign keys must be off while it does.
+            # (PRAGMA foreign_keys is a no-op inside a transaction: commit the one it opened.)
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        context.configure(
+            connection=connection, target_metadata=target_metadata,
+            # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
+            render_as_batch=is_sqlite, include_object=include_object, render_item=render_item,
+            compare_type=True, transaction_per_migration=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if is_sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

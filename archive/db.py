@@ -1,0 +1,107 @@
+"""Engines and sessions; SQLite pragmas on connect; Alembic's upgrade as a function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.errors import DatabaseError
+
+ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit mode in the driver: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE itself,
+    # so a writer takes the write lock at the start of its batch instead of failing mid-way.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a database URL; raises DatabaseError with one line when the URL is bad."""
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise DatabaseError(f"bad database URL {url!r}: {exc}") from None
+    except ImportError as exc:
+        raise DatabaseError(f"database driver for {url!r} is not installed: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, turning any failure into a one-line DatabaseError."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(
+            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
+        ) from None
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A sessionmaker bound to an engine."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on error."""
+    with session_factory(engine).begin() as session:
+        yield session
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic Config for this project, found relative to the installed package."""
+    from alembic.config import Config
+
+    cfg = Config(toml_file=str(ALEMBIC_DIR.parent / "pyproject.toml"))
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Create or upgrade the archive schema (Alembic ``upgrade``)."""
+    from alembic import command
+
+    engine = make_engine(url)
+    check_connection(engine)
+    engine.dispose()
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    """Downgrade the schema (tests use it for the round trip)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision of a database, or None when it was never initialised."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
