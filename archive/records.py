@@ -175,6 +175,17 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Payload:
+    """The bytes a post was read from (a page, an API response), kept as ``raw_payload``."""
+
+    body: bytes
+    source_url: str | None
+    fetched_at: datetime
+    parser_kind: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NormalizedPost:
     """One observation ready for the store: identity, clean text, aware-UTC times, int counts."""
 
@@ -197,3 +208,4 @@ class NormalizedPost:
     is_repost: bool
     is_pinned: bool
     observed_at: datetime
+    payload: Payload | None = None
