@@ -1,0 +1,483 @@
+"""RawPost -> NormalizedPost: body, hashtags, mentions, sound credit, language, UTC times, counts.
+
+Pure: no I/O, no clock, no database. DESIGN.md §3 is the specification.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import regex
+
+from archive.errors import ParseError
+from archive.language import detect_clean
+from archive.records import (
+    COUNT_KEYS,
+    Counts,
+    NormalizedPost,
+    NormalizedText,
+    RawMusic,
+    RawPost,
+    SoundCredit,
+    Tag,
+)
+
+__all__ = [
+    "NORMALIZER_VERSION",
+    "extract_hashtags",
+    "extract_mentions",
+    "normalize_post",
+    "normalize_text",
+    "parse_count",
+    "parse_time",
+    "to_json",
+]
+
+#: Stored with every result so `podium reprocess` knows what to redo. Bump it (to the next
+#: integer, as a string) whenever the same input would give a different NormalizedText or
+#: NormalizedPost: a changed rule, regex, threshold or language model. Pure refactors and
+#: speed-ups that keep every output the same do not bump it.
+NORMALIZER_VERSION = "1"
+
+# --- regexes (compiled once) ---------------------------------------------------------------
+
+# URLs, masked out before the tag and mention rules run so ``https://x.org/page#frag`` and
+# ``https://www.tiktok.com/@user`` give nothing.
+_URL_RE = regex.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"]+")
+
+# Hashtag, every platform: ``#`` (or the full-width ``＃``) + letters, marks, digits, ``_``;
+# marks so Devanagari (``#हिंदी``) and decomposed accents stay whole. Not after a letter, digit,
+# ``/``, ``&`` or another ``#`` (``C#``, ``page#x``, ``&#123;``). At least one letter is checked
+# after the match (``#1`` is not a tag; ``#2026Olympics`` is).
+_HASHTAG_RE = regex.compile(r"(?<![\p{L}\p{M}\p{N}_/&#＃])[#＃]([\p{L}\p{M}\p{N}_]+)")
+_HAS_LETTER_RE = regex.compile(r"\p{L}")
+_HAS_ALNUM_RE = regex.compile(r"[\p{L}\p{N}]")
+
+# Mentions: the ``@`` must not follow a letter, digit, ``.``, ``_``, ``-`` or ``@``, so an
+# e-mail address (``jan@example.org``) never gives one.
+_MENTION_START = r"(?<![\p{L}\p{M}\p{N}._\-@])@"
+
+# TikTok, Instagram, X, YouTube (and generic): letters, digits, ``_`` and ``.``; a trailing dot
+# is sentence punctuation and is dropped afterwards (``@femke.kok.`` → ``femke.kok``).
+_MENTION_PLAIN_RE = regex.compile(_MENTION_START + r"([\p{L}\p{M}\p{N}_.]+)")
+
+# Mastodon: ``@user@instance.tld`` (display ``user@instance.tld``) or a local ``@user``;
+# usernames are letters, digits and ``_``; the domain needs a dot and ends on a label.
+_MENTION_MASTODON_RE = regex.compile(
+    _MENTION_START + r"([\p{L}\p{N}_]+(?:@[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?"
+    r"(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?)+)?)(?![\p{L}\p{N}_@])"
+)
+
+# Bluesky: domain handles only (``@name.bsky.social``, ``@example.com``): ASCII labels joined by
+# dots, the last (TLD) starting with a letter; a trailing dot is never part of it.
+_MENTION_BLUESKY_RE = regex.compile(
+    _MENTION_START
+    + r"((?:[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)"
+    r"(?![A-Za-z0-9\-_@]|\.[A-Za-z0-9])"
+)
+
+_MENTION_RES = {"mastodon": _MENTION_MASTODON_RE, "bluesky": _MENTION_BLUESKY_RE}
+
+# A trailing sound credit: ``♬`` at a line start or after a space, then the rest of the text on
+# one line (TikTok embeds append ``♬ Title - Artist`` to the caption, often on its last line).
+_SOUND_TAIL_RE = regex.compile(r"(?:^|(?<=\s))♬[^\S\n]*([^\n♬]*?)\s*\Z")
+# Otherwise: the last line that starts with ``♬``.
+_SOUND_LINE_RE = regex.compile(r"(?m)^[^\S\n]*♬[^\S\n]*([^\n♬]*?)[^\S\n]*$")
+
+# What language detection must not see: URLs, tags and handles of any platform, and emoji
+# (pictographs, flags, skin tones, joiners, variation selectors, keycaps).
+_LANGUAGE_NOISE_RE = regex.compile(
+    r"(?i)\b(?:https?://|www\.)[^\s<>\"]+"
+    r"|[#＃@][\p{L}\p{M}\p{N}_.@\-]*"
+    r"|[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}\u200d\ufe0f\u20e3]+"
+)
+
+_HSPACE_RE = re.compile(r"[^\S\n]+")
+_NEWLINES_RE = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+_DECLARED_RE = re.compile(r"[A-Za-z]{2,3}")
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def _clean_whitespace(text: str) -> str:
+    """Runs of spaces/tabs → one space; lines stripped; empty lines dropped; ends stripped."""
+    text = _NEWLINES_RE.sub("\n", text)
+    if "\n" not in text:
+        return _HSPACE_RE.sub(" ", text).strip()
+    lines = (_HSPACE_RE.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _strip_author(text: str, author: str | None) -> str:
+    """Drop an embed's leading ``@author`` (case-insensitive, whole handle only)."""
+    if not author:
+        return text
+    handle = author.lstrip("@").strip()
+    stripped = text.lstrip()
+    if not handle or not stripped.startswith("@"):
+        return text
+    end = 1 + len(handle)
+    if stripped[1:end].casefold() != handle.casefold():
+        return text
+    rest = stripped[end:]
+    if rest and (rest[0].isalnum() or rest[0] in "_@" or (rest[0] == "." and rest[1:2].isalnum())):
+        return text  # a longer handle that merely starts with the author's
+    return rest
+
+
+def _split_sound(text: str) -> tuple[str, str | None]:
+    """(text without the sound line, the credit after ``♬`` or None)."""
+    if "♬" not in text:
+        return text, None
+    match = _SOUND_TAIL_RE.search(text)
+    if match is None:
+        matches = list(_SOUND_LINE_RE.finditer(text))
+        if not matches:
+            return text, None
+        match = matches[-1]
+    return text[: match.start()] + text[match.end() :], match.group(1).strip()
+
+
+def _sound_from_line(credit: str) -> SoundCredit | None:
+    title, sep, artist = credit.rpartition(" - ")
+    if not sep:
+        title, artist = credit, ""
+    title, artist = title.strip(), artist.strip()
+    if not title and not artist:
+        return None
+    return SoundCredit(title=title or None, artist=artist or None, is_original=None)
+
+
+def _clean_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return text or None
+
+
+def _sound_from_music(music: RawMusic) -> SoundCredit | None:
+    sound = SoundCredit(
+        title=_clean_str(music.title),
+        artist=_clean_str(music.artist),
+        is_original=music.is_original if isinstance(music.is_original, bool) else None,
+        platform_sound_id=_clean_str(music.platform_sound_id),
+    )
+    if sound == SoundCredit(title=None, artist=None):
+        return None
+    return sound
+
+
+def _mask_urls(text: str) -> str:
+    """Replace URLs by spaces of the same length, so match positions stay valid."""
+    if "://" not in text and "www." not in text.lower():
+        return text
+    return _URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _dedupe(tags: Iterable[Tag]) -> tuple[Tag, ...]:
+    seen: set[str] = set()
+    out: list[Tag] = []
+    for tag in tags:
+        if tag.key not in seen:
+            seen.add(tag.key)
+            out.append(tag)
+    return tuple(out)
+
+
+def _tag(display: str) -> Tag:
+    return Tag(display=display, key=display.casefold())
+
+
+def extract_hashtags(text: str) -> tuple[Tag, ...]:
+    """Hashtags in ``text`` by the text rules, in order of first appearance, each key once."""
+    if "#" not in text and "＃" not in text:
+        return ()
+    masked = _mask_urls(text)
+    return _dedupe(
+        _tag(m.group(1)) for m in _HASHTAG_RE.finditer(masked) if _HAS_LETTER_RE.search(m.group(1))
+    )
+
+
+def extract_mentions(text: str, platform: str = "generic") -> tuple[Tag, ...]:
+    """Mentions in ``text`` by ``platform``'s handle rules, in order of first appearance."""
+    if "@" not in text:
+        return ()
+    masked = _mask_urls(text)
+    pattern = _MENTION_RES.get(platform, _MENTION_PLAIN_RE)
+    found: list[Tag] = []
+    for m in pattern.finditer(masked):
+        handle = m.group(1).rstrip(".")
+        if _HAS_ALNUM_RE.search(handle):
+            found.append(_tag(handle))
+    return _dedupe(found)
+
+
+def _given(values: Sequence[str] | None, prefix: str) -> list[Tag]:
+    """Structured tags/mentions as a platform gave them: prefix and whitespace removed, NFC."""
+    out: list[Tag] = []
+    for value in values or ():
+        if not isinstance(value, str):
+            continue
+        display = unicodedata.normalize("NFC", value).strip().lstrip(prefix).strip()
+        if display:
+            out.append(_tag(display))
+    return out
+
+
+def _combine(
+    found: tuple[Tag, ...], given: Sequence[str] | None, complete: bool, prefix: str
+) -> tuple[Tag, ...]:
+    if given is None:
+        return found
+    tags = _given(given, prefix)
+    if complete:
+        return _dedupe(tags)
+    return _dedupe([*found, *tags])
+
+
+def normalize_declared_language(value: str | None) -> str | None:
+    """``en-US`` → ``en``, ``zh_Hant`` → ``zh``; empty, ``und`` or malformed → None."""
+    if not value or not isinstance(value, str):
+        return None
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    if not _DECLARED_RE.fullmatch(primary) or primary in ("und", "mul", "zxx"):
+        return None
+    return primary
+
+
+def normalize_text(
+    text: str,
+    *,
+    platform: str = "generic",
+    author: str | None = None,
+    declared_language: str | None = None,
+    tags: Sequence[str] | None = None,
+    tags_complete: bool = False,
+    mentions: Sequence[str] | None = None,
+    mentions_complete: bool = False,
+    music: RawMusic | None = None,
+    prior: Sequence[str] = (),
+) -> NormalizedText:
+    """Normalize one caption (DESIGN.md §3); ``text`` itself is never changed.
+
+    ``author`` is given for an embed: its leading ``@author`` is dropped from the body and is not
+    a mention. ``tags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
+    are authoritative, otherwise they are united with what the text rules find (text order
+    first, then given ones the text lacks). ``music`` is structured sound data, preferred over a
+    ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages (near-tie breaker).
+    """
+    nfc = unicodedata.normalize("NFC", text or "")
+    rest, credit = _split_sound(_strip_author(nfc, author))
+    body = _clean_whitespace(rest)
+
+    hashtags = _combine(extract_hashtags(body), tags, tags_complete, "#＃")
+    mention_tags = _combine(extract_mentions(body, platform), mentions, mentions_complete, "@")
+
+    sound = _sound_from_music(music) if music is not None else None
+    if sound is None and credit:
+        sound = _sound_from_line(credit)
+
+    language, confidence = detect_clean(_LANGUAGE_NOISE_RE.sub(" ", body), prior)
+    return NormalizedText(
+        language=language,
+        language_confidence=confidence,
+        declared_language=normalize_declared_language(declared_language),
+        hashtags=hashtags,
+        mentions=mention_tags,
+        sound=sound,
+        author=(author.lstrip("@").strip() or None) if author else None,
+        body=body,
+        normalizer_version=NORMALIZER_VERSION,
+    )
+
+
+def to_json(nt: NormalizedText) -> dict[str, Any]:
+    """The ``podium normalize-text`` JSON shape, keys in contract order."""
+    sound = nt.sound
+    return {
+        "language": nt.language,
+        "language_confidence": round(nt.language_confidence, 4),
+        "declared_language": nt.declared_language,
+        "hashtags": [{"display": t.display, "key": t.key} for t in nt.hashtags],
+        "mentions": [{"display": t.display, "key": t.key} for t in nt.mentions],
+        "sound": None
+        if sound is None
+        else {
+            "title": sound.title,
+            "artist": sound.artist,
+            "is_original": sound.is_original,
+            "platform_sound_id": sound.platform_sound_id,
+        },
+        "author": nt.author,
+        "body": nt.body,
+        "normalizer_version": nt.normalizer_version,
+    }
+
+
+# --- times and counts -----------------------------------------------------------------------
+
+_MS_THRESHOLD = 10**11  # larger unix numbers are milliseconds (10**11 s is the year 5138)
+_US_THRESHOLD = 10**14  # ... and larger still, microseconds
+_FRACTION_RE = re.compile(r"(\.\d{6})\d+")
+_NUMBER_RE = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?")
+
+
+def _from_unix(value: float) -> datetime | None:
+    if not math.isfinite(value) or value <= 0:
+        return None  # 0 is what platforms send for "unknown"; nothing we archive predates 1970
+    if value > _US_THRESHOLD:
+        value /= 1_000_000
+    elif value > _MS_THRESHOLD:
+        value /= 1000
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=UTC)  # naive means UTC, by contract with the parsers
+    return value.astimezone(UTC)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A platform's timestamp as an aware UTC datetime, or None when absent or unreadable.
+
+    Accepts unix seconds (int, float or numeric string; milliseconds when > 10**11),
+    ISO 8601 strings (``Z`` or offsets; naive means UTC), RFC 2822 dates (RSS), datetimes
+    (naive means UTC) and dates (midnight UTC). Zero and negative numbers give None.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        try:
+            return _aware_utc(value)
+        except (OverflowError, ValueError):
+            return None
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    if isinstance(value, int | float):
+        return _from_unix(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _NUMBER_RE.fullmatch(text):
+        try:
+            return _from_unix(float(text))
+        except ValueError:
+            return None
+    try:
+        # Python reads at most microseconds; some APIs send nanoseconds.
+        iso = _FRACTION_RE.sub(r"\1", text.replace(" UTC", "Z"))
+        return _aware_utc(datetime.fromisoformat(iso))
+    except ValueError:
+        pass
+    try:
+        return _aware_utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+_SUFFIXES = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+_COUNT_SUFFIX_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*([kmb])", re.IGNORECASE)
+_COUNT_GROUPED_RE = re.compile(r"\d{1,3}(?:([,.\u00a0\u202f ])\d{3})(?:\1\d{3})*")
+_COUNT_PLAIN_RE = re.compile(r"\d+(?:\.0*)?")
+_NON_DIGIT_RE = re.compile(r"\D")
+
+
+def parse_count(value: Any) -> int | None:
+    """An engagement count as a non-negative int, or None when absent or unreadable.
+
+    Ints and integral floats pass; strings may be plain (``"97723"``), grouped (``"97,723"``,
+    ``"97 723"``) or abbreviated (``"1.2K"``, ``"3M"``, ``"1,5B"``). Negative numbers, booleans
+    and anything else give None.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 0:
+            return None
+        return round(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _COUNT_PLAIN_RE.fullmatch(text):
+        return int(text.split(".")[0])
+    if _COUNT_GROUPED_RE.fullmatch(text):
+        return int(_NON_DIGIT_RE.sub("", text))
+    match = _COUNT_SUFFIX_RE.fullmatch(text)
+    if match:
+        number = float(match.group(1).replace(",", "."))
+        return round(number * _SUFFIXES[match.group(2).lower()])
+    return None
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+
+def normalize_post(
+    raw: RawPost, *, fetched_at: datetime, prior: Sequence[str] = ()
+) -> NormalizedPost:
+    """Turn one :class:`RawPost` into a :class:`NormalizedPost` (pure; the caller passes the time).
+
+    Raises :class:`archive.errors.ParseError` when the post has no identity (no platform or no
+    platform post id). ``fetched_at`` must be timezone-aware; it becomes ``observed_at`` in UTC.
+    ``prior`` is the athlete's usual languages, passed to language detection.
+    """
+    platform = (raw.platform or "").strip()
+    post_id = "" if raw.platform_post_id is None else str(raw.platform_post_id).strip()
+    if not platform:
+        raise ParseError(f"post has no platform (post id {post_id or '?'!s}, url {raw.url!s})")
+    if not post_id:
+        raise ParseError(f"{platform} post has no platform_post_id (url {raw.url!s})")
+    if fetched_at.tzinfo is None or fetched_at.tzinfo.utcoffset(fetched_at) is None:
+        raise ValueError("fetched_at must be timezone-aware")
+
+    caption = raw.caption if isinstance(raw.caption, str) else ""
+    text = normalize_text(
+        caption,
+        platform=platform,
+        author=raw.author_handle if raw.source_kind == "embed" else None,
+        declared_language=raw.declared_language,
+        tags=raw.tags,
+        tags_complete=raw.tags_complete,
+        mentions=raw.mentions,
+        mentions_complete=raw.mentions_complete,
+        music=raw.music,
+        prior=prior,
+    )
+    counts_in = raw.counts or {}
+    counts = Counts(**{key: parse_count(counts_in.get(key)) for key in COUNT_KEYS})
+    return NormalizedPost(
+        platform=platform,
+        platform_post_id=post_id,
+        url=raw.url,
+        source_url=raw.source_url,
+        source_kind=raw.source_kind,
+        kind=raw.kind,
+        author_handle=raw.author_handle,
+        author_id=raw.author_id,
+        author_name=raw.author_name,
+        athlete_slug=raw.athlete_slug,
+        posted_at=parse_time(raw.posted_at),
+        edited_at=parse_time(raw.edited_at),
+        caption=caption,
+        text=text,
+        counts=counts,
+        availability=raw.availability,
+        is_repost=raw.is_repost,
+        is_pinned=raw.is_pinned,
+        observed_at=fetched_at.astimezone(UTC),
+    )
