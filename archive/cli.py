@@ -1,0 +1,309 @@
+"""The ``podium`` command: thin click wrappers over the archive's modules (DESIGN §1)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive import config as config_mod
+from archive import db
+from archive.errors import ArchiveError, DatabaseError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("podium")
+
+FORMATS = ("table", "json", "ndjson", "csv")
+
+
+class PodiumGroup(click.Group):
+    """A group whose expected failures print one line; tracebacks only with ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ArchiveError as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            if _debug(ctx):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise click.ClickException(f"database error: {reason} (run with --debug for details)") from None
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+            if _debug(ctx):
+                raise
+            raise click.ClickException(
+                f"{type(exc).__name__}: {exc} (run `podium --debug …` for the traceback)") from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug")) or bool(root.obj and root.obj.get("debug"))
+
+
+@click.group(cls=PodiumGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                                "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="PODIUM_CONFIG_DIR",
+              help="Folder with podium.toml and athletes.toml (default: the project's config/).")
+@click.version_option(package_name="podium")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_dir: Path | None) -> None:
+    """Podium archives what athletes post on social media.
+
+    \b
+    Typical first steps:
+      podium init                 create the archive (SQLite ./podium.db by default)
+      podium athletes sync        load the roster from config/athletes.toml
+      podium demo                 crawl the bundled offline demo site end to end
+      podium normalize-text "Goud! #schaatsen @femke.kok ♬ Song - Artist"
+
+    The database is chosen with --db on each command or PODIUM_DATABASE_URL
+    (e.g. postgresql+psycopg://user@host/db). Errors are one line; add --debug for tracebacks.
+    """
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"debug": debug, "config_dir": config_dir}
+
+
+def settings(ctx: click.Context, db_url: str | None = None) -> config_mod.Settings:
+    """The configuration, with the command's --db applied."""
+    obj = ctx.find_root().obj or {}
+    return config_mod.load(obj.get("config_dir"), database_url=db_url)
+
+
+def db_option(f: F) -> F:
+    """The shared ``--db`` option."""
+    return click.option(
+        "--db", "db_url", metavar="URL", envvar="PODIUM_DATABASE_URL", show_envvar=True,
+        help="Database URL (default: sqlite:///podium.db in the working folder).")(f)
+
+
+def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") -> Callable[[F], F]:
+    """The shared ``--format`` option."""
+    def deco(f: F) -> F:
+        return click.option("--format", "fmt", type=click.Choice(choices), default=default,
+                            show_default=True, help="Output format.")(f)
+    return deco
+
+
+def open_archive(url: str) -> Engine:
+    """An engine for an initialised archive, or a one-line error saying what to do."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise DatabaseError(f"no archive at {parsed.database}; create it with `podium init`"
+                            + ("" if url == config_mod.DEFAULT_DATABASE_URL else f" --db {url}"))
+    engine = db.make_engine(url)
+    db.check_connection(engine)
+    if db.current_revision(engine) is None:
+        raise DatabaseError(f"the database {parsed.render_as_string(hide_password=True)} is not "
+                            "initialised; run `podium init` first")
+    return engine
+
+
+def _parse_url(url: str) -> Any:
+    try:
+        return make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError or ValueError here
+        raise DatabaseError(f"bad database URL {url!r}: {exc}") from None
+
+
+def echo_json(value: Any) -> None:
+    """Print JSON as UTF-8, not ASCII-escaped."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# --- init, athletes -----------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.pass_context
+def init(ctx: click.Context, db_url: str | None) -> None:
+    """Create the archive, or upgrade it to the newest schema (Alembic `upgrade head`).
+
+    Running it again is harmless. PostgreSQL: --db postgresql+psycopg://user@host/dbname.
+    """
+    s = settings(ctx, db_url)
+    _parse_url(s.database_url)
+    db.upgrade(s.database_url)
+    engine = db.make_engine(s.database_url)
+    rev = db.current_revision(engine)
+    click.echo(f"archive ready: {make_url(s.database_url).render_as_string(hide_password=True)} "
+               f"(schema {rev})", err=True)
+
+
+@cli.group()
+def athletes() -> None:
+    """The roster: who Podium archives (config/athletes.toml)."""
+
+
+@athletes.command("sync")
+@db_option
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="Roster file (default: athletes.toml in the config folder, or PODIUM_ROSTER).")
+@click.pass_context
+def athletes_sync(ctx: click.Context, db_url: str | None, roster: Path | None) -> None:
+    """Load the roster into the archive: adds and updates athletes and accounts, never deletes."""
+    from archive import store
+
+    s = settings(ctx, db_url)
+    parsed = config_mod.load_roster(roster or s.roster_path)
+    engine = open_archive(s.database_url)
+    r = store.sync_roster(engine, parsed)
+    click.echo(f"roster {roster or s.roster_path}: {len(parsed.athletes)} athletes "
+               f"({r.athletes_added} added, {r.athletes_updated} updated), "
+               f"{r.accounts_added} accounts added", err=True)
+
+
+@athletes.command("list")
+@db_option
+@format_option(("table", "json", "ndjson", "csv"))
+@click.pass_context
+def athletes_list(ctx: click.Context, db_url: str | None, fmt: str) -> None:
+    """List the athletes in the archive with their accounts and number of posts."""
+    from archive import store
+
+    engine = open_archive(settings(ctx, db_url).database_url)
+    rows = [{"slug": a.slug, "name": a.name, "sport": a.sport, "country": a.country,
+             "accounts": [f"{p}:{h}" for p, h in a.accounts], "posts": a.posts}
+            for a in store.list_athletes(engine)]
+    if fmt == "table" and not rows:
+        click.echo("no athletes yet: run `podium athletes sync`", err=True)
+        return
+    render_rows(rows, fmt, columns=["slug", "name", "sport", "country", "accounts", "posts"])
+
+
+def render_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> None:
+    """Print rows as a table, JSON, NDJSON or CSV."""
+    if fmt == "json":
+        echo_json(rows)
+    elif fmt == "ndjson":
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False, default=_json_default))
+    elif fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_cell(r.get(c)) for c in columns])
+    else:
+        cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+        widths = [min(60, max([len(c)] + [len(row[i]) for row in cells]))
+                  for i, c in enumerate(columns)]
+        click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        for row in cells:
+            click.echo("  ".join(_clip(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | tuple):
+        return ", ".join(_cell(x) for x in v)
+    if isinstance(v, datetime):
+        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return str(v).replace("\n", " ")
+
+
+def _clip(v: str, width: int) -> str:
+    return v if len(v) <= width else v[: width - 1] + "…"
+
+
+# --- normalize-text, parse --------------------------------------------------------------------
+
+
+@cli.command("normalize-text")
+@click.argument("text")
+@click.option("--platform", default="generic", show_default=True,
+              type=click.Choice(["generic", "tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+              help="Which text rules to use (generic = the TikTok/Instagram rules).")
+@click.option("--author", metavar="HANDLE",
+              help="The embed's author: a leading @HANDLE is then the author, not a mention.")
+def normalize_text_cmd(text: str, platform: str, author: str | None) -> None:
+    """Print, as JSON, what the normalizer makes of a caption.
+
+    TEXT may be - to read standard input; put -- before a text that starts with -.
+
+    \b
+    Example:
+      podium normalize-text "Goud op de 1000 meter! #schaatsen @femke.kok ♬ Song - Artist"
+    """
+    from archive.normalize import normalize_text, to_json
+
+    if text == "-":
+        text = sys.stdin.read()
+    click.echo(json.dumps(to_json(normalize_text(text, platform=platform, author=author)),
+                          ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
+                                               "youtube", "x", "news"]),
+              help="The payload's platform (default: detected).")
+@format_option(("json", "ndjson"), default="json")
+def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
+    """Print the records Podium makes of saved payloads, without touching the archive.
+
+    FILES are saved pages, API responses, feeds or articles; the platform and kind of payload are
+    detected when not given. A file that cannot be read gets a one-line reason in "error" and the
+    exit status is 1; the others are still printed.
+
+    \b
+    Example:
+      podium parse saved/video.html saved/feed.json --format ndjson
+    """
+    from archive.parsing import parse_file
+
+    results = [parse_file(f, platform=platform) for f in files]
+    if fmt == "json":
+        echo_json(results)
+    else:
+        for r in results:
+            if r["error"]:
+                click.echo(json.dumps({"file": r["file"], "platform": r["platform"], "kind": r["kind"],
+                                       "error": r["error"]}, ensure_ascii=False))
+            for post in r["posts"]:
+                click.echo(json.dumps({"file": r["file"], "platform": r["platform"],
+                                       "kind": r["kind"], **post}, ensure_ascii=False))
+    failed = [r for r in results if r["error"]]
+    for r in failed:
+        click.echo(f"podium: {r['file']}: {r['error']}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``podium`` script."""
+    try:
+        cli.main(args=argv, prog_name="podium")
+    except KeyboardInterrupt:
+        click.echo("podium: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
