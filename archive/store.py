@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from archive.config import Roster
-from archive.errors import UnknownAthleteError
+from archive.errors import UnknownAthleteError  # re-exported for callers
 from archive.models import (
     Account,
     Article,
@@ -38,7 +38,7 @@ from archive.models import (
     RawPayload,
     Sound,
 )
-from archive.records import COUNT_KEYS, NormalizedPost, Payload, RawArticle
+from archive.records import COUNT_KEYS, NormalizedPost, Payload, RawArticle  # noqa: F401
 from archive.textfold import search_text
 
 log = logging.getLogger(__name__)

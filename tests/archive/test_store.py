@@ -1,0 +1,228 @@
+"""The store on SQLite and on the real PostgreSQL: idempotent, history-keeping, race-free."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from archive import db, store
+from archive.config import AccountConfig, AthleteConfig, Roster
+from archive.normalize import normalize_post
+from archive.records import Payload, RawMusic, RawPost
+
+T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+TABLES = ("post", "post_version", "metric_snapshot", "hashtag", "post_hashtag", "mention",
+          "sound", "raw_payload", "account")
+CAPTIONS = [
+    "Vandaag een zware training gehad op het ijs van Thialf met de hele ploeg #schaatsen @femke.kok",
+    "Heute war das Training im Eisstadion wirklich hart aber es hat Spaß gemacht #über #eisschnelllauf",
+    "What a race today in Calgary, a new personal best and so many happy faces #speedskating",
+]
+
+
+def observe(n: int, caption: str | None = None, *, at: datetime = T0, likes: int | str = 10,
+            source_kind: str = "platform", music: RawMusic | None = None,
+            availability: str = "active", handle: str = "lotte.dijk") -> store.NormalizedPost:
+    raw = RawPost(
+        platform="tiktok", platform_post_id=f"7{n:018d}", url=f"https://www.tiktok.com/@{handle}/video/{n}",
+        source_kind=source_kind, author_handle=handle, author_id="6800000001",
+        posted_at=1_760_000_000 + n * 3600,
+        caption=CAPTIONS[n % len(CAPTIONS)] if caption is None else caption,
+        counts={"likes": likes, "views": "1000", "comments": 3}, music=music,
+        availability=availability,
+    )
+    post = normalize_post(raw, fetched_at=at)
+    body = f'{{"id": {n}, "seen": "{at.isoformat()}", "pad": "{"x" * 2000}"}}'.encode()
+    return dataclasses.replace(post, payload=Payload(body, raw.url, at, "test"))
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def test_new_posts_get_a_first_version_tags_sound_and_snapshot(engine: Engine) -> None:
+    song = RawMusic("Kou op het ijs", "De Rijders", False, "7100000000000000001")
+    result = store.upsert_posts(engine, [observe(0, music=song), observe(1), observe(2)])
+    assert (result.new, result.updated, result.unchanged) == (3, 0, 0)
+    c = counts(engine)
+    assert c["post"] == 3 and c["post_version"] == 3 and c["metric_snapshot"] == 3
+    assert c["sound"] == 1 and c["account"] == 1 and c["mention"] == 1
+    with engine.connect() as conn:
+        tags = conn.execute(sa.text(
+            "SELECT h.key FROM post_hashtag ph JOIN hashtag h ON h.id = ph.hashtag_id "
+            "ORDER BY ph.post_id, ph.position")).scalars().all()
+        row = conn.execute(sa.text("SELECT language, likes, views, availability FROM post "
+                                   "WHERE platform_post_id = :i"), {"i": f"7{0:018d}"}).one()
+    assert tags == ["schaatsen", "über", "eisschnelllauf", "speedskating"]
+    assert tuple(row) == ("nl", 10, 1000, "active")
+
+
+def test_the_same_batch_twice_changes_nothing(engine: Engine) -> None:
+    batch = [observe(n) for n in range(5)]
+    store.upsert_posts(engine, batch)
+    before = counts(engine)
+    again = store.upsert_posts(engine, batch)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 5)
+    assert counts(engine) == before
+
+
+def test_seen_again_moves_last_seen_only(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(0)])
+    later = T0 + timedelta(hours=6)
+    result = store.upsert_posts(engine, [observe(0, at=later)])
+    assert result.unchanged == 1
+    with engine.connect() as conn:
+        first, last = conn.execute(sa.text("SELECT first_seen_at, last_seen_at FROM post")).one()
+    assert counts(engine)["metric_snapshot"] == 1 and counts(engine)["post_version"] == 1
+    assert str(first).startswith("2026-02-01 12:00") and str(last).startswith("2026-02-01 18:00")
+
+
+def test_an_edit_adds_a_version_and_the_newest_is_on_post(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(0)])
+    edited = CAPTIONS[0].replace("zware", "lange")
+    result = store.upsert_posts(engine, [observe(0, edited, at=T0 + timedelta(days=1))])
+    assert result.updated == 1
+    with engine.connect() as conn:
+        caption = conn.execute(sa.text("SELECT caption FROM post")).scalar_one()
+        versions = conn.execute(sa.text(
+            "SELECT body FROM post_version ORDER BY observed_at")).scalars().all()
+    assert caption == edited
+    assert len(versions) == 2 and "zware" in versions[0] and "lange" in versions[1]
+
+
+def test_an_embeds_text_is_never_an_edit_of_the_page_caption(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(0)])
+    embed = observe(0, "@lotte.dijk Vandaag een training op het ijs, kort samengevat voor de krant",
+                    at=T0 + timedelta(days=1), source_kind="embed")
+    store.upsert_posts(engine, [embed])
+    with engine.connect() as conn:
+        caption, source = conn.execute(sa.text("SELECT caption, caption_source FROM post")).one()
+        kinds = conn.execute(sa.text("SELECT source_kind FROM post_version ORDER BY id")).scalars().all()
+    assert caption == CAPTIONS[0] and source == "platform"
+    assert kinds == ["platform", "embed"]  # what the embed showed is kept, not as an edit
+
+
+def test_changed_counts_add_a_snapshot_unchanged_write_nothing(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(0, likes=10)])
+    store.upsert_posts(engine, [observe(0, likes="10", at=T0 + timedelta(hours=1))])
+    assert counts(engine)["metric_snapshot"] == 1
+    store.upsert_posts(engine, [observe(0, likes=25, at=T0 + timedelta(hours=2))])
+    with engine.connect() as conn:
+        likes = conn.execute(sa.text(
+            "SELECT likes FROM metric_snapshot ORDER BY captured_at")).scalars().all()
+        latest = conn.execute(sa.text("SELECT likes FROM post")).scalar_one()
+    assert likes == [10, 25] and latest == 25
+
+
+def test_a_sound_without_platform_id_is_keyed_by_title_and_artist(engine: Engine) -> None:
+    a = observe(0, CAPTIONS[0] + "\n♬ Winterlicht - Noor Berg")
+    b = observe(1, CAPTIONS[2] + "\n♬ winterlicht - noor berg")
+    store.upsert_posts(engine, [a, b])
+    with engine.connect() as conn:
+        sounds = conn.execute(sa.text("SELECT title, artist, is_original FROM sound")).all()
+        linked = conn.execute(sa.text("SELECT count(DISTINCT sound_id) FROM post")).scalar_one()
+    assert [tuple(s) for s in sounds] == [("Winterlicht", "Noor Berg", None)]
+    assert linked == 1
+
+
+def test_raw_payload_is_stored_compressed_once_per_sha256(engine: Engine) -> None:
+    post = observe(0)
+    store.upsert_posts(engine, [post, dataclasses.replace(observe(1), payload=post.payload)])
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, size, data FROM raw_payload")).all()
+        assert len(rows) == 1
+        assert zlib.decompress(rows[0].data) == post.payload.body
+        assert len(rows[0].data) < rows[0].size
+        assert store.read_payload(conn, rows[0].id) == post.payload.body
+
+
+def test_a_block_never_changes_what_we_knew_but_private_does(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(0), observe(1)])
+    blocked = observe(0, "", availability="blocked", at=T0 + timedelta(days=1))
+    private = observe(1, "", availability="private", at=T0 + timedelta(days=1))
+    store.upsert_posts(engine, [blocked, private])
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("SELECT platform_post_id, availability FROM post")).all())
+        captions = conn.execute(sa.text("SELECT caption FROM post ORDER BY id")).scalars().all()
+    assert rows == {f"7{0:018d}": "active", f"7{1:018d}": "private"}
+    assert captions == [CAPTIONS[0], CAPTIONS[1]]
+
+
+def test_full_sweep_marks_only_missing_posts_deleted(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(n) for n in range(4)])
+    gone = store.mark_missing_deleted(engine, "tiktok", "lotte.dijk",
+                                      [f"7{n:018d}" for n in (0, 1, 3)],
+                                      swept_at=T0 + timedelta(days=1))
+    assert gone == [f"7{2:018d}"]
+    with engine.connect() as conn:
+        states = conn.execute(sa.text("SELECT availability FROM post ORDER BY id")).scalars().all()
+    assert states == ["active", "active", "deleted", "active"]
+
+
+def test_two_writers_at_once_give_the_same_archive(archive_url: str) -> None:
+    batch = [observe(n) for n in range(60)]
+    reference = db.make_engine(archive_url)
+    engines = [db.make_engine(archive_url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def write(e: Engine) -> None:
+        try:
+            barrier.wait()
+            for i in range(0, 60, 20):
+                store.upsert_posts(e, batch[i:i + 20])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    after_race = counts(reference)
+    assert after_race["post"] == 60 and after_race["post_version"] == 60
+    assert after_race["metric_snapshot"] == 60 and after_race["account"] == 1
+    store.upsert_posts(reference, batch)
+    assert counts(reference) == after_race
+    for e in (*engines, reference):
+        e.dispose()
+
+
+def test_roster_sync_adds_then_updates_and_is_idempotent(engine: Engine) -> None:
+    roster = Roster((AthleteConfig("lotte-van-dijk", "Lotte van Dijk", "speed skating", "NL", ("nl",),
+                                   (AccountConfig("tiktok", "lotte.dijk"),)),))
+    first = store.sync_roster(engine, roster)
+    assert (first.athletes_added, first.accounts_added) == (1, 1)
+    again = store.sync_roster(engine, roster)
+    assert (again.athletes_added, again.athletes_updated, again.accounts_added) == (0, 0, 0)
+    store.upsert_posts(engine, [observe(0), observe(1)])  # the crawl learns the account's id
+    [summary] = store.list_athletes(engine)
+    assert summary.accounts == (("tiktok", "lotte.dijk"),) and summary.posts == 2
+    assert counts(engine)["account"] == 1
+
+
+def test_a_problem_keeps_reason_record_and_payload(engine: Engine) -> None:
+    payload = Payload(b'{"itemList": [', "https://example.test/page", T0, "item_list")
+    pid = store.record_problem(engine, reason="truncated JSON", platform="tiktok",
+                               source_url=payload.source_url, payload=payload, detail={"page": 2})
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT reason, detail, raw_payload_id FROM problem "
+                                   "WHERE id = :i"), {"i": pid}).one()
+        assert store.read_payload(conn, row.raw_payload_id) == payload.body
+    assert row.reason == "truncated JSON" and '"page": 2' in row.detail
+
+
+@pytest.mark.parametrize("slug,hint", [("lote-van-dijk", "lotte-van-dijk"), ("zzz", "")])
+def test_unknown_athlete_names_close_matches(engine: Engine, slug: str, hint: str) -> None:
+    store.sync_roster(engine, Roster((AthleteConfig("lotte-van-dijk", "Lotte van Dijk"),)))
+    with engine.connect() as conn, pytest.raises(store.UnknownAthleteError) as info:
+        store.require_athlete(conn, slug)
+    assert hint in str(info.value)
