@@ -1,0 +1,303 @@
+"""Bluesky parsers: getAuthorFeed, getPostThread, feedViewPost, postView, getProfile, embeds.
+
+Post identity: ``platform_post_id`` is the post's ``at://<did>/app.bsky.feed.post/<rkey>`` URI.
+It is stable (the DID never changes, the handle can) and it is exactly what an article's
+``blockquote.bluesky-embed`` carries in ``data-bluesky-uri``, so both routes meet on one key.
+
+Reposts: a feed item whose ``reason`` is ``#reasonRepost`` is recorded as the *original* post
+(author = original author) with ``is_repost=True``; the spider/store decide whether to keep it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from archive.errors import ParseError
+from archive.platforms.decoding import as_text, element_text, load_json, parse_html, strip_query
+from archive.records import ParseResult, RawAccount, RawPost
+
+PLATFORM = "bluesky"
+
+KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
+
+_TAG_FEATURE = "app.bsky.richtext.facet#tag"
+_MENTION_FEATURE = "app.bsky.richtext.facet#mention"
+# Embed footer: "— Display Name (@handle) <date link>"
+_EMBED_AUTHOR = re.compile(r"[—-]\s*(?P<name>.*?)\s*\(@(?P<handle>[^)\s]+)\)", re.DOTALL)
+
+
+def detect_json_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Bluesky kind of a decoded JSON payload, or None when it is not Bluesky's."""
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("feed"), list) and all(
+        _is_post_view(i.get("post")) for i in data["feed"]
+    ):
+        return "author_feed"
+    if isinstance(data.get("thread"), dict) and (
+        "post" in data["thread"] or str(data["thread"].get("uri", "")).startswith("at://")
+    ):
+        return "post_thread"
+    if _is_post_view(data.get("post")):
+        return "feed_view_post"
+    if _is_post_view(data):
+        return "post_view"
+    if str(data.get("did", "")).startswith("did:") and "handle" in data:
+        return "profile"
+    return None
+
+
+def _is_post_view(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and str(value.get("uri", "")).startswith("at://")
+        and isinstance(value.get("record"), dict)
+    )
+
+
+def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``app.bsky.feed.getAuthorFeed``: ``feed[]`` of feedViewPost and ``cursor``."""
+    data = _load_object(body, "Bluesky getAuthorFeed")
+    feed = data.get("feed")
+    if not isinstance(feed, list):
+        raise ParseError("Bluesky getAuthorFeed: no feed list")
+    posts = [_post_from_feed_item(item, url) for item in feed if _is_post_view(item.get("post"))]
+    cursor = data.get("cursor") or None
+    return ParseResult(
+        platform=PLATFORM,
+        kind="author_feed",
+        posts=posts,
+        next_cursor=cursor,
+        has_more=bool(cursor and feed),
+    )
+
+
+def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``app.bsky.feed.getPostThread``: the post at ``thread.post`` (replies are not read).
+
+    A ``#notFoundPost`` thread gives the post as ``deleted``; ``#blockedPost`` as ``blocked``.
+    """
+    data = _load_object(body, "Bluesky getPostThread")
+    thread = data.get("thread")
+    if not isinstance(thread, dict):
+        raise ParseError("Bluesky getPostThread: no thread object")
+    if _is_post_view(thread.get("post")):
+        post = _post_from_view(thread["post"], url, raw=thread["post"])
+        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post])
+    availability = (
+        "deleted" if thread.get("notFound") else "blocked" if thread.get("blocked") else None
+    )
+    if availability and thread.get("uri"):
+        post = RawPost(
+            platform=PLATFORM,
+            platform_post_id=thread["uri"],
+            source_url=url,
+            availability=availability,
+            raw=thread,
+        )
+        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post], status=availability)
+    raise ParseError("Bluesky getPostThread: unknown thread shape")
+
+
+def parse_feed_view_post(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse one bare ``feedViewPost`` (``post`` with optional ``reply`` and ``reason``)."""
+    data = _load_object(body, "Bluesky feedViewPost")
+    if not _is_post_view(data.get("post")):
+        raise ParseError("Bluesky feedViewPost: no post view")
+    return ParseResult(
+        platform=PLATFORM, kind="feed_view_post", posts=[_post_from_feed_item(data, url)]
+    )
+
+
+def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse one bare ``postView`` (as in ``getPosts`` results)."""
+    data = _load_object(body, "Bluesky postView")
+    if not _is_post_view(data):
+        raise ParseError("Bluesky postView: no at:// uri or record")
+    return ParseResult(
+        platform=PLATFORM, kind="post_view", posts=[_post_from_view(data, url, data)]
+    )
+
+
+def parse_profile(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``app.bsky.actor.getProfile``: one account (with its pinned post), no posts."""
+    data = _load_object(body, "Bluesky getProfile")
+    if not str(data.get("did", "")).startswith("did:"):
+        raise ParseError("Bluesky getProfile: no did")
+    handle = data.get("handle")
+    pinned = (data.get("pinnedPost") or {}).get("uri")
+    counts = {
+        ours: data[theirs]
+        for ours, theirs in (
+            ("followers", "followersCount"),
+            ("following", "followsCount"),
+            ("posts", "postsCount"),
+        )
+        if data.get(theirs) is not None
+    }
+    account = RawAccount(
+        platform=PLATFORM,
+        platform_account_id=data["did"],
+        handle=handle,
+        display_name=data.get("displayName"),
+        url=f"https://bsky.app/profile/{handle or data['did']}",
+        pinned_post_ids=[pinned] if pinned else [],
+        counts=counts,
+        raw=data,
+    )
+    return ParseResult(platform=PLATFORM, kind="profile", accounts=[account])
+
+
+def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse HTML holding ``blockquote.bluesky-embed`` elements (an oEmbed ``html`` saved alone)."""
+    root = parse_html(as_text(body))
+    posts = [
+        post
+        for block in root.xpath('//blockquote[contains(@class, "bluesky-embed")]')
+        if (post := post_from_blockquote(block, url)) is not None
+    ]
+    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+
+
+def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:
+    """Read one ``blockquote.bluesky-embed``: text from ``p``, author from the footer line.
+
+    The date link text ("January 5, 2025 at 9:24 AM") is localized and is not kept as a time.
+    """
+    uri = block.get("data-bluesky-uri")
+    if not uri:
+        return None
+    paragraphs = block.xpath("./p")
+    caption = element_text(paragraphs[0]) if paragraphs else None
+    footer = "".join(block.itertext())
+    match = _EMBED_AUTHOR.search(footer.split(caption or "", 1)[-1] if caption else footer)
+    post_links = [a.get("href") for a in block.xpath('.//a[contains(@href, "/post/")]')]
+    rkey = uri.rsplit("/", 1)[-1]
+    did = uri.removeprefix("at://").split("/", 1)[0]
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=uri,
+        url=strip_query(post_links[-1])
+        if post_links
+        else f"https://bsky.app/profile/{did}/post/{rkey}",
+        source_url=source_url,
+        source_kind="embed",
+        kind="text",
+        author_handle=match.group("handle") if match else None,
+        author_id=did,
+        author_name=(match.group("name").strip() or None) if match else None,
+        caption=caption,
+        declared_language=paragraphs[0].get("lang") if paragraphs else None,
+    )
+
+
+# --- the post view ---------------------------------------------------------------------------
+
+
+def _post_from_feed_item(item: dict[str, Any], source_url: str | None) -> RawPost:
+    reason_type = str((item.get("reason") or {}).get("$type", ""))
+    post = _post_from_view(item["post"], source_url, raw=item)
+    post.is_repost = reason_type.endswith("#reasonRepost")
+    post.is_pinned = reason_type.endswith("#reasonPin")
+    return post
+
+
+def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> RawPost:
+    record = view.get("record") or {}
+    author = view.get("author") or {}
+    uri = view["uri"]
+    rkey = uri.rsplit("/", 1)[-1]
+    handle = author.get("handle")
+    text = record.get("text")
+    tags, mentions = _extract_facets(record)
+    complete = "facets" in record
+    langs = record.get("langs") or []
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=uri,
+        url=f"https://bsky.app/profile/{handle or author.get('did')}/post/{rkey}",
+        source_url=source_url,
+        source_kind="platform",
+        kind=_extract_kind(view.get("embed")),
+        author_handle=handle,
+        author_id=author.get("did"),
+        author_name=author.get("displayName"),
+        posted_at=record.get("createdAt") or view.get("indexedAt"),
+        caption=text,
+        counts={
+            ours: view[theirs]
+            for ours, theirs in (
+                ("likes", "likeCount"),
+                ("shares", "repostCount"),
+                ("comments", "replyCount"),
+                ("quotes", "quoteCount"),
+            )
+            if view.get(theirs) is not None
+        },
+        tags=tags if complete or tags else None,
+        tags_complete=complete,
+        mentions=mentions if complete else None,
+        mentions_complete=complete,
+        declared_language=langs[0] if langs else None,
+        media_urls=_extract_media_urls(view.get("embed")),
+        raw=raw,
+    )
+
+
+def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Hashtags (``#tag`` features plus ``record.tags``) and mentions from facets.
+
+    Facet offsets are UTF-8 *byte* offsets into ``text``; a mention's display is the handle as
+    written in that byte slice (without ``@``), the feature itself only names the DID.
+    """
+    encoded = str(record.get("text") or "").encode("utf-8")
+    tags: list[str] = []
+    mentions: list[str] = []
+    for facet in record.get("facets") or []:
+        index = facet.get("index") or {}
+        for feature in facet.get("features") or []:
+            ftype = feature.get("$type")
+            if ftype == _TAG_FEATURE and feature.get("tag") and feature["tag"] not in tags:
+                tags.append(feature["tag"])
+            elif ftype == _MENTION_FEATURE:
+                start, end = index.get("byteStart"), index.get("byteEnd")
+                span = ""
+                if isinstance(start, int) and isinstance(end, int):
+                    span = encoded[start:end].decode("utf-8", errors="replace").strip()
+                display = span.removeprefix("@") or feature.get("did")
+                if display and display not in mentions:
+                    mentions.append(display)
+    for tag in record.get("tags") or []:
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags, mentions
+
+
+def _extract_kind(embed: Any) -> str:
+    etype = str((embed or {}).get("$type", ""))
+    if etype.startswith("app.bsky.embed.recordWithMedia"):
+        etype = str(((embed or {}).get("media") or {}).get("$type", ""))
+    if etype.startswith(("app.bsky.embed.images", "app.bsky.embed.gallery")):
+        return "photo"
+    if etype.startswith("app.bsky.embed.video"):
+        return "video"
+    return "text"
+
+
+def _extract_media_urls(embed: Any) -> list[str]:
+    if not isinstance(embed, dict):
+        return []
+    if isinstance(embed.get("media"), dict):
+        return _extract_media_urls(embed["media"])
+    urls = [i.get("fullsize") for i in embed.get("images") or embed.get("items") or []]
+    if embed.get("playlist"):
+        urls.append(embed["playlist"])
+    return [u for u in urls if u]
+
+
+def _load_object(body: str | bytes, what: str) -> dict[str, Any]:
+    data = load_json(body, what)
+    if not isinstance(data, dict):
+        raise ParseError(f"{what}: expected a JSON object")
+    return data

@@ -1,0 +1,194 @@
+"""Mastodon parsers: account lookup, statuses lists, one status, tag timelines, Link paging.
+
+Identity: ``platform_post_id`` is the status ``uri`` (the ActivityPub id, the same on every
+instance), falling back to ``id``; ``author_id`` / ``platform_account_id`` likewise use the
+account ``uri``. ``author_handle`` and mentions are full ``user@instance`` handles: a local
+``acct`` has no domain, so the instance is taken from the account's (or mention's) ``url``.
+
+Boosts: a status whose ``reblog`` is set is recorded as the boosted status (its text, author and
+counts) with ``is_repost=True``; the outer status stays in ``raw``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from archive.errors import ParseError
+from archive.platforms.decoding import element_text, load_json, parse_fragment
+from archive.records import ParseResult, RawAccount, RawPost
+
+PLATFORM = "mastodon"
+
+KINDS = ("account", "statuses", "status", "tag_timeline")
+
+# One entry of an RFC 8288 Link header: <url>; rel="next"
+_LINK_ENTRY = re.compile(r"<([^>]*)>\s*;([^,<]*)")
+_REL = re.compile(r"""rel\s*=\s*"?([^";]+)"?""")
+
+
+def next_max_id(link_header: str) -> str | None:
+    """Return ``max_id`` of the ``rel="next"`` link in a Link header, or None at the end."""
+    for url, params in _LINK_ENTRY.findall(link_header or ""):
+        rel = _REL.search(params)
+        if rel and "next" in rel.group(1).split():
+            values = parse_qs(urlsplit(url).query).get("max_id")
+            return values[0] if values else None
+    return None
+
+
+def detect_json_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Mastodon kind of a decoded JSON payload, or None when it is not Mastodon's.
+
+    A statuses list and a tag timeline look the same; the URL (``/timelines/tag/``) tells them
+    apart, and without it the list is read as ``statuses``.
+    """
+    if isinstance(data, list) and data and all(_is_status(s) for s in data):
+        return "tag_timeline" if "/timelines/tag/" in (url or "") else "statuses"
+    if isinstance(data, list) and not data and "/api/v1/" in (url or ""):
+        return "tag_timeline" if "/timelines/tag/" in (url or "") else "statuses"
+    if _is_status(data):
+        return "status"
+    if isinstance(data, dict) and "acct" in data and "username" in data:
+        return "account"
+    return None
+
+
+def _is_status(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and "content" in value
+        and isinstance(value.get("account"), dict)
+        and "created_at" in value
+    )
+
+
+def parse_account(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``/api/v1/accounts/lookup`` (one Account): an account record, no posts."""
+    data = load_json(body, "Mastodon account")
+    if not (isinstance(data, dict) and "acct" in data):
+        raise ParseError("Mastodon account: no acct field")
+    return ParseResult(platform=PLATFORM, kind="account", accounts=[_account(data)])
+
+
+def parse_statuses(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``/api/v1/accounts/:id/statuses`` (a list of Status; paging is in the Link header).
+
+    With ``pinned=true`` in ``url`` every status is a pinned one.
+    """
+    return _parse_list(body, url, "statuses")
+
+
+def parse_tag_timeline(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``/api/v1/timelines/tag/:tag``: other people's statuses, all of them read."""
+    return _parse_list(body, url, "tag_timeline")
+
+
+def parse_status(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``/api/v1/statuses/:id`` (one Status)."""
+    data = load_json(body, "Mastodon status")
+    if not _is_status(data):
+        raise ParseError("Mastodon status: not a Status object")
+    return ParseResult(platform=PLATFORM, kind="status", posts=[_post(data, url)])
+
+
+def _parse_list(body: str | bytes, url: str | None, kind: str) -> ParseResult:
+    data = load_json(body, f"Mastodon {kind}")
+    if not isinstance(data, list):
+        raise ParseError(f"Mastodon {kind}: expected a list of statuses")
+    pinned = "pinned=true" in (url or "")
+    posts = []
+    for status in data:
+        if not _is_status(status):
+            raise ParseError(f"Mastodon {kind}: an element is not a Status")
+        post = _post(status, url)
+        post.is_pinned = post.is_pinned or pinned
+        posts.append(post)
+    return ParseResult(platform=PLATFORM, kind=kind, posts=posts)
+
+
+def _post(status: dict[str, Any], source_url: str | None) -> RawPost:
+    shown = status["reblog"] if isinstance(status.get("reblog"), dict) else status
+    account = shown.get("account") or {}
+    language = shown.get("language")
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=str(shown.get("uri") or shown["id"]),
+        url=shown.get("url") or shown.get("uri"),
+        source_url=source_url,
+        source_kind="platform",
+        kind="text",
+        author_handle=_full_handle(account.get("acct"), account.get("url")),
+        author_id=account.get("uri") or _str_or_none(account.get("id")),
+        author_name=account.get("display_name") or None,
+        posted_at=shown.get("created_at"),
+        edited_at=shown.get("edited_at"),
+        caption=content_text(shown.get("content") or ""),
+        counts={
+            ours: shown[theirs]
+            for ours, theirs in (
+                ("likes", "favourites_count"),
+                ("shares", "reblogs_count"),
+                ("comments", "replies_count"),
+                ("quotes", "quotes_count"),
+            )
+            if shown.get(theirs) is not None
+        },
+        tags=[t["name"] for t in shown.get("tags") or [] if t.get("name")],
+        tags_complete=True,
+        mentions=[
+            h
+            for m in shown.get("mentions") or []
+            if (h := _full_handle(m.get("acct"), m.get("url")))
+        ],
+        mentions_complete=True,
+        declared_language=language or None,
+        is_repost=shown is not status,
+        # ``pinned`` is only sent to the owner's token; absent for anonymous reads.
+        is_pinned=status.get("pinned") is True,
+        media_urls=[m["url"] for m in shown.get("media_attachments") or [] if m.get("url")],
+        raw=status,
+    )
+
+
+def content_text(html: str) -> str:
+    """Status ``content`` HTML as plain text: ``<p>`` blocks separated by a blank line, ``<br>``
+    as a line break, link text kept. Mastodon hides the scheme and tail of long links in
+    ``span.invisible``; they are kept, so the caption holds the full URL.
+    """
+    return element_text(parse_fragment(html))
+
+
+def _account(data: dict[str, Any]) -> RawAccount:
+    counts = {
+        ours: data[theirs]
+        for ours, theirs in (
+            ("followers", "followers_count"),
+            ("following", "following_count"),
+            ("posts", "statuses_count"),
+        )
+        if data.get(theirs) is not None
+    }
+    return RawAccount(
+        platform=PLATFORM,
+        platform_account_id=data.get("uri") or _str_or_none(data.get("id")),
+        handle=_full_handle(data.get("acct"), data.get("url")),
+        display_name=data.get("display_name") or None,
+        url=data.get("url"),
+        counts=counts,
+        raw=data,
+    )
+
+
+def _full_handle(acct: str | None, profile_url: str | None) -> str | None:
+    if not acct:
+        return None
+    if "@" in acct:
+        return acct
+    host = urlsplit(profile_url or "").hostname
+    return f"{acct}@{host}" if host else acct
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)

@@ -1,0 +1,277 @@
+"""News article parser: metadata (JSON-LD, Open Graph, HTML) and every embedded post, in order.
+
+Embeds found: TikTok, Instagram, X and Bluesky blockquotes (their own text becomes a
+``source_kind="embed"`` post when the markup carries it), Mastodon blockquotes, and iframes of
+YouTube (also ``youtube-nocookie``, lazy ``data-src``), TikTok, Instagram, Mastodon and Bluesky
+(URL only). An embed that carries only a URL has ``post=None``: the spider fetches it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from archive.platforms import bluesky, instagram, tiktok, x
+from archive.platforms.decoding import as_text, element_text, load_json_lenient, parse_html
+from archive.records import ParseResult, RawArticle, RawEmbed, RawPost
+
+PLATFORM = "news"
+
+KINDS = ("article",)
+
+_ARTICLE_TYPES = frozenset(
+    {
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "Article",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "SportsArticle",
+        "OpinionNewsArticle",
+    }
+)
+_BLOCKQUOTE_PLATFORMS = {
+    "tiktok-embed": "tiktok",
+    "instagram-media": "instagram",
+    "twitter-tweet": "x",
+    "bluesky-embed": "bluesky",
+    "mastodon-embed": "mastodon",
+}
+_SRC_ATTRIBUTES = ("src", "data-src", "data-lazy-src", "data-url")
+_YOUTUBE_EMBED = re.compile(r"(?:youtube(?:-nocookie)?\.com/embed/|youtu\.be/)([\w-]{11})")
+_TIKTOK_EMBED = re.compile(r"tiktok\.com/(?:embed/v2|embed|player/v1)/(\d+)")
+_INSTAGRAM_EMBED = re.compile(r"instagram\.com/(?:p|reel|tv)/([\w-]+)/embed")
+_MASTODON_EMBED = re.compile(r"^(https?://[^/]+/@[\w.@-]+/\d+)/embed")
+_BLUESKY_EMBED = re.compile(r"embed\.bsky\.app/embed/(did:[^/]+)/app\.bsky\.feed\.post/(\w+)")
+
+
+def parse_article(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse a news article page into a :class:`RawArticle` with its embeds in document order.
+
+    Each embed's own post (when the markup shows text) is both ``embed.post`` and an element of
+    ``result.posts``, with the article as ``source_url``.
+    """
+    root = parse_html(as_text(body))
+    article = _extract_metadata(root, url)
+    source_url = url or article.url
+    article.embeds = _extract_embeds(root, source_url)
+    posts = [embed.post for embed in article.embeds if embed.post is not None]
+    return ParseResult(platform=PLATFORM, kind="article", posts=posts, article=article)
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def _extract_metadata(root: Any, url: str | None) -> RawArticle:
+    ld = _find_json_ld_article(root)
+    meta = _meta_tags(root)
+    canonical = root.xpath('//link[@rel="canonical"]/@href')
+    title_tags = root.xpath("//title")
+    times = root.xpath("//article//time[@datetime][not(ancestor::blockquote)]/@datetime")
+    page_url = (
+        (str(canonical[0]).strip() if canonical else None)
+        or meta.get("og:url")
+        or _ld_url(ld)
+        or url
+    )
+    return RawArticle(
+        url=page_url,
+        title=_first(
+            ld.get("headline"),
+            meta.get("og:title"),
+            element_text(title_tags[0]) if title_tags else None,
+        ),
+        published_at=_first(
+            ld.get("datePublished"),
+            meta.get("article:published_time"),
+            meta.get("og:published_time"),
+            str(times[0]) if times else None,
+        ),
+        author=_first(_ld_names(ld.get("author")), meta.get("article:author"), meta.get("author")),
+        publisher=_first(_ld_names(ld.get("publisher")), meta.get("og:site_name")),
+        language=_first(
+            _ld_language(ld.get("inLanguage")), root.get("lang"), meta.get("og:locale")
+        ),
+        description=_first(
+            ld.get("description"), meta.get("og:description"), meta.get("description")
+        ),
+    )
+
+
+def _find_json_ld_article(root: Any) -> dict[str, Any]:
+    """The first JSON-LD object typed as an article (top level, in lists or in ``@graph``)."""
+    for script in root.xpath('//script[@type="application/ld+json"]'):
+        text = script.text or ""
+        data = load_json_lenient(text)
+        if data is None:
+            data = load_json_lenient(html.unescape(text))
+        for item in _walk_json_ld(data):
+            types = item.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if any(t in _ARTICLE_TYPES for t in types):
+                return item
+    return {}
+
+
+def _walk_json_ld(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, list):
+        return [item for element in data for item in _walk_json_ld(element)]
+    if isinstance(data, dict):
+        return [data, *_walk_json_ld(data.get("@graph"))]
+    return []
+
+
+def _meta_tags(root: Any) -> dict[str, str]:
+    """``og:*``/``article:*`` properties and ``description``/``author`` names; first one wins."""
+    found: dict[str, str] = {}
+    for element in root.xpath("//meta[@content]"):
+        key = element.get("property") or element.get("name")
+        content = (element.get("content") or "").strip()
+        if key and content and key.lower() not in found:
+            found[key.lower()] = content
+    return found
+
+
+def _ld_url(ld: dict[str, Any]) -> str | None:
+    entity = ld.get("mainEntityOfPage")
+    if isinstance(entity, dict):
+        entity = entity.get("@id") or entity.get("url")
+    return _first(
+        ld.get("url") if isinstance(ld.get("url"), str) else None,
+        entity if isinstance(entity, str) else None,
+    )
+
+
+def _ld_names(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        name = value.get("name")
+        return name.strip() if isinstance(name, str) and name.strip() else None
+    if isinstance(value, list):
+        names = [n for n in (_ld_names(v) for v in value) if n]
+        return ", ".join(names) or None
+    return None
+
+
+def _ld_language(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("alternateName") or value.get("name")
+    return value if isinstance(value, str) and value else None
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v not in (None, "")), None)
+
+
+# --- embeds ----------------------------------------------------------------------------------
+
+
+def _extract_embeds(root: Any, source_url: str | None) -> list[RawEmbed]:
+    embeds: list[RawEmbed] = []
+    seen: set[tuple[str, str]] = set()
+    consumed: set[Any] = set()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if any(ancestor in consumed for ancestor in element.iterancestors()):
+            continue
+        found = _embed_from_blockquote(element, source_url) if element.tag == "blockquote" else None
+        if found is not None:
+            consumed.add(element)
+        else:
+            found = _embed_from_frame(element)
+        if found is None:
+            continue
+        platform, post_url, post_id, post = found
+        key = (platform, post_id or post_url or "")
+        if key in seen:
+            continue
+        seen.add(key)
+        embeds.append(
+            RawEmbed(
+                platform=platform,
+                url=post_url,
+                platform_post_id=post_id,
+                position=len(embeds),
+                post=post,
+            )
+        )
+    return embeds
+
+
+_Found = tuple[str, str | None, str | None, RawPost | None]
+
+
+def _embed_from_blockquote(block: Any, source_url: str | None) -> _Found | None:
+    classes = set((block.get("class") or "").split())
+    platform = next((p for css, p in _BLOCKQUOTE_PLATFORMS.items() if css in classes), None)
+    if platform == "tiktok":
+        post = tiktok.post_from_blockquote(block, source_url)
+        if post is None:  # a creator (profile) embed: no post
+            return None
+        return "tiktok", post.url, post.platform_post_id, post
+    if platform == "instagram":
+        code = instagram.shortcode_from_url(instagram.embed_permalink(block))
+        if code is None:
+            return None
+        post = instagram.post_from_blockquote(block, source_url)
+        return "instagram", f"https://www.instagram.com/p/{code}/", code, post
+    if platform == "x":
+        status = x.embed_status(block)
+        if status is None:
+            return None
+        return "x", status[0], status[2], x.post_from_blockquote(block, source_url)
+    if platform == "bluesky":
+        post = bluesky.post_from_blockquote(block, source_url)
+        if post is None:
+            return None
+        return "bluesky", post.url, post.platform_post_id, _with_text(post)
+    if platform == "mastodon":
+        embed_url = block.get("data-embed-url") or next(iter(block.xpath(".//a/@href")), None)
+        if not embed_url:
+            return None
+        match = _MASTODON_EMBED.match(embed_url)
+        # Only the instance-local status URL is in the markup; the spider fetches the status.
+        return "mastodon", match.group(1) if match else embed_url, None, None
+    return None
+
+
+def _embed_from_frame(element: Any) -> _Found | None:
+    if element.tag == "lite-youtube" and element.get("videoid"):
+        video_id = element.get("videoid")
+        return "youtube", f"https://www.youtube.com/watch?v={video_id}", video_id, None
+    if element.tag not in ("iframe", "div", "figure", "span", "section"):
+        return None
+    for attribute in _SRC_ATTRIBUTES:
+        src = element.get(attribute)
+        if not src:
+            continue
+        if match := _YOUTUBE_EMBED.search(src):
+            video_id = match.group(1)
+            return "youtube", f"https://www.youtube.com/watch?v={video_id}", video_id, None
+        if element.tag != "iframe":
+            continue
+        if match := _TIKTOK_EMBED.search(src):
+            return (
+                "tiktok",
+                f"https://www.tiktok.com/@_/video/{match.group(1)}",
+                match.group(1),
+                None,
+            )
+        if match := _INSTAGRAM_EMBED.search(src):
+            code = match.group(1)
+            return "instagram", f"https://www.instagram.com/p/{code}/", code, None
+        if match := _MASTODON_EMBED.match(src):
+            return "mastodon", match.group(1), None, None
+        if match := _BLUESKY_EMBED.search(src):
+            did, rkey = match.groups()
+            uri = f"at://{did}/app.bsky.feed.post/{rkey}"
+            return "bluesky", f"https://bsky.app/profile/{did}/post/{rkey}", uri, None
+    return None
+
+
+def _with_text(post: RawPost) -> RawPost | None:
+    return post if post.caption else None

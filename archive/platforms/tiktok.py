@@ -1,0 +1,575 @@
+"""TikTok parsers: video/photo/profile pages, SIGI_STATE, item_list JSON, oEmbed, embeds."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from archive.errors import ParseError
+from archive.platforms.decoding import (
+    as_text,
+    element_text,
+    load_json,
+    parse_fragment,
+    parse_html,
+    script_json,
+    strip_query,
+)
+from archive.records import ParseResult, RawAccount, RawMusic, RawPost
+
+PLATFORM = "tiktok"
+
+KINDS = (
+    "video_page",
+    "photo_page",
+    "profile_page",
+    "sigi_state_page",
+    "blocked_page",
+    "item_list",
+    "oembed",
+    "embed",
+    "items",
+)
+
+_REHYDRATION_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
+# Inline SIGI form: window['SIGI_STATE']={...};window['SIGI_RETRY']=... (Zeeschuimer splits
+# on both).
+_SIGI_INLINE = re.compile(r"window\[['\"]SIGI_STATE['\"]\]\s*=\s*(\{.*?\});\s*window\[", re.DOTALL)
+_POST_URL_ID = re.compile(r"/(?:video|photo)/(\d+)")
+# Music link slug ends with the music id: /music/original-sound-7336007642428508970
+_MUSIC_URL_ID = re.compile(r"/music/[^?#]*?-?(\d+)(?:[?#]|$)")
+# statusCode values in webapp.video-detail (yt-dlp): blocked IP, private post, private account.
+_STATUS_BLOCKED = 10204
+_STATUS_PRIVATE = (10216, 10222)
+# Marker of TikTok's JS challenge page and its HTTP-200 shells ("TikTok - Make Your Day").
+_CHALLENGE_MARKERS = ("_wafchallengeid", 'id="wci"', "<title>TikTok - Make Your Day</title>")
+
+
+# --- detection -------------------------------------------------------------------------------
+
+
+def detect_html_kind(text: str) -> str | None:
+    """Name the TikTok page kind of an HTML body, or None when it is not a TikTok page."""
+    if _REHYDRATION_ID in text:
+        data = script_json(text, _REHYDRATION_ID)
+        return _rehydration_kind(data) if isinstance(data, dict) else "blocked_page"
+    if "SIGI_STATE" in text or "sigi-persisted-data" in text:
+        return "sigi_state_page"
+    if "tiktok-embed" in text and "<blockquote" in text:
+        return "embed"
+    if any(marker in text for marker in _CHALLENGE_MARKERS):
+        return "blocked_page"
+    return None
+
+
+def detect_json_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the TikTok kind of a decoded JSON payload, or None when it is not TikTok's."""
+    if isinstance(data, dict):
+        if "__DEFAULT_SCOPE__" in data:
+            return _rehydration_kind(data)
+        if "ItemModule" in data or "VideoPage" in data:
+            return "sigi_state_page"
+        if isinstance(data.get("itemList"), list) or "hasMorePrevious" in data:
+            return "item_list"
+        if "embed_product_id" in data or data.get("provider_name") == "TikTok":
+            return "oembed"
+        return None
+    if isinstance(data, list) and data and all(_is_web_item(_unwrap_export(x)) for x in data):
+        return "items"
+    return None
+
+
+def _rehydration_kind(data: dict[str, Any]) -> str:
+    scope = data.get("__DEFAULT_SCOPE__") or {}
+    if "webapp.video-detail" in scope:
+        return "video_page"
+    if "webapp.photo-detail" in scope:
+        return "photo_page"
+    if "webapp.user-detail" in scope:
+        return "profile_page"
+    # Only context keys: an empty shell served instead of the data (challenge or login wall).
+    return "blocked_page"
+
+
+def _is_web_item(item: Any) -> bool:
+    return isinstance(item, dict) and "id" in item and ("desc" in item or "createTime" in item)
+
+
+def _unwrap_export(item: Any) -> Any:
+    """A Zeeschuimer/4CAT export line keeps the web item under ``data``."""
+    if isinstance(item, dict) and isinstance(item.get("data"), dict) and "id" not in item:
+        return item["data"]
+    return item
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def parse_page(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse any TikTok HTML page: video, photo or profile page (rehydration JSON or SIGI_STATE).
+
+    A page without the data script is an HTTP-200 challenge or login shell: status ``blocked``,
+    no posts (never "deleted").
+    """
+    text = as_text(body)
+    if _REHYDRATION_ID in text:
+        data = script_json(text, _REHYDRATION_ID)
+        if isinstance(data, dict):
+            return parse_rehydration(data, url)
+    if "SIGI_STATE" in text or "sigi-persisted-data" in text:
+        return parse_sigi_state_page(text, url)
+    return ParseResult(platform=PLATFORM, kind="blocked_page", status="blocked")
+
+
+parse_video_page = parse_page
+parse_photo_page = parse_page
+parse_profile_page = parse_page
+
+
+def parse_rehydration(data: dict[str, Any], url: str | None = None) -> ParseResult:
+    """Parse the decoded ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` object."""
+    scope = data.get("__DEFAULT_SCOPE__") or {}
+    kind = _rehydration_kind(data)
+    if kind in ("video_page", "photo_page"):
+        key = "webapp.video-detail" if kind == "video_page" else "webapp.photo-detail"
+        return _parse_detail(scope.get(key) or {}, kind, url)
+    if kind == "profile_page":
+        return _parse_user_detail(scope["webapp.user-detail"] or {}, url)
+    return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+
+
+def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseResult:
+    status_code = _int_or_none(detail.get("statusCode")) or 0
+    item = ((detail.get("itemInfo") or {}).get("itemStruct")) or None
+    if status_code == 0 and isinstance(item, dict) and item.get("id"):
+        return ParseResult(platform=PLATFORM, kind=kind, posts=[_post_from_item(item, url)])
+    if status_code == _STATUS_BLOCKED:
+        return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+    if status_code == 0:
+        # statusCode 0 but no item: the data was withheld from this client.
+        return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+    availability, status = (
+        ("private", "private") if status_code in _STATUS_PRIVATE else ("unknown", "unavailable")
+    )
+    post_id = (item or {}).get("id") or _post_id_from_url(url)
+    posts = []
+    if post_id:
+        posts.append(
+            RawPost(
+                platform=PLATFORM,
+                platform_post_id=str(post_id),
+                url=url,
+                source_url=url,
+                availability=availability,
+                raw=detail,
+            )
+        )
+    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, status=status)
+
+
+def _parse_user_detail(detail: dict[str, Any], url: str | None) -> ParseResult:
+    info = detail.get("userInfo") or {}
+    user = info.get("user") or {}
+    accounts = []
+    if user:
+        stats = {**(info.get("stats") or {}), **(info.get("statsV2") or {})}
+        handle = user.get("uniqueId")
+        accounts.append(
+            RawAccount(
+                platform=PLATFORM,
+                platform_account_id=_str_or_none(user.get("id")),
+                handle=handle,
+                display_name=user.get("nickname"),
+                url=f"https://www.tiktok.com/@{handle}" if handle else url,
+                counts=_pick(
+                    stats,
+                    followers="followerCount",
+                    following="followingCount",
+                    likes="heartCount",
+                    posts="videoCount",
+                ),
+                raw=user,
+            )
+        )
+    posts = [
+        _post_from_item(item, url) for item in info.get("itemList") or [] if _is_web_item(item)
+    ]
+    status_code = _int_or_none(detail.get("statusCode")) or 0
+    status = "ok"
+    if status_code in _STATUS_PRIVATE:
+        status = "private"
+    elif status_code == _STATUS_BLOCKED or (status_code == 0 and not user):
+        status = "blocked"
+    elif status_code:
+        status = "unavailable"
+    return ParseResult(
+        platform=PLATFORM, kind="profile_page", posts=posts, accounts=accounts, status=status
+    )
+
+
+def parse_sigi_state_page(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse the older ``SIGI_STATE`` page (tag form or inline ``window['SIGI_STATE']=`` form)."""
+    text = as_text(body)
+    data = script_json(text, "SIGI_STATE")
+    if data is None:
+        data = script_json(text, "sigi-persisted-data")
+    if data is None:
+        match = _SIGI_INLINE.search(text)
+        if match is None:
+            if text.lstrip().startswith("{"):
+                data = load_json(text, "SIGI_STATE")
+            else:
+                return ParseResult(platform=PLATFORM, kind="sigi_state_page", status="blocked")
+        else:
+            data = load_json(match.group(1), "window['SIGI_STATE']")
+    if not isinstance(data, dict):
+        raise ParseError("SIGI_STATE: expected a JSON object")
+    return parse_sigi_state(data, url)
+
+
+def parse_sigi_state(data: dict[str, Any], url: str | None = None) -> ParseResult:
+    """Parse a decoded SIGI_STATE object: ``ItemModule`` keyed by id, authors as strings."""
+    kind = "sigi_state_page"
+    items = data.get("ItemModule") or {}
+    posts = [_post_from_item(item, url) for item in items.values() if _is_web_item(item)]
+    accounts = []
+    users = ((data.get("UserModule") or {}).get("users")) or {}
+    user_stats = ((data.get("UserModule") or {}).get("stats")) or {}
+    for handle, user in users.items():
+        stats = user_stats.get(handle) or {}
+        accounts.append(
+            RawAccount(
+                platform=PLATFORM,
+                platform_account_id=_str_or_none(user.get("id")),
+                handle=user.get("uniqueId") or handle,
+                display_name=user.get("nickname"),
+                url=f"https://www.tiktok.com/@{user.get('uniqueId') or handle}",
+                counts=_pick(
+                    stats,
+                    followers="followerCount",
+                    following="followingCount",
+                    likes="heartCount",
+                    posts="videoCount",
+                ),
+                raw=user,
+            )
+        )
+    status_code = _int_or_none((data.get("VideoPage") or {}).get("statusCode")) or 0
+    status = "ok"
+    if status_code == _STATUS_BLOCKED:
+        status = "blocked"
+    elif status_code in _STATUS_PRIVATE:
+        status = "private"
+    elif status_code:
+        status = "unavailable"
+    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, accounts=accounts, status=status)
+
+
+# --- API JSON --------------------------------------------------------------------------------
+
+
+def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse ``/api/post/item_list/`` (cursor, hasMore) or ``/api/creator/item_list/``.
+
+    The creator endpoint has no cursor in the body: the next one is the last item's
+    ``createTime`` in milliseconds, as yt-dlp computes it; ``has_more`` is ``hasMorePrevious``.
+    """
+    data = load_json(body, "TikTok item_list")
+    if not isinstance(data, dict):
+        raise ParseError("TikTok item_list: expected a JSON object")
+    items = [i for i in data.get("itemList") or [] if _is_web_item(i)]
+    posts = [_post_from_item(item, url) for item in items]
+    if "hasMore" in data:
+        has_more = bool(data.get("hasMore"))
+        cursor = _str_or_none(data.get("cursor"))
+    else:
+        has_more = bool(data.get("hasMorePrevious"))
+        last_time = _int_or_none(items[-1].get("createTime")) if items else None
+        cursor = str(last_time * 1000) if last_time else _str_or_none(data.get("cursor"))
+    status_code = _int_or_none(data.get("statusCode")) or 0
+    status = "ok"
+    if status_code == _STATUS_BLOCKED:
+        status = "blocked"
+    elif status_code:
+        status = "unavailable"
+    return ParseResult(
+        platform=PLATFORM,
+        kind="item_list",
+        posts=posts,
+        next_cursor=cursor if has_more else None,
+        has_more=has_more,
+        status=status,
+    )
+
+
+def parse_items(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON)."""
+    text = as_text(body).strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = [load_json(line, "TikTok NDJSON line") for line in text.splitlines() if line.strip()]
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ParseError("TikTok items: expected a list of items")
+    items = [_unwrap_export(x) for x in data]
+    return ParseResult(
+        platform=PLATFORM,
+        kind="items",
+        posts=[_post_from_item(item, url) for item in items if _is_web_item(item)],
+    )
+
+
+def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse a TikTok oEmbed response.
+
+    ``title`` is the caption exactly as ``desc`` (trailing space included), so the post is a
+    platform observation; the music title and id come from the ``html`` blockquote's ♬ link.
+    oEmbed carries no time and no counts.
+    """
+    data = load_json(body, "TikTok oEmbed")
+    if not isinstance(data, dict):
+        raise ParseError("TikTok oEmbed: expected a JSON object")
+    embed = None
+    html = data.get("html")
+    if html:
+        blocks = parse_fragment(html).xpath('.//blockquote[contains(@class, "tiktok-embed")]')
+        if blocks:
+            embed = post_from_blockquote(blocks[0], url)
+    post_id = _str_or_none(data.get("embed_product_id")) or (embed and embed.platform_post_id)
+    if not post_id:
+        raise ParseError("TikTok oEmbed: no embed_product_id")
+    handle = data.get("author_unique_id") or (embed and embed.author_handle)
+    caption = data.get("title")
+    post = RawPost(
+        platform=PLATFORM,
+        platform_post_id=post_id,
+        url=(embed and embed.url) or _post_url(handle, post_id, photo=False),
+        source_url=url,
+        source_kind="platform" if caption is not None else "embed",
+        kind=data.get("embed_type") or "video",
+        author_handle=handle,
+        author_name=data.get("author_name"),
+        caption=caption if caption is not None else (embed and embed.caption),
+        music=embed.music if embed else None,
+        tags=embed.tags if embed else None,
+        raw=data,
+    )
+    return ParseResult(platform=PLATFORM, kind="oembed", posts=[post])
+
+
+def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse HTML holding ``blockquote.tiktok-embed`` elements (an oEmbed ``html`` saved alone)."""
+    root = parse_html(as_text(body))
+    posts = [
+        post
+        for block in root.xpath('//blockquote[contains(@class, "tiktok-embed")]')
+        if (post := post_from_blockquote(block, url)) is not None
+    ]
+    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+
+
+def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:
+    """Read one ``blockquote.tiktok-embed``; None for creator (profile) embeds without a video.
+
+    The caption is the embed's visible text, one line each: ``@author``, the caption paragraph,
+    ``♬ title - artist``. The normalizer strips the first and last (DESIGN §3). Structured music
+    comes from the ♬ link: ``title="♬ <title> - <artist>"`` split at the last `` - ``, and the
+    music id is the number ending the link's slug. Whether the sound is original is unknown here.
+    """
+    cite = block.get("cite") or ""
+    post_id = block.get("data-video-id") or _post_id_from_url(cite)
+    if not post_id:
+        return None
+    handle_match = re.search(r"tiktok\.com/@([^/?#]+)", cite)
+    handle = handle_match.group(1) if handle_match else None
+    lines: list[str] = []
+    tags: list[str] = []
+    music = None
+    section = block.find(".//section")
+    container = section if section is not None else block
+    for node in container:
+        if not isinstance(node.tag, str):
+            continue
+        href = node.get("href") or ""
+        text = element_text(node)
+        if node.tag == "a" and "/music/" in href:
+            music = _music_from_embed_link(node.get("title") or text, href)
+        elif node.tag == "a" and re.search(r"tiktok\.com/@", href) and handle is None:
+            handle = text.lstrip("@") or None
+        if node.tag == "p":
+            for link in node.xpath('.//a[contains(@href, "/tag/")]'):
+                tag = link.get("title") or element_text(link).lstrip("#")
+                if tag and tag not in tags:
+                    tags.append(tag)
+        if text:
+            lines.append(text)
+    photo = "/photo/" in cite
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=post_id,
+        url=strip_query(cite) if cite else _post_url(handle, post_id, photo=photo),
+        source_url=source_url,
+        source_kind="embed",
+        kind="photo" if photo else "video",
+        author_handle=handle,
+        caption="\n".join(lines) if lines else None,
+        music=music,
+        tags=tags or None,
+        tags_complete=False,
+    )
+
+
+def _music_from_embed_link(title: str, href: str) -> RawMusic:
+    label = title.strip().removeprefix("♬").strip()
+    name, sep, artist = label.rpartition(" - ")
+    match = _MUSIC_URL_ID.search(href)
+    return RawMusic(
+        title=name if sep else label,
+        artist=artist if sep else None,
+        is_original=None,
+        platform_sound_id=match.group(1) if match else None,
+    )
+
+
+# --- the web item ----------------------------------------------------------------------------
+
+
+def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
+    """Locate the fields of one web ``itemStruct`` (also SIGI ItemModule values and exports)."""
+    author = item.get("author")
+    if isinstance(author, dict):
+        handle = author.get("uniqueId")
+        author_id = _str_or_none(author.get("id"))
+        author_name = author.get("nickname")
+    else:
+        # SIGI_STATE: author is the uniqueId string; details sit flat on the item.
+        handle = author if isinstance(author, str) else None
+        author_id = _str_or_none(item.get("authorId"))
+        author_name = item.get("nickname")
+    post_id = str(item["id"])
+    photo = bool(item.get("imagePost"))
+    tags, mentions = _extract_text_extra(item)
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=post_id,
+        url=_post_url(handle, post_id, photo=photo),
+        source_url=source_url,
+        source_kind="platform",
+        kind="photo" if photo else "video",
+        author_handle=handle,
+        author_id=author_id,
+        author_name=author_name,
+        posted_at=item.get("createTime"),
+        caption=item.get("desc"),
+        counts=_extract_counts(item),
+        music=_extract_music(item.get("music")),
+        tags=tags,
+        tags_complete=False,
+        mentions=mentions,
+        mentions_complete=False,
+        is_pinned=bool(item.get("isPinnedItem")),
+        media_urls=_extract_media_urls(item),
+        raw=item,
+    )
+
+
+def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    """Hashtags from textExtra, challenges and contents[].textExtra; mentions from textExtra.
+
+    These lists can be shorter than what the caption shows (tags not linked), so they are never
+    authoritative: the normalizer unites them with its text rules.
+    """
+    extras: list[dict[str, Any]] = list(item.get("textExtra") or [])
+    for content in item.get("contents") or []:
+        extras.extend(content.get("textExtra") or [])
+    present = any(k in item for k in ("textExtra", "challenges", "contents"))
+    tags: list[str] = []
+    mentions: list[str] = []
+    for extra in extras:
+        # Branch on which field is filled, not on ``type`` (its values are not documented).
+        name = extra.get("hashtagName")
+        user = extra.get("userUniqueId")
+        if name and name not in tags:
+            tags.append(name)
+        elif user and user not in mentions:
+            mentions.append(user)
+    for challenge in item.get("challenges") or []:
+        title = challenge.get("title")
+        if title and title not in tags:
+            tags.append(title)
+    if not present:
+        return None, None
+    return tags, mentions
+
+
+def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
+    # statsV2 holds exact counts as strings; stats may be rounded (1500000).
+    stats = {**(item.get("stats") or {}), **(item.get("statsV2") or {})}
+    return _pick(
+        stats,
+        views="playCount",
+        likes="diggCount",
+        comments="commentCount",
+        shares="shareCount",
+        saves="collectCount",
+    )
+
+
+def _extract_music(music: Any) -> RawMusic | None:
+    if not isinstance(music, dict) or not (music.get("title") or music.get("id")):
+        return None
+    original = music.get("original")
+    return RawMusic(
+        title=music.get("title"),
+        artist=music.get("authorName"),
+        is_original=original if isinstance(original, bool) else None,
+        platform_sound_id=_str_or_none(music.get("id")),
+    )
+
+
+def _extract_media_urls(item: dict[str, Any]) -> list[str]:
+    urls: list[str] = []
+    for image in (item.get("imagePost") or {}).get("images") or []:
+        url_list = (image.get("imageURL") or {}).get("urlList")
+        if isinstance(url_list, str):
+            urls.append(url_list)
+        elif url_list:
+            urls.append(url_list[0])
+    video = item.get("video") or {}
+    if not urls and video.get("playAddr"):
+        urls.append(video["playAddr"])
+    return urls
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _post_url(handle: str | None, post_id: str, *, photo: bool) -> str:
+    # A placeholder handle works, as yt-dlp's https://www.tiktok.com/@_/video/<id> shows.
+    return f"https://www.tiktok.com/@{handle or '_'}/{'photo' if photo else 'video'}/{post_id}"
+
+
+def _post_id_from_url(url: str | None) -> str | None:
+    match = _POST_URL_ID.search(url or "")
+    return match.group(1) if match else None
+
+
+def _pick(source: dict[str, Any], **keys: str) -> dict[str, Any]:
+    return {ours: source[theirs] for ours, theirs in keys.items() if source.get(theirs) is not None}
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+parse_blocked_page = parse_page
