@@ -36,6 +36,21 @@ PRIOR_MARGIN = 0.35
 _SCRIPT_SHARE = 0.3
 _SCRIPT_MIN = 2
 
+#: Languages langdetect confuses on short text, whatever the probabilities say (short Dutch
+#: comes out as Afrikaans at 0.99999). When the top answer is a sibling of a prior language and
+#: not itself in the prior, the prior language is taken, with the top answer's confidence.
+_SIBLINGS: dict[str, frozenset[str]] = {
+    "nl": frozenset({"af"}),
+    "af": frozenset({"nl"}),
+    "no": frozenset({"da", "sv"}),
+    "da": frozenset({"no", "sv"}),
+    "sv": frozenset({"no", "da"}),
+    "cs": frozenset({"sk"}),
+    "sk": frozenset({"cs"}),
+    "hr": frozenset({"sl"}),
+    "sl": frozenset({"hr"}),
+}
+
 # langdetect speaks a few codes that are not plain ISO 639-1.
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 
@@ -164,12 +179,14 @@ def detect_clean(text: str, prior: Sequence[str] = ()) -> tuple[str, float]:
         return UNDETERMINED, 0.0
     top_code, top_prob = candidates[0]
     if prior:
-        wanted = {_normalize_prior(p) for p in prior}
-        for code, prob in candidates:
-            if code in wanted and prob >= top_prob - PRIOR_MARGIN:
-                if code != top_code:
+        wanted = [_normalize_prior(p) for p in prior]
+        if top_code not in wanted:
+            for code, prob in candidates[1:]:
+                if code in wanted and prob >= top_prob - PRIOR_MARGIN:
                     return code, prob
-                break
+            for code in wanted:
+                if top_code in _SIBLINGS.get(code, ()):
+                    return code, top_prob
     if top_prob < MIN_CONFIDENCE:
         return UNDETERMINED, 0.0
     return top_code, top_prob
@@ -186,7 +203,9 @@ def detect_language(text: str, *, prior: Sequence[str] = ()) -> tuple[str, float
     case it did not. Kana → ``ja`` and hangul → ``ko`` (confidence 1.0) where those scripts carry
     the text; otherwise langdetect with a fixed seed. ``und`` when fewer than
     :data:`MIN_LETTERS` letters remain or the top probability is below :data:`MIN_CONFIDENCE`.
-    ``prior`` (the athlete's usual languages) breaks near-ties: a prior language within
-    :data:`PRIOR_MARGIN` of the top candidate is taken instead, with its own probability.
+    ``prior`` (the athlete's usual languages, best first) breaks near-ties when the top answer is
+    not in it: a prior language within :data:`PRIOR_MARGIN` of the top candidate is taken, with
+    its own probability; failing that, a prior language whose close sibling won (``af`` for
+    ``nl``, ``da`` for ``no``) is taken, with the winner's probability.
     """
     return detect_clean(_NOISE_RE.sub(" ", text), prior)
