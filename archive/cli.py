@@ -53,7 +53,7 @@ def _debug(ctx: click.Context) -> bool:
     return bool(root.params.get("debug")) or bool(root.obj and root.obj.get("debug"))
 
 
-@click.group(cls=PodiumGroup, context_settings={"help_option_names": ["-h", "--help"],
+@click.group(name="podium", cls=PodiumGroup, context_settings={"help_option_names": ["-h", "--help"],
                                                 "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
 @click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),

@@ -162,9 +162,9 @@ class _Where:
     def fail(self, key: str, problem: str, header: str | None = None, nth: int = 0) -> ConfigError:
         line = None
         if header is not None:
-            line = _line_of(self.text, rf"^\s*\[\[\s*{re.escape(header)}\s*\]\]", nth)
+            line = _line_of(self.text, rf"^[ \t]*\[\[[ \t]*{re.escape(header)}[ \t]*\]\]", nth)
         if line is None:
-            line = _line_of(self.text, rf"^\s*{re.escape(key.split('.')[-1])}\s*=")
+            line = _line_of(self.text, rf"^[ \t]*{re.escape(key.split('.')[-1])}[ \t]*=")
         where = f", line {line}" if line else ""
         return ConfigError(f"{self.path}{where}, key '{key}': {problem}")
 
