@@ -1,0 +1,134 @@
+"""Mastodon parsers over composed fixtures faithful to the REST API v1 entities (FORMATS.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from archive.platforms import KINDS, mastodon, parse_payload
+from tests.archive.platforms.conftest import fixture_bytes, fixture_names
+
+STATUSES_URL = "https://social.example.nl/api/v1/accounts/113000000000000001/statuses?limit=20"
+TAG_URL = "https://social.example.nl/api/v1/timelines/tag/schaatsen"
+
+
+def parse(name: str, url: str | None = None):
+    return parse_payload(fixture_bytes("mastodon", name), url=url)
+
+
+def test_status_with_tags_mentions_and_links_as_dict():
+    post = asdict(parse("statuses_page1.json", STATUSES_URL).posts[0])
+    raw = post.pop("raw")
+    assert raw["id"] == "113800000000000003"
+    assert post == {
+        "platform": "mastodon",
+        "platform_post_id": "https://social.example.nl/users/lenaberg/statuses/113800000000000003",
+        "url": "https://social.example.nl/@lenaberg/113800000000000003",
+        "source_url": STATUSES_URL,
+        "source_kind": "platform",
+        "kind": "text",
+        "author_handle": "lenaberg@social.example.nl",
+        "author_id": "https://social.example.nl/users/lenaberg",
+        "author_name": "Lena Berg ⛸️",
+        "posted_at": "2025-01-14T18:02:11.123Z",
+        # <p> -> blank line, <br> -> line break, hidden link parts kept: the full URL
+        "caption": (
+            "Goud op de 1500m! 🥇 Dank aan @trainerin\n\n"
+            "Uitslagen: https://www.example.org/uitslagen/2025/ek\n#Schaatsen #über"
+        ),
+        "counts": {"likes": 57, "shares": 12, "comments": 4, "quotes": 0},
+        "music": None,
+        "tags": ["schaatsen", "über"],
+        "tags_complete": True,
+        "mentions": ["trainerin@mastodon.example.de"],
+        "mentions_complete": True,
+        "declared_language": "nl",
+        "availability": "active",
+        "is_repost": False,
+        "is_pinned": True,
+        "athlete_slug": None,
+        "edited_at": None,
+        "media_urls": ["https://files.example.nl/media/1.jpg"],
+    }
+
+
+@pytest.mark.parametrize("name", fixture_names("mastodon"))
+def test_every_fixture_is_recognised_and_posts_have_identity(name):
+    result = parse(name, STATUSES_URL)
+    assert result.platform == "mastodon"
+    assert result.kind in KINDS["mastodon"]
+    for post in result.posts:
+        assert post.platform_post_id.startswith("https://")
+        assert "@" in post.author_handle
+        assert post.tags_complete
+        assert post.mentions_complete
+
+
+def test_reblog_is_the_boosted_status_marked_as_repost():
+    post = parse("statuses_page1.json").posts[1]
+    assert post.is_repost is True
+    assert post.author_handle == "knsb@sport.example.org"
+    assert post.caption == "Lena Berg is Europees kampioen! 🎉 #schaatsen"
+    assert post.counts["likes"] == 300
+    assert post.raw["id"] == "113800000000000002"  # the boost itself stays in raw
+
+
+def test_edited_status_keeps_edited_at():
+    result = parse("status.json")
+    assert result.kind == "status"
+    post = result.posts[0]
+    assert (post.posted_at, post.edited_at) == (
+        "2025-01-12T08:00:00.000Z",
+        "2025-01-12T08:05:30.000Z",
+    )
+    assert post.caption == "Rustdag.\nMorgen weer het ijs op."
+
+
+def test_tag_timeline_reads_everyone_and_is_named_by_its_url():
+    result = parse("tag_timeline.json", TAG_URL)
+    assert result.kind == "tag_timeline"
+    assert [p.author_handle for p in result.posts] == [
+        "haruka@ice.example.jp",
+        "lenaberg@social.example.nl",
+    ]
+    assert result.posts[0].tags == ["日本代表", "schaatsen"]
+    assert result.posts[0].declared_language == "ja"
+    assert parse("tag_timeline.json").kind == "statuses"  # without the URL they look the same
+
+
+def test_pinned_listing_marks_every_status_pinned():
+    result = parse("tag_timeline.json", STATUSES_URL + "&pinned=true")
+    assert all(p.is_pinned for p in result.posts)
+
+
+def test_account_lookup_is_an_account_without_posts():
+    result = parse("account_lookup.json")
+    assert (result.kind, result.posts) == ("account", [])
+    account = result.accounts[0]
+    assert (account.handle, account.platform_account_id, account.raw["id"]) == (
+        "lenaberg@social.example.nl",
+        "https://social.example.nl/users/lenaberg",
+        "113000000000000001",
+    )
+    assert account.counts == {"followers": 812, "following": 95, "posts": 310}
+
+
+def test_empty_page_needs_the_url_to_be_recognised():
+    assert parse("statuses_empty.json", STATUSES_URL).posts == []
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            '<https://social.example.nl/api/v1/accounts/1/statuses?max_id=1130>; rel="next", '
+            '<https://social.example.nl/api/v1/accounts/1/statuses?min_id=1139>; rel="prev"',
+            "1130",
+        ),
+        ('<https://social.example.nl/api/v1/accounts/1/statuses?min_id=1139>; rel="prev"', None),
+        ("", None),
+    ],
+)
+def test_next_max_id_from_link_header(header, expected):
+    assert mastodon.next_max_id(header) == expected
