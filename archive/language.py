@@ -79,6 +79,8 @@ _SPACES_RE = re.compile(" {2,}")
 
 
 class _FastDetector(Detector):  # type: ignore[misc]
+    text: str
+
     def __init__(self, factory: DetectorFactory) -> None:
         super().__init__(factory)
         self.seed = _SEED
@@ -91,7 +93,7 @@ class _FastDetector(Detector):  # type: ignore[misc]
         self.text += _SPACES_RE.sub(" ", text[: self.max_text_length])
 
     def cleaning_text(self) -> None:
-        text = self.text
+        text: str = self.text
         if text.isascii():
             return
         latin_count = len(_LATIN_RE.findall(text))

@@ -178,7 +178,8 @@ def _mask_urls(text: str) -> str:
     """Replace URLs by spaces of the same length, so match positions stay valid."""
     if "://" not in text and "www." not in text.lower():
         return text
-    return _URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    masked: str = _URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return masked
 
 
 def _dedupe(tags: Iterable[Tag]) -> tuple[Tag, ...]:
