@@ -1,0 +1,127 @@
+"""Instagram parsers over composed fixtures faithful to FORMATS.md §2 (v1/xdt items, GraphQL
+edges, embed blockquotes v7 and v14)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pytest
+
+from archive.platforms import KINDS, parse_payload
+from archive.records import RawMusic
+from tests.archive.platforms.conftest import fixture_bytes, fixture_names
+
+POST_URL = "https://www.instagram.com/api/v1/media/3500000000000000001/info/"
+
+
+def parse(name: str, url: str | None = None):
+    return parse_payload(fixture_bytes("instagram", name), url=url)
+
+
+def test_v1_reel_with_licensed_music_as_dict():
+    result = parse("post_v1.json", POST_URL)
+    assert (result.platform, result.kind) == ("instagram", "post")
+    post = asdict(result.posts[0])
+    raw = post.pop("raw")
+    assert raw["pk"] == "3500000000000000001"
+    assert post == {
+        "platform": "instagram",
+        "platform_post_id": "DAbCdEfGhIj",
+        "url": "https://www.instagram.com/p/DAbCdEfGhIj/",
+        "source_url": POST_URL,
+        "source_kind": "platform",
+        "kind": "video",
+        "author_handle": "lena.berg.skating",
+        "author_id": "1067250001",
+        "author_name": "Lena Berg",
+        "posted_at": 1730000000,
+        "caption": "Ein Tag in Inzell 🏔️ #eisschnelllauf #über @coach.piet",
+        "counts": {"likes": 1500, "comments": 48, "views": 52000},
+        "music": {
+            "title": "Schaatsenrijden",
+            "artist": "De Kast",
+            "is_original": False,
+            "platform_sound_id": "420000000000001",
+        },
+        "tags": None,
+        "tags_complete": False,
+        "mentions": None,
+        "mentions_complete": False,
+        "declared_language": None,
+        "availability": "active",
+        "is_repost": False,
+        "is_pinned": False,
+        "athlete_slug": None,
+        "edited_at": None,
+        "media_urls": ["https://scontent.cdninstagram.com/o1/v/DAbCdEfGhIj.mp4?oe=6800AAAA"],
+    }
+
+
+@pytest.mark.parametrize("name", fixture_names("instagram"))
+def test_every_fixture_is_recognised_and_posts_have_identity(name):
+    result = parse(name)
+    assert result.platform == "instagram"
+    assert result.kind in KINDS["instagram"]
+    for post in result.posts:
+        assert post.platform_post_id
+        assert post.url == f"https://www.instagram.com/p/{post.platform_post_id}/"
+        assert post.tags is None  # Instagram has no structured tags: text rules only
+
+
+def test_bare_item_with_original_sound():
+    post = parse("reel_original_audio.json").posts[0]
+    assert post.music == RawMusic("Originalton", "lena.berg.skating", True, "440000000000002")
+
+
+def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
+    result = parse("user_feed.json")
+    assert (result.kind, result.next_cursor, result.has_more) == (
+        "user_feed",
+        "3500000000000000003_1067250001",
+        True,
+    )
+    pinned, photo = result.posts
+    assert (pinned.kind, pinned.is_pinned, len(pinned.media_urls)) == ("carousel", True, 3)
+    assert (photo.kind, photo.caption, photo.music) == ("photo", None, None)
+    assert "likes" not in photo.counts  # hidden likes stay unknown, not 0
+    assert result.accounts[0].handle == "lena.berg.skating"
+
+
+def test_graphql_shortcode_media_with_music_attribution():
+    result = parse("shortcode_media.json")
+    post = result.posts[0]
+    assert (result.kind, post.platform_post_id, post.posted_at) == (
+        "graphql_post",
+        "C9xYzAbCdEf",
+        1715000000,
+    )
+    assert post.caption == "Laatste training van het seizoen 💪 #schaatsen"
+    assert post.music == RawMusic("Original audio", "lena.berg.skating", True, "450000000000003")
+    assert post.counts == {"likes": 3100, "comments": 77, "views": 41000}
+
+
+def test_web_profile_info_gives_account_posts_and_cursor():
+    result = parse("web_profile_info.json")
+    assert (result.next_cursor, result.has_more) == ("QVFDZmFrZUN1cnNvcg==", True)
+    account = result.accounts[0]
+    assert (account.platform_account_id, account.handle, account.display_name) == (
+        "1067250001",
+        "lena.berg.skating",
+        "Lena Berg",
+    )
+    assert account.counts == {"followers": 120500, "following": 410, "posts": 812}
+    no_caption = result.posts[0]
+    assert (no_caption.caption, no_caption.is_pinned) == (None, True)  # edges == []
+
+
+def test_legacy_captioned_embed_has_caption_author_and_time():
+    post = parse("embed_v7_captioned.html").posts[0]
+    assert (post.source_kind, post.platform_post_id) == ("embed", "BxYzAbCdEfG")
+    assert post.caption == "Goud! 🥇 Wat een dag in Thialf #schaatsen #über"
+    assert (post.author_handle, post.author_name) == ("lena.berg.skating", "Lena Berg")
+    assert post.posted_at == "2019-02-10T15:04:05+00:00"
+
+
+def test_v14_embed_without_caption_gives_no_post():
+    result = parse("embed_v14.html")
+    assert (result.kind, result.posts) == ("embed", [])
