@@ -19,6 +19,7 @@ Anything else raises :class:`archive.errors.ParseError` with a one-line reason.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -57,6 +58,8 @@ _HOSTS = {
     "cdn.syndication.twimg.com": "x",
     "publish.twitter.com": "x",
 }
+
+_HTML_TAG = re.compile(r"<[A-Za-z!/][^>]*>")
 
 # Embed blockquote classes that make an HTML fragment one platform's ``embed`` payload.
 _EMBED_CLASSES = {
@@ -97,6 +100,8 @@ def detect_payload(
         return _detect_json(text, url, platform, hinted)
     if text.startswith(("<?xml", "<feed", "<rss")) and "<html" not in text[:2000].lower():
         return _detect_xml(text, platform)
+    if not _HTML_TAG.search(text):
+        raise ParseError("unrecognised payload: neither JSON, XML nor HTML")
     return _detect_html(text, url, platform, hinted)
 
 

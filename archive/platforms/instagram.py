@@ -65,8 +65,9 @@ def _is_v1_item(value: Any) -> bool:
 def _find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
     for holder in (data, data.get("data") or {}, data.get("graphql") or {}):
         for key in ("shortcode_media", "xdt_shortcode_media"):
-            if isinstance(holder, dict) and isinstance(holder.get(key), dict):
-                return holder[key]
+            found = holder.get(key) if isinstance(holder, dict) else None
+            if isinstance(found, dict):
+                return found
     return None
 
 
@@ -93,7 +94,7 @@ def _find_timeline_connection(data: dict[str, Any]) -> dict[str, Any] | None:
 def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
     """Parse one v1/xdt media item: ``{"items": [item]}`` (media info) or the item itself."""
     data = _load_object(body, "Instagram post")
-    items = data.get("items") if isinstance(data.get("items"), list) else [data]
+    items: list[Any] = data["items"] if isinstance(data.get("items"), list) else [data]
     posts = [_post_from_item(i, url) for i in items if _is_v1_item(i)]
     if not posts:
         raise ParseError("Instagram post: no media item with code and taken_at")
@@ -342,7 +343,7 @@ def embed_permalink(block: Any) -> str | None:
     """The post permalink of an embed: ``data-instgrm-permalink`` or its first post link."""
     permalink = block.get("data-instgrm-permalink")
     if permalink and _PERMALINK.search(permalink):
-        return permalink
+        return str(permalink)
     for href in block.xpath(".//a/@href"):
         if _PERMALINK.search(href):
             return str(href)

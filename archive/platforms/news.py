@@ -138,10 +138,10 @@ def _ld_url(ld: dict[str, Any]) -> str | None:
     entity = ld.get("mainEntityOfPage")
     if isinstance(entity, dict):
         entity = entity.get("@id") or entity.get("url")
-    return _first(
-        ld.get("url") if isinstance(ld.get("url"), str) else None,
-        entity if isinstance(entity, str) else None,
-    )
+    for candidate in (ld.get("url"), entity):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    return None
 
 
 def _ld_names(value: Any) -> str | None:

@@ -332,27 +332,29 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
     data = load_json(body, "TikTok oEmbed")
     if not isinstance(data, dict):
         raise ParseError("TikTok oEmbed: expected a JSON object")
-    embed = None
+    embed: RawPost | None = None
     html = data.get("html")
     if html:
         blocks = parse_fragment(html).xpath('.//blockquote[contains(@class, "tiktok-embed")]')
         if blocks:
             embed = post_from_blockquote(blocks[0], url)
-    post_id = _str_or_none(data.get("embed_product_id")) or (embed and embed.platform_post_id)
+    post_id = _str_or_none(data.get("embed_product_id")) or (
+        embed.platform_post_id if embed else None
+    )
     if not post_id:
         raise ParseError("TikTok oEmbed: no embed_product_id")
-    handle = data.get("author_unique_id") or (embed and embed.author_handle)
-    caption = data.get("title")
+    handle: str | None = data.get("author_unique_id") or (embed.author_handle if embed else None)
+    caption: str | None = data.get("title")
     post = RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
-        url=(embed and embed.url) or _post_url(handle, post_id, photo=False),
+        url=(embed.url if embed else None) or _post_url(handle, post_id, photo=False),
         source_url=url,
         source_kind="platform" if caption is not None else "embed",
         kind=data.get("embed_type") or "video",
         author_handle=handle,
         author_name=data.get("author_name"),
-        caption=caption if caption is not None else (embed and embed.caption),
+        caption=caption if caption is not None or embed is None else embed.caption,
         music=embed.music if embed else None,
         tags=embed.tags if embed else None,
         raw=data,

@@ -30,7 +30,7 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     """Name the X kind of a decoded JSON payload, or None when it is not X's."""
     if not isinstance(data, dict):
         return None
-    inner = data.get("data") if isinstance(data.get("data"), dict) else data
+    inner: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else data
     if inner.get("__typename") in ("Tweet", "TweetTombstone") or (
         "id_str" in inner and "text" in inner
     ):

@@ -1,0 +1,85 @@
+"""parse_payload: what it recognises from content alone, URL hints, errors, the KINDS table."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from archive.errors import ParseError
+from archive.platforms import KINDS, detect_payload, parse_payload
+from tests.archive.platforms.conftest import fixture_bytes, fixture_names
+
+PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news")
+NEEDS_URL = {("mastodon", "statuses_empty.json"), ("x", "syndication_tombstone.json")}
+
+
+def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
+    assert tuple(KINDS) == PLATFORMS
+    for platform, kinds in KINDS.items():
+        assert kinds
+        module = importlib.import_module(f"archive.platforms.{platform}")
+        assert module.KINDS == kinds
+        for kind in kinds:
+            assert callable(getattr(module, f"parse_{kind}")), (platform, kind)
+
+
+@pytest.mark.parametrize(
+    ("platform", "name"),
+    [
+        (p, n)
+        for p in PLATFORMS
+        for n in fixture_names(p)
+        if (p, n) not in NEEDS_URL and not n.startswith("video_page_")
+    ],
+)
+def test_fixture_platform_is_recognised_without_hints(platform, name):
+    found_platform, kind = detect_payload(fixture_bytes(platform, name))
+    assert found_platform == platform
+    assert kind in KINDS[platform]
+
+
+def test_explicit_platform_and_kind_skip_detection():
+    body = fixture_bytes("tiktok", "web_items.json")
+    result = parse_payload(body, platform="tiktok", kind="items")
+    assert (result.platform, result.kind, len(result.posts)) == ("tiktok", "items", 2)
+
+
+def test_url_hint_names_a_mastodon_tag_timeline():
+    body = fixture_bytes("mastodon", "tag_timeline.json")
+    url = "https://social.example.nl/api/v1/timelines/tag/schaatsen"
+    assert parse_payload(body, url=url).kind == "tag_timeline"
+
+
+def test_bytes_with_bom_and_str_bodies_read_the_same():
+    body = fixture_bytes("bluesky", "profile.json")
+    assert parse_payload(b"\xef\xbb\xbf" + body) == parse_payload(body.decode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty payload"),
+        (b'{"feed": [', "malformed JSON"),
+        (b'{"hello": "world"}', "unrecognised JSON payload"),
+        (b"[1, 2, 3]", "unrecognised JSON payload"),
+        (b"just some words", "neither JSON, XML nor HTML"),
+        (b'<?xml version="1.0"?><rss><channel/></rss>', "unrecognised XML payload"),
+    ],
+)
+def test_unrecognised_or_unreadable_payloads_raise_parse_error(body, reason):
+    with pytest.raises(ParseError, match=reason):
+        parse_payload(body)
+
+
+def test_unknown_platform_or_kind_raise_parse_error():
+    with pytest.raises(ParseError, match="unknown platform"):
+        parse_payload(b"{}", platform="myspace")
+    with pytest.raises(ParseError, match="no payload kind"):
+        parse_payload(b"{}", platform="bluesky", kind="timeline")
+
+
+def test_parse_error_is_one_line():
+    with pytest.raises(ParseError) as caught:
+        parse_payload(b'{"a":\n\n[')
+    assert "\n" not in str(caught.value)
