@@ -19,7 +19,7 @@ def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
     for platform, kinds in KINDS.items():
         assert kinds
         module = importlib.import_module(f"archive.platforms.{platform}")
-        assert module.KINDS == kinds
+        assert kinds == module.KINDS
         for kind in kinds:
             assert callable(getattr(module, f"parse_{kind}")), (platform, kind)
 
