@@ -986,8 +986,8 @@ def _assign_roles(
     acc_posts("mastodon", "ingrid-solberg")[2].deleted_in_later = True
     acc_posts("youtube", "haruka-aoyama")[2].deleted_in_later = True
 
-    acc_posts("tiktok", "lotte-van-dijk")[-3].pinned_in_later = True
-    acc_posts("bluesky", "lotte-van-dijk")[-2].pinned_in_later = True
+    acc_posts("tiktok", "lotte-van-dijk")[-1].pinned_in_later = True
+    acc_posts("bluesky", "lotte-van-dijk")[-1].pinned_in_later = True
 
     story["mila-training-tiktok"].blocked_in_later = True
     acc_posts("mastodon", "jonas-bruckner")[3].malformed_page = True

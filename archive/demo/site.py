@@ -11,9 +11,12 @@ import html
 import importlib
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from archive.demo.content import SNAPSHOTS, World, build_world
+from archive.demo.facts import DEFAULT_ROOT
+from archive.demo.facts import expected_facts as _expected_facts
 from archive.demo.render.web import Request, Response, html_response, not_found, text_response
 
 #: Prefix -> renderer module (each has ``handle(world, request) -> Response``).
@@ -109,3 +112,8 @@ def roster_toml(root: str) -> str:
         return re.sub(r'"(/[^"]*)"', lambda m: f'"{root}{m.group(1)}"', match.group(0))
 
     return re.sub(r"(?m)^\s*(feeds|sitemaps)\s*=.*$", absolute, build_world().roster_text)
+
+
+def expected_facts(snapshot: str, root: str = DEFAULT_ROOT) -> dict[str, Any]:
+    """What an archive filled from ``snapshot`` should hold (see :mod:`archive.demo.facts`)."""
+    return _expected_facts(snapshot, root)
