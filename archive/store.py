@@ -7,6 +7,7 @@ at once give the same archive. SQLAlchemy Core, not the ORM, where speed matters
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ from archive.models import (
     Problem,
     RawPayload,
     Sound,
+    UTCDateTime,
 )
 from archive.records import COUNT_KEYS, NormalizedPost, Payload, RawArticle  # noqa: F401
 from archive.textfold import search_text
@@ -72,6 +74,39 @@ def utcnow() -> datetime:
 def _insert(conn: Connection, table: sa.Table) -> Any:
     """A dialect insert that supports ``on_conflict_do_nothing``/``do_update``."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqlite_time(value: datetime) -> str:
+    """A datetime as SQLAlchemy's SQLite DateTime stores it (UTC, no zone); a batch shares a few."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING for many rows through the driver's executemany.
+
+    The hot path of every batch: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's own work here, so rows go to the DBAPI as tuples (identifiers are our own columns,
+    values are bound parameters; times are converted as SQLAlchemy would on SQLite).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+           f"({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING")
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if conn.dialect.name == "sqlite" and times:
+        params = []
+        for r in rows:
+            values = list(r.values())
+            for i in times:
+                if values[i] is not None:
+                    values[i] = _sqlite_time(values[i])
+            params.append(tuple(values))
+    else:
+        params = [tuple(r.values()) for r in rows]
+    conn.exec_driver_sql(sql, params)
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -114,14 +149,14 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
             rows[digest] = {
                 "sha256": digest, "source_url": p.source_url, "fetched_at": p.fetched_at,
                 "parser_kind": p.parser_kind, "content_type": p.content_type,
-                "size": len(p.body), "data": zlib.compress(p.body, 6),
+                "size": len(p.body), "data": zlib.compress(p.body, 1),
             }
     if not rows:
         return {}
     ids = _select_map(conn, payload_t.c.sha256, payload_t.c.id, list(rows))
     missing = [rows[d] for d in rows if d not in ids]
     if missing:
-        conn.execute(_insert(conn, payload_t).on_conflict_do_nothing(), missing)
+        _bulk_insert(conn, payload_t, missing)
         ids.update(_select_map(conn, payload_t.c.sha256, payload_t.c.id,
                                [r["sha256"] for r in missing]))
     return ids
@@ -145,20 +180,54 @@ def _select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any
 
 def _account_ids(conn: Connection, posts: Sequence[NormalizedPost], now: datetime,
                  athlete_ids: Mapping[str, int]) -> dict[int, int | None]:
-    """account.id for each post index (None when the post names no author)."""
+    """account.id for each post index (None when the post names no author).
+
+    One query finds the accounts a batch already knows; their last_seen_at moves in one
+    executemany. Only new or changed accounts (new id, new handle) take the slow careful path.
+    """
     wanted: dict[tuple[str, str | None, str | None], list[int]] = {}
     for i, p in enumerate(posts):
         if p.author_id or p.author_handle:
             key = (p.platform, p.author_id, p.author_handle.casefold() if p.author_handle else None)
             wanted.setdefault(key, []).append(i)
     out: dict[int, int | None] = dict.fromkeys(range(len(posts)))
+    c = account_t.c
+    by_id: dict[tuple[str, str], Any] = {}
+    by_handle: dict[tuple[str, str], Any] = {}
+    for platform in {k[0] for k in wanted}:
+        ids = [k[1] for k in wanted if k[0] == platform and k[1]]
+        keys = [k[2] for k in wanted if k[0] == platform and k[2]]
+        for chunk_ids, chunk_keys in ((ids, []), ([], keys)):
+            for chunk in _chunks(chunk_ids or chunk_keys):
+                col = c.platform_account_id if chunk_ids else c.handle_key
+                for row in conn.execute(sa.select(c.id, c.platform_account_id, c.handle_key,
+                                                  c.athlete_id, c.display_name)
+                                        .where(c.platform == platform, col.in_(chunk))):
+                    if row.platform_account_id:
+                        by_id[(platform, row.platform_account_id)] = row
+                    if row.handle_key:
+                        by_handle[(platform, row.handle_key)] = row
+    touched = []
     for (platform, pid, hkey), idxs in wanted.items():
         sample = posts[idxs[0]]
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
-        account_id = _resolve_account(conn, platform, pid, hkey, sample.author_handle,
-                                      sample.author_name, now, athlete_ids.get(slug or ""))
+        athlete_id = athlete_ids.get(slug or "")
+        row = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
+        settled = row is not None and (not hkey or row.handle_key == hkey) and (
+            not pid or row.platform_account_id == pid) and (
+            not sample.author_name or row.display_name == sample.author_name) and (
+            not athlete_id or row.athlete_id is not None)
+        if settled:
+            account_id = int(row.id)
+            touched.append({"_id": account_id, "last_seen_at": now})
+        else:
+            account_id = _resolve_account(conn, platform, pid, hkey, sample.author_handle,
+                                          sample.author_name, now, athlete_id)
         for i in idxs:
             out[i] = account_id
+    if touched:
+        conn.execute(account_t.update().where(c.id == sa.bindparam("_id"))
+                     .values(last_seen_at=sa.bindparam("last_seen_at")), touched)
     return out
 
 
@@ -298,8 +367,10 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
         s = p.text.sound
         return None if s is None else sound_ids[(p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))]
 
+    digests = {id(p.payload): _sha256(p.payload.body) for p in posts if p.payload is not None}
+
     def payload_id(p: NormalizedPost) -> int | None:
-        return None if p.payload is None else payload_ids[_sha256(p.payload.body)]
+        return None if p.payload is None else payload_ids[digests[id(p.payload)]]
 
     existing = _existing_posts(conn, list(latest))
     new_rows, new_posts = [], []
@@ -317,7 +388,12 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
         new_rows.append(row)
         new_posts.append(p)
     ids: dict[tuple[str, str], int] = {}
-    if new_rows:
+    if new_rows and conn.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE holds the write lock since before we looked: nobody raced us.
+        _bulk_insert(conn, post_t, new_rows)
+        ids = {k: v["id"] for k, v in _existing_posts(
+            conn, [(p.platform, p.platform_post_id) for p in new_posts], columns=("id",)).items()}
+    elif new_rows:
         stmt = _insert(conn, post_t).on_conflict_do_nothing().returning(
             post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
         ids = {(r.platform, r.platform_post_id): r.id for r in conn.execute(stmt, new_rows)}
@@ -329,6 +405,7 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
     inserted = [p for p in new_posts if (p.platform, p.platform_post_id) in ids]
 
     versions, snapshots, links_for = [], [], []
+    reread: list[int] = []  # existing posts whose tags and mentions are rewritten
     for p in inserted:
         pid = ids[(p.platform, p.platform_post_id)]
         result.post_ids[(p.platform, p.platform_post_id)] = pid
@@ -362,10 +439,9 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
                               edited_at=p.edited_at or old["edited_at"])
                 if p.text.body != old["body"]:
                     versions.append(_version_row(pid, p))
-                    links_for.append((pid, p))
                     changed = True
-                elif p.text.normalizer_version != old["normalizer_version"]:
-                    links_for.append((pid, p))
+                links_for.append((pid, p))
+                reread.append(pid)
             elif same_kind and sound_id(p) != old["sound_id"] and sound_id(p) is not None:
                 values["sound_id"] = sound_id(p)
         # Counts: merge what this observation knows; a snapshot only when something changed.
@@ -399,10 +475,10 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
 
     _apply_updates(conn, updates)
     if versions:
-        conn.execute(_insert(conn, version_t).on_conflict_do_nothing(), versions)
+        _bulk_insert(conn, version_t, versions)
     if snapshots:
-        conn.execute(_insert(conn, metric_t).on_conflict_do_nothing(), snapshots)
-    _link_tags(conn, links_for, tag_ids)
+        _bulk_insert(conn, metric_t, snapshots)
+    _link_tags(conn, links_for, tag_ids, reread)
     return result
 
 
@@ -417,9 +493,10 @@ _EXISTING_COLS = ("id", "body", "caption", "caption_source", "normalizer_version
                   "edited_at", "first_seen_at", "last_seen_at", *COUNT_KEYS)
 
 
-def _existing_posts(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing_posts(conn: Connection, keys: Sequence[tuple[str, str]],
+                   columns: Sequence[str] = _EXISTING_COLS) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    cols = [post_t.c[name] for name in _EXISTING_COLS]
+    cols = [post_t.c[name] for name in columns]
     by_platform: dict[str, list[str]] = {}
     for platform, ppid in keys:
         by_platform.setdefault(platform, []).append(ppid)
@@ -444,12 +521,11 @@ def _apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) 
 
 
 def _link_tags(conn: Connection, links_for: list[tuple[int, NormalizedPost]],
-               tag_ids: Mapping[str, int]) -> None:
-    """(Re)write the hashtag and mention rows of posts whose text was (re)read."""
+               tag_ids: Mapping[str, int], reread: Sequence[int]) -> None:
+    """Write the hashtag and mention rows of new posts, and rewrite those of re-read ones."""
     if not links_for:
         return
-    post_ids = [pid for pid, _ in links_for]
-    for chunk in _chunks(post_ids):
+    for chunk in _chunks(reread):
         conn.execute(post_hashtag_t.delete().where(post_hashtag_t.c.post_id.in_(chunk)))
         conn.execute(mention_t.delete().where(mention_t.c.post_id.in_(chunk)))
     tags = [{"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
@@ -457,9 +533,9 @@ def _link_tags(conn: Connection, links_for: list[tuple[int, NormalizedPost]],
     mentions = [{"post_id": pid, "platform": p.platform, "key": m.key, "display": m.display,
                  "position": n} for pid, p in links_for for n, m in enumerate(p.text.mentions)]
     if tags:
-        conn.execute(_insert(conn, post_hashtag_t).on_conflict_do_nothing(), tags)
+        _bulk_insert(conn, post_hashtag_t, tags)
     if mentions:
-        conn.execute(_insert(conn, mention_t).on_conflict_do_nothing(), mentions)
+        _bulk_insert(conn, mention_t, mentions)
 
 
 # --- roster ---------------------------------------------------------------------------------
