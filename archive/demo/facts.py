@@ -45,6 +45,14 @@ def demo_url(root: str, post: Post) -> str:
     return f"{base}/feeds/videos.xml?channel_id={acc.account_id}"
 
 
+def archive_id(post: Post) -> str:
+    """The id Podium's parsers use as ``platform_post_id`` (Mastodon: the status ``uri``)."""
+    if post.platform == "mastodon":
+        acc = post.account
+        return f"https://{acc.instance}/users/{acc.username}/statuses/{post.post_id}"
+    return post.post_id
+
+
 def caption_text(world: World, post: Post, snapshot: str) -> str:
     """The caption as the platform's payload carries it (Mastodon: the text of ``content``)."""
     if post.platform == "tiktok":
@@ -84,6 +92,7 @@ def post_facts(world: World, post: Post, snapshot: str, root: str) -> dict[str, 
     facts: dict[str, Any] = {
         "platform": post.platform,
         "post_id": post.post_id,
+        "archive_id": archive_id(post),
         "athlete": post.account.athlete or None,
         "handle": post.account.handle,
         "account_id": post.account.account_id,
@@ -175,6 +184,10 @@ def expected_facts(snapshot: str, root: str = DEFAULT_ROOT) -> dict[str, Any]:
         "platforms": platforms,
         "posts_by_athlete": by_athlete,
         "posts": posts,
+        "archive_ids": {
+            platform: {p.post_id: archive_id(p) for p in world.posts[platform].values()}
+            for platform in PLATFORMS
+        },
         **changes,
         "blocked": _blocked(world, snapshot, root),
         "malformed": _malformed(world, snapshot, root),
@@ -258,6 +271,7 @@ def _reposts(world: World, snapshot: str) -> list[dict[str, Any]]:
             "by_handle": r.by.handle,
             "by_athlete": r.by.athlete,
             "post_id": r.post.post_id,
+            "archive_id": archive_id(r.post),
             "author_handle": r.post.account.handle,
             "author_athlete": r.post.account.athlete or None,
             "reposted_at": iso_z(r.created_at, 0),

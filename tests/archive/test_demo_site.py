@@ -580,3 +580,18 @@ def test_server_module_prints_the_root(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_facts_name_the_ids_podiums_parsers_use(sites, facts):
+    from archive.platforms import parse_payload
+
+    later, site = facts["later"], sites["later"]
+    for handle, acc in later["platforms"]["mastodon"]["accounts"].items():
+        url = f"{ROOT}/mastodon/api/v1/accounts/{acc['account_id']}/statuses?limit=40"
+        parsed = parse_payload(get(site, url).body, url=url)
+        own = [p.platform_post_id for p in parsed.posts if not p.is_repost]
+        assert own == [later["archive_ids"]["mastodon"][i] for i in acc["post_ids"]], handle
+    reposted = {r["archive_id"] for r in later["reposts"]}
+    assert all(r["archive_id"] in later["archive_ids"][r["platform"]].values() or
+               r["author_athlete"] is None for r in later["reposts"])
+    assert len(reposted) == len(later["reposts"])
