@@ -1,0 +1,1 @@
+"""Podium's Scrapy project: spiders fetch, archive.platforms parses, pipelines store."""

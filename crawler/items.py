@@ -1,0 +1,44 @@
+"""The items spiders may yield; RawPost is archive.records' one definition of a post."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive.records import RawArticle, RawPost
+
+__all__ = ["ArticleItem", "CrawlProblem", "ListingDone", "RawPost"]
+
+
+@dataclass(slots=True)
+class CrawlProblem:
+    """A page that could not be parsed (kingfisher's FileError idea): stored as a ``problem`` row."""
+
+    reason: str
+    url: str | None
+    platform: str | None
+    body: bytes | None = None
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ArticleItem:
+    """A news article and the posts it embeds (the embedded posts arrive as RawPost items)."""
+
+    article: RawArticle
+    url: str
+    body: bytes
+
+
+@dataclass(slots=True)
+class ListingDone:
+    """An account's listing was read to its end: a full sweep may now reconcile deletions.
+
+    ``complete`` is False when the listing broke off (a block, an error, a 429 that never
+    cleared): then nothing is marked deleted.
+    """
+
+    platform: str
+    handle: str
+    seen_ids: list[str]
+    complete: bool
+    full_sweep: bool

@@ -1,0 +1,214 @@
+"""Validate -> Normalize -> Store, batched: the only crawler code that touches the archive.
+
+One ``crawl_run`` row per crawl: opened here (or by the parent process, which passes its id in
+the ``PODIUM_CRAWL_RUN_ID`` setting), closed with its counts and how the crawl finished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from archive import config as config_mod
+from archive import db, store
+from archive.errors import ConfigError, ParseError
+from archive.normalize import normalize_post, parse_time
+from archive.records import NormalizedPost, Payload
+from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Pipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, n)
+
+
+class ValidatePipeline(_Pipeline):
+    """A post without identity becomes a problem (kept, never dropped); duplicates within a run go."""
+
+    def open_spider(self) -> None:
+        self.seen: set[tuple[str, str, str]] = set()
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPost):
+            return item
+        if not item.platform or not item.platform_post_id:
+            return CrawlProblem(
+                reason="post without identity (platform and platform_post_id are required)",
+                url=item.source_url, platform=item.platform or None,
+                body=_raw_bytes(item.raw), detail={"url": item.url, "caption": item.caption})
+        key = (item.platform, item.platform_post_id, item.source_kind)
+        if key in self.seen:
+            raise DropItem(f"duplicate within this crawl: {item.platform} {item.platform_post_id}",
+                           log_level="DEBUG")
+        self.seen.add(key)
+        return item
+
+
+class NormalizePipeline(_Pipeline):
+    """RawPost -> NormalizedPost (archive.normalize), with the athlete's usual languages as prior."""
+
+    def open_spider(self) -> None:
+        self.priors: dict[str, tuple[str, ...]] = {}
+        try:
+            roster = config_mod.load_roster(config_mod.load().roster_path)
+            self.priors = {a.slug: a.languages for a in roster.athletes}
+        except ConfigError as exc:
+            log.warning("no language priors: %s", exc)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPost):
+            return item
+        fetched_at = _now()
+        try:
+            post = normalize_post(item, fetched_at=fetched_at,
+                                  prior=self.priors.get(item.athlete_slug or "", ()))
+        except (ParseError, ValueError, TypeError) as exc:
+            return CrawlProblem(reason=f"cannot normalize: {exc}", url=item.source_url,
+                                platform=item.platform, body=_raw_bytes(item.raw),
+                                detail={"platform_post_id": item.platform_post_id})
+        body = _raw_bytes(item.raw)
+        if body is None:
+            return post
+        return _with_payload(post, Payload(body, item.source_url, fetched_at, item.platform,
+                                           "application/json" if not isinstance(item.raw, str)
+                                           else "text/plain"))
+
+
+def _with_payload(post: NormalizedPost, payload: Payload) -> NormalizedPost:
+    from dataclasses import replace
+
+    return replace(post, payload=payload)
+
+
+def _raw_bytes(raw: Any) -> bytes | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode()
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str).encode()
+
+
+class StorePipeline(_Pipeline):
+    """Batches posts into archive.store; records problems, articles, sweeps and the crawl run."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self) -> None:
+        s = self.crawler.settings
+        self.engine = db.make_engine(s.get("PODIUM_DATABASE_URL"))
+        db.check_connection(self.engine)
+        self.batch_size = s.getint("PODIUM_BATCH_SIZE", 200)
+        self.batch: list[NormalizedPost] = []
+        self.result = store.BatchResult()
+        self.deleted = 0
+        self.errors: list[str] = []
+        spider = self.crawler.spider
+        run_id = s.getint("PODIUM_CRAWL_RUN_ID", 0)
+        self.run_id = run_id or store.start_crawl_run(
+            self.engine, spider=spider.name if spider else "?",
+            target=getattr(spider, "target", None),
+            athlete_slug=getattr(spider, "athlete", None),
+            full_sweep=bool(getattr(spider, "full_sweep", False)))
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, NormalizedPost):
+            self.batch.append(item)
+            self._inc("podium/posts")
+            if len(self.batch) >= self.batch_size:
+                self.flush()
+        elif isinstance(item, CrawlProblem):
+            self._problem(item)
+        elif isinstance(item, ArticleItem):
+            self.flush()
+            self._article(item)
+        elif isinstance(item, ListingDone):
+            self.flush()
+            self._listing_done(item)
+        return item
+
+    def flush(self) -> None:
+        """Store the pending batch in one transaction; a failing batch is retried post by post."""
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        try:
+            self.result.add(store.upsert_posts(self.engine, batch))
+        except Exception as exc:  # noqa: BLE001 - any database failure: keep every post
+            log.warning("batch of %d failed (%s); storing one by one", len(batch), exc)
+            for post in batch:
+                try:
+                    self.result.add(store.upsert_posts(self.engine, [post]))
+                except Exception as one:  # noqa: BLE001 - recorded as a problem with the record
+                    self._problem(CrawlProblem(
+                        reason=f"cannot store: {one}".splitlines()[0], url=post.source_url,
+                        platform=post.platform, body=post.payload.body if post.payload else None,
+                        detail={"post": store.post_to_detail(post)}))
+
+    def _problem(self, item: CrawlProblem) -> None:
+        self._inc("podium/problems")
+        log.warning("problem: %s (%s)", item.reason, item.url)
+        payload = Payload(item.body, item.url, _now(), item.platform) if item.body else None
+        store.record_problem(self.engine, reason=item.reason, platform=item.platform,
+                             source_url=item.url, payload=payload,
+                             platform_post_id=str(item.detail.get("platform_post_id") or "") or None,
+                             detail=item.detail or None, crawl_run_id=self.run_id)
+
+    def _article(self, item: ArticleItem) -> None:
+        now = _now()
+        store.upsert_article(self.engine, item.article, observed_at=now,
+                             published_at=parse_time(item.article.published_at),
+                             payload=Payload(item.body, item.url, now, "news.article", "text/html"),
+                             post_ids=self.result.post_ids)
+        self._inc("podium/articles")
+
+    def _listing_done(self, item: ListingDone) -> None:
+        if not (item.full_sweep and item.complete):
+            return
+        spider = self.crawler.spider
+        started = getattr(spider, "started_at", None) or _now()
+        gone = store.mark_missing_deleted(self.engine, item.platform, item.handle, item.seen_ids,
+                                          swept_at=started)
+        self.deleted += len(gone)
+        if gone:
+            log.info("%s %s: %d posts no longer listed, marked deleted", item.platform,
+                     item.handle, len(gone))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        try:
+            self.flush()
+        finally:
+            stats = self.crawler.stats
+            assert stats is not None
+            status = "finished" if reason == "finished" else "failed"
+            errors = stats.get_value("log_count/ERROR", 0)
+            store.finish_crawl_run(
+                self.engine, self.run_id, status=status, reason=reason,
+                pages=stats.get_value("response_received_count", 0), result=self.result,
+                deleted=self.deleted, errors=f"{errors} errors logged" if errors else None)
+            self.engine.dispose()

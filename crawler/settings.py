@@ -1,0 +1,53 @@
+"""Scrapy settings only; values that vary come from archive.config (config/podium.toml + env)."""
+
+from __future__ import annotations
+
+from archive import config as _config
+
+_settings = _config.load()
+
+BOT_NAME = "podium"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = _settings.crawl.user_agent
+ROBOTSTXT_OBEY = False  # news spiders turn it on (config: platform.news.obey_robots)
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+DOWNLOAD_TIMEOUT = 30
+
+# Politeness: per-platform delay/concurrency come from each spider's custom_settings.
+DOWNLOAD_DELAY_JITTER = 0.5  # each delay varies by ±50%: jitter
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+# 429 and 5xx go to BackoffRetryMiddleware (it waits); Scrapy's own retry keeps network errors.
+RETRY_HTTP_CODES = [408, 522, 524]
+PODIUM_BACKOFF_HTTP_CODES = [429, 500, 502, 503, 504]
+PODIUM_BACKOFF_BASE = 2.0
+PODIUM_BACKOFF_MAX = 120.0
+HTTPERROR_ALLOW_ALL = True  # callbacks see 404/410/429 and decide (deleted, blocked, problem)
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.BackoffRetryMiddleware": 540,
+}
+EXTENSIONS = {
+    "crawler.extensions.ArchiveKnowledge": 100,
+    "crawler.extensions.ProgressLines": 200,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.NormalizePipeline": 200,
+    "crawler.pipelines.StorePipeline": 300,
+}
+
+PODIUM_DATABASE_URL = _settings.database_url
+PODIUM_BATCH_SIZE = _settings.crawl.batch_size
+PODIUM_STOP_AFTER_KNOWN = _settings.crawl.stop_after_known
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
