@@ -60,28 +60,28 @@ def build_articles(story: dict[str, Any], tweets: list[Any]) -> list[Article]:
             keywords=("schaatsen", "Lotte van Dijk", "TikTok", "Instagram"),
             athlete="lotte-van-dijk",
             paragraphs=(
-                "Lotte van Dijk werkt alweer toe naar de 500 meter. Op de kortste afstand "
-                "probeert de Friese schaatsster haar tweede gouden plak van het seizoen te "
-                "pakken, na haar verrassende zege op de 1000 meter. Die gouden avond staat nog "
-                "altijd op haar netvlies, zo blijkt uit haar sociale media.",
-                "Op TikTok plaatste Van Dijk een video van de momenten vlak na haar race. Ze reed "
-                "in de slotrit tegen de Japanse Haruka Aoyama, die eerder op de avond de snelste "
-                "tijd had neergezet. Genoeg om menig schaatsster nerveus te maken, maar Van Dijk "
-                "bleef opvallend rustig.",
-                "In de video rijdt ze naar de kant van de baan en leunt ze met beide handen op de "
-                "boarding. De emoties komen los en de tranen vloeien. Daarna schaatst ze langzaam "
-                "weg, de handen nog altijd voor haar gezicht.",
-                "## Shock",
-                'Ze schrijft bij de video dat ze "totaal in shock" was na de laatste rit. Het '
-                "filmpje werd binnen een dag tienduizenden keren bekeken.",
+                "Lotte van Dijk heeft zondag de 500 meter nog op het programma staan, maar in "
+                "haar hoofd is ze voorlopig nog bij de 1000 meter. Op die afstand reed de "
+                "schaatsster uit Heerenveen vorige week naar de titel, in een baanrecord. Op "
+                "sociale media laat ze zien hoe ze die avond heeft beleefd.",
+                "Op TikTok zette Van Dijk een filmpje dat haar coach vlak na de finish maakte. "
+                "Ze moest in de laatste rit aantreden tegen de Japanse Haruka Aoyama, die kort "
+                "daarvoor de snelste tijd op het bord had gezet. Van Dijk wist dus precies wat "
+                "ze moest rijden.",
+                "Op de beelden rijdt ze na de finish uit, zet ze haar kap af en kijkt ze naar het "
+                "scorebord. Pas als haar naam bovenaan verschijnt, zakt ze door haar knieën. "
+                "Ploeggenoten komen van alle kanten aangeschaatst.",
+                "## Geen woorden",
+                'Bij de video schrijft ze dat ze "nog steeds geen woorden" heeft voor die avond. '
+                "Het filmpje werd binnen een dag tienduizenden keren bekeken.",
                 "[[embed:0]]",
                 "## Medaille thuis",
-                "Een dag later deelde ze op Instagram foto's van de medaille op de keukentafel. "
-                'Volgens Van Dijk is de plak "zwaarder dan ik had gedacht".',
+                "Een dag later liet ze op Instagram zien waar de medaille nu ligt: gewoon op de "
+                'keukentafel. "Zwaarder dan ik had gedacht", schrijft ze erbij.',
                 "[[embed:1]]",
                 "## 500 meter op zondag",
-                "De 500 meter voor vrouwen staat zondag op het programma. Van Dijk rijdt in de "
-                "twaalfde rit, Aoyama komt in de slotrit uit tegen de regerend wereldkampioene.",
+                "Zondag rijdt Van Dijk de 500 meter, een afstand waarop ze zelf geen favoriet is. "
+                "Aoyama start in de laatste rit en geldt wel als kanshebber voor het goud.",
             ),
             embeds=(embed("lotte-gold-tiktok"), embed("lotte-medal-instagram")),
         ),

@@ -672,12 +672,12 @@ def _story_posts(accounts: dict[str, Account]) -> list[tuple[str, Post]]:
     gold = (
         (
             "text",
-            "Ik was totaal in shock na die laatste rit. Alle keuzes, alle valpartijen en "
-            "alle twijfels hebben me naar dit ene moment gebracht. Baanrecord én goud, ik "
-            "kan het nog steeds niet geloven. Dank je ",
+            "Nog steeds geen woorden voor gisteravond. Vier jaar lang elke ochtend om zes "
+            "uur op het ijs, en dan valt in één rit ineens alles op zijn plek. Baanrecord én "
+            "goud, en een dikke knuffel voor ",
         ),
         ("mention", "haruka-aoyama"),
-        ("text", " voor de mooiste strijd 🥇 "),
+        ("text", " na de mooiste strijd van het seizoen 🥇 "),
         ("tag", "schaatsen"),
         ("text", " "),
         ("tag", "teamNL"),
