@@ -296,6 +296,113 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
+# --- search, timeline -------------------------------------------------------------------------
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> Any:
+    return None if value is None else value.date()
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--athlete", metavar="SLUG", help="Only this athlete's posts.")
+@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
+                                               "youtube", "x"]), help="Only this platform.")
+@click.option("--lang", metavar="CODE",
+              help="Language (ISO code): the detected one, or the declared one when undetected.")
+@click.option("--hashtag", metavar="TAG", help="Only posts with this hashtag (with or without #).")
+@click.option("--sound", metavar="TEXT",
+              help="Only posts whose sound title or artist contains TEXT.")
+@click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
+@click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
+@click.option("--sort", type=click.Choice(["rank", "date"]), default="rank", show_default=True,
+              help="Best match first, or newest first.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
+              help="How many posts to show.")
+@format_option()
+@db_option
+@click.pass_context
+def search(ctx: click.Context, query: str, athlete: str | None, platform: str | None,
+           lang: str | None, hashtag: str | None, sound: str | None, since: datetime | None,
+           until: datetime | None, sort: str, limit: int, fmt: str, db_url: str | None) -> None:
+    """Search captions: words (all must match), "exact phrase", prefix*, OR, -exclude, #tag, @name.
+
+    Case and accents do not matter (madchen finds Mädchen); Chinese, Japanese and Korean are
+    found by words of two or more characters (五輪, 金メダル); emoji work too.
+
+    \b
+    Examples:
+      podium search "world record" --athlete ana-perez --since 2025-01-01
+      podium search 'goud OR gold -training #schaatsen' --sort date --format json
+    """
+    from archive.search import search_posts
+
+    engine = open_archive(settings(ctx, db_url).database_url)
+    hits = search_posts(engine, query, athlete=athlete, platform=platform, lang=lang,
+                        hashtag=hashtag, sound=sound, since=_day(since), until=_day(until),
+                        sort=sort, limit=limit)
+    if fmt != "table":
+        render_rows([h.to_dict() for h in hits], fmt,
+                    columns=["posted_at", "platform", "athlete", "handle", "language", "score",
+                             "snippet", "url", "platform_post_id", "caption"])
+        return
+    if not hits:
+        click.echo("no posts match", err=True)
+        return
+    for h in hits:
+        who = h.athlete or (f"@{h.handle}" if h.handle else "")
+        click.echo(f"{_cell(h.posted_at) or 'no date':16}  {h.platform:9}  {who:20}  "
+                   f"{h.language:3}  {h.url or h.platform_post_id}".rstrip())
+        click.echo(f"    {h.snippet}")
+
+
+@cli.command()
+@click.argument("athlete")
+@format_option(("ndjson", "csv", "json", "html"), default="ndjson")
+@click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
+@click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
+@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
+                                               "youtube", "x"]), help="Only this platform.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+@db_option
+@click.pass_context
+def timeline(ctx: click.Context, athlete: str, fmt: str, since: datetime | None,
+             until: datetime | None, platform: str | None, output: Path | None,
+             db_url: str | None) -> None:
+    """Export one athlete's posts on all platforms, oldest first, streamed.
+
+    ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 with BOM and a header,
+    formula-safe; json: the athlete and every post with its caption versions and count history;
+    html: one offline page with a posting-rhythm chart and post cards by month.
+
+    \b
+    Examples:
+      podium timeline jutta-leerdam --format html -o leerdam.html
+      podium timeline jutta-leerdam --since 2026-01-01 --format csv > posts.csv
+    """
+    from archive.export import export_timeline
+
+    engine = open_archive(settings(ctx, db_url).database_url)
+    chunks = export_timeline(engine, athlete, fmt=fmt, platform=platform, since=_day(since),
+                             until=_day(until))
+    if output is None:
+        # Bytes, so the export is UTF-8 whatever the terminal's encoding.
+        out = sys.stdout.buffer
+        for chunk in chunks:
+            out.write(chunk.encode("utf-8"))
+        out.flush()
+        return
+    tmp = output.with_name(output.name + ".part")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        for chunk in chunks:
+            f.write(chunk)
+    tmp.replace(output)
+    click.echo(f"wrote {output}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``podium`` script."""
     try:
