@@ -403,6 +403,128 @@ def timeline(ctx: click.Context, athlete: str, fmt: str, since: datetime | None,
     click.echo(f"wrote {output}", err=True)
 
 
+# --- crawl, demo --------------------------------------------------------------------------------
+
+
+class ProgressLine:
+    """One progress line on stderr: rewritten in place on a terminal, every few seconds in a log."""
+
+    def __init__(self, stream: Any = None, every: float = 5.0) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every, self.last = every, 0.0
+
+    def __call__(self, job: Any, progress: Any) -> None:
+        import time
+
+        text = (f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
+                f"errors {progress.errors}")
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+        elif time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.stream.write(text + "\n")
+
+    def done(self, outcome: Any) -> None:
+        r = outcome.run
+        text = (f"[{outcome.job.describe()}] {outcome.status}: {r.get('pages', 0)} pages, "
+                f"{r.get('posts_new', 0)} new, {r.get('posts_updated', 0)} updated, "
+                f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
+                f"{r.get('problems', 0)} problems ({outcome.seconds:.1f} s)")
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+
+def run_jobs(jobs: list[Any], s: config_mod.Settings, *, debug: bool = False,
+             extra_env: dict[str, str] | None = None) -> list[Any]:
+    """Run crawl jobs one after another, showing progress; returns their outcomes."""
+    from archive.crawl import run_crawl_job
+
+    line = ProgressLine()
+    outcomes = []
+    for job in jobs:
+        outcome = run_crawl_job(
+            job, s, on_progress=line, log_level="DEBUG" if debug else "WARNING",
+            on_line=(lambda text: click.echo(text, err=True)) if debug else None,
+            extra_env=extra_env)
+        line.done(outcome)
+        if outcome.status != "finished":
+            for text in outcome.log_tail[-5:]:
+                click.echo(f"    {text}", err=True)
+        outcomes.append(outcome)
+    return outcomes
+
+
+@cli.command()
+@click.option("--athlete", metavar="SLUG", help="Only this roster athlete's accounts.")
+@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
+                                               "youtube", "news"]),
+              help="Only this platform (default: every platform the roster has accounts on).")
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Fetch this post, page or article instead of the roster (repeatable).")
+@click.option("--full", is_flag=True,
+              help="Full sweep: read whole listings and mark posts missing from them deleted.")
+@db_option
+@click.pass_context
+def crawl(ctx: click.Context, athlete: str | None, platform: str | None, urls: tuple[str, ...],
+          full: bool, db_url: str | None) -> None:
+    """Crawl the roster's accounts (or given URLs) into the archive.
+
+    Each platform runs as its own Scrapy crawl in a child process; progress (pages, posts,
+    errors) shows on stderr and a summary ends it. Incremental by default: a listing stops after
+    a run of posts the archive already has (pinned posts aside).
+
+    \b
+    Examples:
+      podium crawl                                   every account on the roster
+      podium crawl --athlete jutta-leerdam --full    one athlete, reconcile deletions
+      podium crawl --url https://www.tiktok.com/@someone/video/7300000000000000000
+    """
+    import difflib
+
+    from archive import store
+    from archive.crawl import plan
+
+    s = settings(ctx, db_url)
+    roster = config_mod.load_roster(s.roster_path)
+    if athlete and roster.athlete(athlete) is None:
+        close = difflib.get_close_matches(athlete, [a.slug for a in roster.athletes], n=3)
+        raise click.BadParameter(f"no athlete '{athlete}' in {s.roster_path}"
+                                 + (f"; did you mean {', '.join(close)}?" if close else ""),
+                                 param_hint="--athlete")
+    engine = open_archive(s.database_url)
+    store.sync_roster(engine, roster)
+    engine.dispose()
+    jobs = plan(s, roster, athlete=athlete, platform=platform, urls=urls, full=full)
+    if not jobs:
+        raise click.ClickException("nothing to crawl: the roster has no accounts for that "
+                                   "(add handles to config/athletes.toml, or give --url)")
+    outcomes = run_jobs(jobs, s, debug=_debug(ctx))
+    failed = [o for o in outcomes if o.status != "finished"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(outcomes)} crawls did not finish: "
+                                   + ", ".join(o.job.describe() for o in failed))
+
+
+@cli.command()
+@db_option
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("podium-demo"), show_default=True,
+              help="Folder for the demo's exports (the timeline page).")
+@click.pass_context
+def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
+    """Run the whole job offline against the bundled demo site, then show what was archived.
+
+    Serves the demo site on 127.0.0.1 (a free port), crawls all of it into ./podium-demo.db (or
+    --db), switches the site to its "later" snapshot, crawls again as a full sweep (edits,
+    deletions, new posts, a blocked page, a malformed payload), and prints a summary.
+    """
+    from archive.demo.job import run_demo
+
+    run_demo(db_url, out_dir=out_dir, debug=_debug(ctx))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``podium`` script."""
     try:

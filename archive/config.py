@@ -315,11 +315,23 @@ def load(config_dir: Path | str | None = None, *, database_url: str | None = Non
     url = (database_url or env.get("PODIUM_DATABASE_URL") or db_table.get("url")
            or DEFAULT_DATABASE_URL)
     roster = Path(env.get("PODIUM_ROSTER") or cdir / "athletes.toml")
+    url = absolute_sqlite_url(url)
     return Settings(
         config_dir=cdir, database_url=url, roster_path=roster, platforms=platforms,
         crawl=crawl, scheduler=sched, redis_url=env.get("PODIUM_REDIS_URL") or None,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
     )
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """A SQLite URL with a relative path made absolute (child crawls run elsewhere)."""
+    prefix = next((p for p in ("sqlite:///", "sqlite+pysqlite:///") if url.startswith(p)), None)
+    if prefix is None:
+        return url
+    path, _, query = url[len(prefix):].partition("?")
+    if not path or path == ":memory:" or path.startswith("/"):
+        return url
+    return f"{prefix}{Path(path).resolve()}" + (f"?{query}" if query else "")
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

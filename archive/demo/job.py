@@ -1,0 +1,133 @@
+"""`podium demo`: serve the demo site, crawl it twice (early, then later as a full sweep), report."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.engine import make_url
+
+from archive import config as config_mod
+from archive import db, store
+from archive.crawl import SPIDERS, CrawlJob
+from archive.demo.server import DemoServer
+from archive.report import archive_summary
+
+DEMO_DB = "sqlite:///podium-demo.db"
+
+#: The demo crawls a local server: no delays, no throttling, a short stop rule.
+DEMO_CONFIG = "[crawl]\nstop_after_known = 3\nbatch_size = 200\n" + "".join(
+    f"\n[platform.{p}]\ndownload_delay = 0.0\nconcurrency = 8\nautothrottle = false\n"
+    f"retry_times = 2\n" for p in SPIDERS)
+
+
+def demo_settings(server: DemoServer, folder: Path, database_url: str) -> tuple[config_mod.Settings, dict[str, str]]:
+    """Settings and child environment that point every spider at the demo server."""
+    (folder / "podium.toml").write_text(DEMO_CONFIG, encoding="utf-8")
+    (folder / "athletes.toml").write_text(server.roster_toml(), encoding="utf-8")
+    env = {f"PODIUM_{p.upper()}_BASE_URL": base for p, base in server.base_urls.items()}
+    settings = config_mod.load(folder, database_url=database_url,
+                               environ={**env, "PODIUM_CONFIG_DIR": str(folder)})
+    return settings, env
+
+
+def crawl_demo(server: DemoServer, settings: config_mod.Settings, env: dict[str, str], *,
+               full: bool, run: Callable[..., list[Any]]) -> list[Any]:
+    """One crawl of every demo spider (a full sweep when ``full``)."""
+    args = {"full": "1"} if full else {}
+    jobs = [CrawlJob(s, dict(args), f"{s}:{server.snapshot}") for s in SPIDERS]
+    return run(jobs, settings, extra_env=env)
+
+
+def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
+    """The README's main job: everything Podium does, offline, in a minute."""
+    from archive.cli import run_jobs
+
+    url = config_mod.absolute_sqlite_url(db_url or DEMO_DB)
+    parsed = make_url(url)
+    if db_url is None and parsed.database and Path(parsed.database).exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+        click.echo(f"starting afresh: removed the previous {parsed.database}", err=True)
+    db.upgrade(url)
+    with tempfile.TemporaryDirectory(prefix="podium-demo-") as tmp, DemoServer() as server:
+        click.echo(f"demo site serving at {server.root}", err=True)
+        settings, env = demo_settings(server, Path(tmp), url)
+        engine = db.make_engine(url)
+        store.sync_roster(engine, config_mod.load_roster(settings.roster_path))
+        click.echo("first crawl (early snapshot):", err=True)
+        first = crawl_demo(server, settings, env, full=False, run=run_jobs)
+        server.set_snapshot("later")
+        click.echo("second crawl (later snapshot, full sweep):", err=True)
+        second = crawl_demo(server, settings, env, full=True, run=run_jobs)
+    summary = archive_summary(engine)
+    print_summary(summary, url)
+    extras = _use_the_archive(engine, out_dir)
+    engine.dispose()
+    for line in extras:
+        click.echo(line)
+    failed = [o for o in (*first, *second) if o.status != "finished"]
+    if failed:
+        raise click.ClickException(f"{len(failed)} demo crawls did not finish")
+
+
+def print_summary(summary: dict[str, Any], url: str) -> None:
+    """The demo's report, for a person."""
+    t = summary["totals"]
+    click.echo(f"\nArchive {make_url(url).render_as_string(hide_password=True)}: {t['posts']} posts "
+               f"of {t['athletes']} athletes ({t['accounts']} accounts), {t['versions']} caption "
+               f"versions, {t['snapshots']} count snapshots, {t['articles']} articles, "
+               f"{t['raw_payloads']} raw payloads, {t['crawl_runs']} crawl runs.")
+    click.echo("\nPosts per athlete and platform:")
+    by_athlete: dict[str, list[str]] = {}
+    for row in summary["posts_per_athlete"]:
+        by_athlete.setdefault(row["athlete"], []).append(f"{row['platform']} {row['posts']}")
+    for athlete, cells in by_athlete.items():
+        click.echo(f"  {athlete:<24} {', '.join(cells)}")
+    click.echo("\nLanguages: " + ", ".join(f"{r['language']} {r['posts']}"
+                                           for r in summary["languages"]))
+    click.echo("Top hashtags: " + ", ".join(f"#{r['hashtag']} ({r['posts']})"
+                                            for r in summary["top_hashtags"]))
+    click.echo("Top sounds:")
+    for r in summary["top_sounds"]:
+        origin = " [original]" if r["original"] else ""
+        click.echo(f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts")
+    click.echo(f"\nEdited captions: {len(summary['edits'])}")
+    for r in summary["edits"]:
+        click.echo(f"  {r['platform']} {r['post']}: {r['versions']} versions")
+    click.echo(f"Deleted posts: {len(summary['deletions'])}")
+    for r in summary["deletions"]:
+        click.echo(f"  {r['platform']} {r['url'] or r['post']}")
+    click.echo("Availability: " + ", ".join(f"{k} {v}" for k, v in
+                                           sorted(summary["availability"].items())))
+    click.echo(f"Problems kept for review: {len(summary['problems'])}")
+    for r in summary["problems"]:
+        click.echo(f"  {r['platform']}: {r['reason']}")
+
+
+def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
+    """A sample search and the busiest athlete's timeline page, to show what the archive is for."""
+    from archive.export import export_timeline
+    from archive.search import search_posts
+
+    summary = archive_summary(engine)
+    query = "#" + summary["top_hashtags"][0]["hashtag"] if summary["top_hashtags"] else "goud"
+    lines = ["", f'Sample search: podium search "{query}" --limit 5']
+    for hit in search_posts(engine, query, limit=5):
+        when = hit.posted_at.strftime("%Y-%m-%d") if hit.posted_at else "????-??-??"
+        lines.append(f"  {when} {hit.platform:<9} {hit.athlete or hit.handle}: {hit.snippet}")
+    busiest = max((r for r in summary["posts_per_athlete"] if r["athlete"] != "(not on the roster)"),
+                  key=lambda r: r["posts"], default=None)
+    if busiest is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        slug = busiest["athlete"]
+        path = out_dir / f"{slug}.html"
+        with path.open("w", encoding="utf-8") as f:
+            for chunk in export_timeline(engine, slug, fmt="html"):
+                f.write(chunk)
+        lines += ["", f"Timeline of {slug} (all platforms): {path.resolve()}",
+                  f"  (also: podium timeline {slug} --format ndjson --db <this archive>)"]
+    return lines
