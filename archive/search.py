@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,17 +20,18 @@ from typing import Any
 
 import regex
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from archive import store
+from archive import db, store
 from archive.errors import QueryError
 from archive.textfold import fold
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ParsedQuery", "SearchHit", "Term", "make_snippet", "parse_query", "search_posts",
-           "tokens"]
+__all__ = ["ParsedQuery", "SearchHit", "Term", "make_snippet", "parse_query", "reading_engine",
+           "search_posts", "tokens"]
 
 SORTS = ("rank", "date")
 MAX_TERMS = 64
@@ -54,6 +56,32 @@ athlete_t = store.athlete_t
 fts_t = sa.table("post_fts", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
 _MATCH = sa.literal_column("post_fts").op("MATCH")
 _TSV = sa.literal_column("post.search_tsv")
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _begin_deferred(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def reading_engine(engine: Engine) -> Engine:
+    """For reads: on a SQLite file, a twin engine whose transactions are ``BEGIN DEFERRED``.
+
+    archive.db begins every transaction IMMEDIATE, which is right for writers but would make a
+    search wait for a crawl's batch, and a long streamed export hold the write lock throughout.
+    A deferred read transaction in WAL mode sees one snapshot and blocks nobody.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        return engine
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = db.make_engine(engine.url.render_as_string(hide_password=False))
+        event.remove(reader, "begin", db._sqlite_begin)
+        event.listen(reader, "begin", _begin_deferred)
+        _READERS[engine] = reader
+    return reader
 
 
 def tokens(text: str) -> list[str]:
@@ -216,17 +244,33 @@ def parse_query(query: str) -> ParsedQuery:
 # --- snippets -------------------------------------------------------------------------------
 
 
-def _fold_stream(text: str) -> tuple[str, list[int]]:
-    """``fold`` character by character, with the index in ``text`` of each folded character."""
-    out: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
+_ASCII_STREAM = str.maketrans({**{chr(c): chr(c).lower() for c in range(65, 91)},
+                               **dict.fromkeys("#@ \t\n\r\x0b\x0c", " ")})
+_CHAR_FOLD: dict[str, str] = {}
+
+
+def _fold_one(ch: str) -> str:
+    folded = _CHAR_FOLD.get(ch)
+    if folded is None:
         folded = fold(ch)
         if not folded and not _EMOJI_DROP_RE.match(ch):
-            folded = " "  # punctuation, # and @ separate tokens
-        out.append(folded)
-        origin.extend([i] * len(folded))
-    return "".join(out), origin
+            folded = " "  # spaces, punctuation, # and @ separate tokens
+        if len(_CHAR_FOLD) < 50_000:
+            _CHAR_FOLD[ch] = folded
+    return folded
+
+
+def _fold_stream(text: str) -> tuple[str, Sequence[int]]:
+    """``fold`` character by character, with the index in ``text`` of each folded character."""
+    if text.isascii():
+        return text.translate(_ASCII_STREAM), range(len(text))
+    pieces = [_fold_one(ch) for ch in text]
+    if all(len(p) == 1 for p in pieces):
+        return "".join(pieces), range(len(text))
+    origin: list[int] = []
+    for i, piece in enumerate(pieces):
+        origin.extend([i] * len(piece))
+    return "".join(pieces), origin
 
 
 def make_snippet(text: str, terms: Sequence[Term], width: int = 160,
@@ -439,7 +483,7 @@ def search_posts(engine: Engine, query: str, *, athlete: str | None = None,
     if not 1 <= limit <= 100_000:
         raise QueryError("limit must be between 1 and 100000")
     parsed = parse_query(query)
-    with engine.connect() as conn:
+    with reading_engine(engine).connect() as conn:
         conds = _filters(conn, parsed, athlete=athlete, platform=platform, lang=lang,
                          hashtag=hashtag, sound=sound, since=since, until=until)
         run = _search_postgresql if conn.dialect.name == "postgresql" else _search_sqlite

@@ -222,3 +222,17 @@ def test_csv_neutralizes_captions_that_start_a_formula(engine: Engine, caption: 
     store.upsert_posts(engine, [normalize_post(raw, fetched_at=SEEN)])
     rows = list(csv.reader(io.StringIO(text(engine, "csv").removeprefix("\ufeff"))))
     assert rows[-1][5] == "'" + caption
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_engine: Engine) -> None:
+    import time
+
+    from archive.search import search_posts
+
+    seed(sqlite_engine)
+    with sqlite_engine.begin() as writer:  # BEGIN IMMEDIATE: holds SQLite's write lock
+        writer.exec_driver_sql("UPDATE post SET likes = 1")
+        start = time.perf_counter()
+        assert len(list(iter_timeline(sqlite_engine, LOTTE))) == len(LOTTE_ORDER)
+        assert search_posts(sqlite_engine, "training")
+        assert time.perf_counter() - start < 5  # busy_timeout is 30 s
