@@ -181,18 +181,10 @@ def run_crawl_job(job: CrawlJob, settings: config_mod.Settings, *,
                                reason=f"child exited with {proc.returncode}",
                                errors=last[-500:], pages=progress.pages)
     else:
-        _set_exit_code(engine, run_id, proc.returncode)
+        store.set_crawl_run_exit_code(engine, run_id, proc.returncode)
     run = store.get_crawl_run(engine, run_id) or {}
     engine.dispose()
     return CrawlOutcome(job, run_id, proc.returncode, str(run.get("status")), run, tail, seconds)
-
-
-def _set_exit_code(engine: Any, run_id: int, code: int | None) -> None:
-    import sqlalchemy as sa
-
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE crawl_run SET exit_code = :c WHERE id = :i"),
-                     {"c": code, "i": run_id})
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:

@@ -31,7 +31,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers (``writer(engine)``) take the write lock when they begin, so a batch never fails
+    # half-way on a lock; readers begin deferred and, in WAL mode, block nobody.
+    immediate = conn.get_execution_options().get("podium_writer", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -46,6 +49,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for write transactions: ``BEGIN IMMEDIATE`` on SQLite (one lock per batch)."""
+    return engine.execution_options(podium_writer=True)
 
 
 def check_connection(engine: Engine) -> None:

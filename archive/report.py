@@ -36,10 +36,12 @@ def archive_summary(engine: Engine, *, top: int = 8) -> dict[str, Any]:
     hashtags = [{"hashtag": r[0], "posts": r[1]} for r in _rows(engine, """
         SELECT h.display, count(*) FROM post_hashtag ph JOIN hashtag h ON h.id = ph.hashtag_id
         GROUP BY h.id, h.display ORDER BY count(*) DESC, h.display LIMIT :n""", n=top)]
-    sounds = [{"title": r[0], "artist": r[1], "original": r[2], "posts": r[3]}
+    sounds = [{"platform": r[0], "title": r[1], "artist": r[2], "original": r[3], "posts": r[4]}
               for r in _rows(engine, """
-        SELECT s.title, s.artist, s.is_original, count(*) FROM post p JOIN sound s ON s.id = p.sound_id
-        GROUP BY s.id, s.title, s.artist, s.is_original ORDER BY count(*) DESC, s.title LIMIT :n""",
+        SELECT s.platform, s.title, s.artist, s.is_original, count(*) FROM post p
+        JOIN sound s ON s.id = p.sound_id
+        GROUP BY s.id, s.platform, s.title, s.artist, s.is_original
+        ORDER BY count(*) DESC, s.title, s.platform LIMIT :n""",
                                    n=top)]
     edits = [{"platform": r[0], "post": r[1], "versions": r[2]} for r in _rows(engine, """
         SELECT p.platform, p.platform_post_id, count(*) FROM post_version v JOIN post p ON p.id = v.post_id

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from archive import db
 from archive.config import Roster
 from archive.errors import UnknownAthleteError  # re-exported for callers
 from archive.models import (
@@ -337,7 +338,7 @@ def _has_text(p: NormalizedPost) -> bool:
 def upsert_posts(engine: Engine, posts: Sequence[NormalizedPost], *,
                  athlete_ids: Mapping[str, int] | None = None) -> BatchResult:
     """Store one batch of observations in one transaction; see the module docstring."""
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         return upsert_posts_in(conn, posts, athlete_ids=athlete_ids)
 
 
@@ -554,7 +555,7 @@ def sync_roster(engine: Engine, roster: Roster) -> SyncResult:
     """Create or update the roster's athletes and their accounts (never deletes anything)."""
     result = SyncResult()
     now = utcnow()
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         for a in roster.athletes:
             values = {"name": a.name, "sport": a.sport, "country": a.country,
                       "languages": ",".join(a.languages) or None}
@@ -658,7 +659,7 @@ def mark_missing_deleted(engine: Engine, platform: str, handle: str, seen_ids: I
     Only posts first seen before the sweep started, and still active, are marked. Returns their ids.
     """
     seen = set(seen_ids)
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         acc = find_account(conn, platform, handle)
         if acc is None:
             return []
@@ -682,7 +683,7 @@ def upsert_article(engine: Engine, article: RawArticle, *, published_at: datetim
                    post_ids: Mapping[tuple[str, str], int] | None = None) -> int:
     """Store an article and where its embeds sit; links embeds to archived posts by identity."""
     assert article.url
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         pay_id = store_payloads(conn, [payload]).get(_sha256(payload.body)) if payload else None
         values = {"title": article.title, "published_at": published_at, "author": article.author,
                   "publisher": article.publisher, "language": article.language,
@@ -713,7 +714,7 @@ def upsert_article(engine: Engine, article: RawArticle, *, published_at: datetim
 def start_crawl_run(engine: Engine, *, spider: str, target: str | None, athlete_slug: str | None,
                     full_sweep: bool) -> int:
     """Open a crawl_run row (status ``running``); returns its id."""
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         res = conn.execute(run_t.insert().values(
             spider=spider, target=target, athlete_slug=athlete_slug, full_sweep=full_sweep,
             started_at=utcnow(), status="running", pages=0, posts_new=0, posts_updated=0,
@@ -733,12 +734,18 @@ def finish_crawl_run(engine: Engine, run_id: int, *, status: str, reason: str | 
     if result is not None:
         values.update(posts_new=result.new, posts_updated=result.updated,
                       posts_unchanged=result.unchanged)
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(**values))
         # Problems are rows of their own: count them, so the figure is always true.
         n = conn.execute(sa.select(sa.func.count()).select_from(problem_t)
                          .where(problem_t.c.crawl_run_id == run_id)).scalar_one()
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
+
+
+def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> None:
+    """Record the child process' exit status on a crawl_run row the child closed itself."""
+    with db.writer(engine).begin() as conn:
+        conn.execute(run_t.update().where(run_t.c.id == run_id).values(exit_code=code))
 
 
 def get_crawl_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
@@ -753,7 +760,7 @@ def record_problem(engine: Engine, *, reason: str, platform: str | None = None,
                    payload: Payload | None = None, detail: Any = None,
                    crawl_run_id: int | None = None) -> int:
     """Keep what could not be parsed or stored: the reason, the record and the raw payload."""
-    with engine.begin() as conn:
+    with db.writer(engine).begin() as conn:
         pay_id = store_payloads(conn, [payload]).get(_sha256(payload.body)) if payload else None
         res = conn.execute(problem_t.insert().values(
             crawl_run_id=crawl_run_id, created_at=utcnow(), platform=platform,

@@ -94,7 +94,8 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
     click.echo("Top sounds:")
     for r in summary["top_sounds"]:
         origin = " [original]" if r["original"] else ""
-        click.echo(f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts")
+        click.echo(f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts "
+                   f"on {r['platform']}")
     click.echo(f"\nEdited captions: {len(summary['edits'])}")
     for r in summary["edits"]:
         click.echo(f"  {r['platform']} {r['post']}: {r['versions']} versions")
