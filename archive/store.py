@@ -636,9 +636,17 @@ def require_athlete(conn: Connection, slug: str) -> dict[str, Any]:
 
 
 def find_account(conn: Connection, platform: str, handle: str) -> dict[str, Any] | None:
-    """The account with this platform and handle (case-insensitive), or None."""
+    """The account with this platform and handle (case-insensitive), or None.
+
+    A roster may name an account by its stable id instead (YouTube: the ``UC…`` channel id,
+    which its feed gives as the author id, with no handle): that is tried when no handle matches.
+    """
     row = conn.execute(sa.select(account_t).where(
         account_t.c.platform == platform, account_t.c.handle_key == handle.casefold())).mappings().first()
+    if row is None:
+        row = conn.execute(sa.select(account_t).where(
+            account_t.c.platform == platform,
+            account_t.c.platform_account_id == handle)).mappings().first()
     return None if row is None else dict(row)
 
 
