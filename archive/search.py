@@ -363,13 +363,13 @@ def _like(text: str) -> str:
 
 
 def _tag_filter(term: Term) -> Any:
+    # EXISTS, looked up by primary key per candidate: a popular tag has 100k+ posts, and an
+    # IN (...) list of them would be built before the first row is checked.
+    pht, ht, men = store.post_hashtag_t, store.hashtag_t, store.mention_t
     if term.kind == "hashtag":
-        sub = (sa.select(store.post_hashtag_t.c.post_id)
-               .join(store.hashtag_t, store.hashtag_t.c.id == store.post_hashtag_t.c.hashtag_id)
-               .where(store.hashtag_t.c.key == term.key))
-    else:
-        sub = sa.select(store.mention_t.c.post_id).where(store.mention_t.c.key == term.key)
-    return post_t.c.id.in_(sub)
+        return sa.exists().where(pht.c.post_id == post_t.c.id, pht.c.hashtag_id == ht.c.id,
+                                 ht.c.key == term.key)
+    return sa.exists().where(men.c.post_id == post_t.c.id, men.c.key == term.key)
 
 
 def _filters(conn: Connection, parsed: ParsedQuery, *, athlete: str | None,
@@ -440,21 +440,24 @@ def _search_sqlite(conn: Connection, parsed: ParsedQuery, conds: list[Any], sort
                 .where(*conds).order_by(*_order(sort, -hits.c.rank)).limit(limit))
         return list(conn.execute(stmt))
     # bm25 over a frequent word is the cost: let FTS5 pick the best k by rank first, then filter.
-    # With filters that reject many of those, widen k until enough pass or the index runs out.
-    k = limit if not conds else max(limit * 5, 200)
-    while True:
-        hits = inner.order_by(fts_t.c.rank).limit(k).subquery()
-        stmt = (sa.select(*_columns(), (-hits.c.rank).label("score"))
-                .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
-                .where(*conds).order_by(hits.c.rank, post_t.c.id).limit(limit))
-        rows = list(conn.execute(stmt))
-        if len(rows) >= limit:
-            return rows
-        total = conn.execute(sa.select(sa.func.count()).select_from(fts_t).where(
-            _MATCH(sa.bindparam("m", match)))).scalar_one()
-        if total <= k:
-            return rows  # every match was looked at
-        k = total
+    # When filters reject too many of those, rank every match that passes the filters instead.
+    k = limit if not conds else max(limit * 10, 200)
+    hits = inner.order_by(fts_t.c.rank).limit(k).subquery()
+    stmt = (sa.select(*_columns(), (-hits.c.rank).label("score"))
+            .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
+            .where(*conds).order_by(hits.c.rank, post_t.c.id).limit(limit))
+    rows = list(conn.execute(stmt))
+    if len(rows) >= limit:
+        return rows
+    total = conn.execute(sa.select(sa.func.count()).select_from(fts_t).where(
+        _MATCH(sa.bindparam("m", match)))).scalar_one()
+    if total <= k:
+        return rows  # every match was looked at
+    stmt = (sa.select(*_columns(), (-fts_t.c.rank).label("score"))
+            .select_from(_from(post_t.join(fts_t, fts_t.c.rowid == post_t.c.id)))
+            .where(_MATCH(sa.bindparam("m", match)), *conds)
+            .order_by(fts_t.c.rank, post_t.c.id).limit(limit))
+    return list(conn.execute(stmt))
 
 
 def _search_postgresql(conn: Connection, parsed: ParsedQuery, conds: list[Any], sort: str,
