@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import context
 from sqlalchemy import pool
 
+from alembic import context
 from archive import config as podium_config
 from archive.db import make_engine
 from archive.models import Base
@@ -18,7 +18,9 @@ target_metadata = Base.metadata
 _HIDDEN_TABLES = ("post_fts", "apscheduler_jobs")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     if type_ == "table" and name and name.startswith(_HIDDEN_TABLES):
         return False
     if type_ == "column" and name == "search_tsv":
@@ -41,9 +43,13 @@ def _url() -> str:
 def run_migrations_offline() -> None:
     url = _url()
     context.configure(
-        url=url, target_metadata=target_metadata, literal_binds=True,
-        render_as_batch=url.startswith("sqlite"), include_object=include_object,
-        compare_type=True, render_item=render_item,
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=url.startswith("sqlite"),
+        include_object=include_object,
+        compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -59,10 +65,14 @@ def run_migrations_online() -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         context.configure(
-            connection=connection, target_metadata=target_metadata,
+            connection=connection,
+            target_metadata=target_metadata,
             # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
-            render_as_batch=is_sqlite, include_object=include_object, render_item=render_item,
-            compare_type=True, transaction_per_migration=True,
+            render_as_batch=is_sqlite,
+            include_object=include_object,
+            render_item=render_item,
+            compare_type=True,
+            transaction_per_migration=True,
         )
         with context.begin_transaction():
             context.run_migrations()

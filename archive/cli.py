@@ -40,12 +40,15 @@ class PodiumGroup(click.Group):
             if _debug(ctx):
                 raise
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise click.ClickException(f"database error: {reason} (run with --debug for details)") from None
+            raise click.ClickException(
+                f"database error: {reason} (run with --debug for details)"
+            ) from None
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
             if _debug(ctx):
                 raise
             raise click.ClickException(
-                f"{type(exc).__name__}: {exc} (run `podium --debug …` for the traceback)") from None
+                f"{type(exc).__name__}: {exc} (run `podium --debug …` for the traceback)"
+            ) from None
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -53,12 +56,19 @@ def _debug(ctx: click.Context) -> bool:
     return bool(root.params.get("debug")) or bool(root.obj and root.obj.get("debug"))
 
 
-@click.group(name="podium", cls=PodiumGroup, context_settings={"help_option_names": ["-h", "--help"],
-                                                "max_content_width": 100})
+@click.group(
+    name="podium",
+    cls=PodiumGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks and debug logging.")
-@click.option("--config", "config_dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="PODIUM_CONFIG_DIR",
-              help="Folder with podium.toml and athletes.toml (default: the project's config/).")
+@click.option(
+    "--config",
+    "config_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PODIUM_CONFIG_DIR",
+    help="Folder with podium.toml and athletes.toml (default: the project's config/).",
+)
 @click.version_option(package_name="podium")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, config_dir: Path | None) -> None:
@@ -74,8 +84,11 @@ def cli(ctx: click.Context, debug: bool, config_dir: Path | None) -> None:
     The database is chosen with --db on each command or PODIUM_DATABASE_URL
     (e.g. postgresql+psycopg://user@host/db). Errors are one line; add --debug for tracebacks.
     """
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = {"debug": debug, "config_dir": config_dir}
 
 
@@ -88,30 +101,50 @@ def settings(ctx: click.Context, db_url: str | None = None) -> config_mod.Settin
 def db_option(f: F) -> F:
     """The shared ``--db`` option."""
     return click.option(
-        "--db", "db_url", metavar="URL", envvar="PODIUM_DATABASE_URL", show_envvar=True,
-        help="Database URL (default: sqlite:///podium.db in the working folder).")(f)
+        "--db",
+        "db_url",
+        metavar="URL",
+        envvar="PODIUM_DATABASE_URL",
+        show_envvar=True,
+        help="Database URL (default: sqlite:///podium.db in the working folder).",
+    )(f)
 
 
 def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") -> Callable[[F], F]:
     """The shared ``--format`` option."""
+
     def deco(f: F) -> F:
-        return click.option("--format", "fmt", type=click.Choice(choices), default=default,
-                            show_default=True, help="Output format.")(f)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(f)
+
     return deco
 
 
 def open_archive(url: str) -> Engine:
     """An engine for an initialised archive, or a one-line error saying what to do."""
     parsed = _parse_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not Path(parsed.database).exists():
-        raise DatabaseError(f"no archive at {parsed.database}; create it with `podium init`"
-                            + ("" if url == config_mod.DEFAULT_DATABASE_URL else f" --db {url}"))
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not Path(parsed.database).exists()
+    ):
+        raise DatabaseError(
+            f"no archive at {parsed.database}; create it with `podium init`"
+            + ("" if url == config_mod.DEFAULT_DATABASE_URL else f" --db {url}")
+        )
     engine = db.make_engine(url)
     db.check_connection(engine)
     if db.current_revision(engine) is None:
-        raise DatabaseError(f"the database {parsed.render_as_string(hide_password=True)} is not "
-                            "initialised; run `podium init` first")
+        raise DatabaseError(
+            f"the database {parsed.render_as_string(hide_password=True)} is not "
+            "initialised; run `podium init` first"
+        )
     return engine
 
 
@@ -149,8 +182,11 @@ def init(ctx: click.Context, db_url: str | None) -> None:
     db.upgrade(s.database_url)
     engine = db.make_engine(s.database_url)
     rev = db.current_revision(engine)
-    click.echo(f"archive ready: {make_url(s.database_url).render_as_string(hide_password=True)} "
-               f"(schema {rev})", err=True)
+    click.echo(
+        f"archive ready: {make_url(s.database_url).render_as_string(hide_password=True)} "
+        f"(schema {rev})",
+        err=True,
+    )
 
 
 @cli.group()
@@ -160,8 +196,11 @@ def athletes() -> None:
 
 @athletes.command("sync")
 @db_option
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
-              help="Roster file (default: athletes.toml in the config folder, or PODIUM_ROSTER).")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Roster file (default: athletes.toml in the config folder, or PODIUM_ROSTER).",
+)
 @click.pass_context
 def athletes_sync(ctx: click.Context, db_url: str | None, roster: Path | None) -> None:
     """Load the roster into the archive: adds and updates athletes and accounts, never deletes."""
@@ -171,9 +210,12 @@ def athletes_sync(ctx: click.Context, db_url: str | None, roster: Path | None) -
     parsed = config_mod.load_roster(roster or s.roster_path)
     engine = open_archive(s.database_url)
     r = store.sync_roster(engine, parsed)
-    click.echo(f"roster {roster or s.roster_path}: {len(parsed.athletes)} athletes "
-               f"({r.athletes_added} added, {r.athletes_updated} updated), "
-               f"{r.accounts_added} accounts added", err=True)
+    click.echo(
+        f"roster {roster or s.roster_path}: {len(parsed.athletes)} athletes "
+        f"({r.athletes_added} added, {r.athletes_updated} updated), "
+        f"{r.accounts_added} accounts added",
+        err=True,
+    )
 
 
 @athletes.command("list")
@@ -185,9 +227,17 @@ def athletes_list(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     from archive import store
 
     engine = open_archive(settings(ctx, db_url).database_url)
-    rows = [{"slug": a.slug, "name": a.name, "sport": a.sport, "country": a.country,
-             "accounts": [f"{p}:{h}" for p, h in a.accounts], "posts": a.posts}
-            for a in store.list_athletes(engine)]
+    rows = [
+        {
+            "slug": a.slug,
+            "name": a.name,
+            "sport": a.sport,
+            "country": a.country,
+            "accounts": [f"{p}:{h}" for p, h in a.accounts],
+            "posts": a.posts,
+        }
+        for a in store.list_athletes(engine)
+    ]
     if fmt == "table" and not rows:
         click.echo("no athletes yet: run `podium athletes sync`", err=True)
         return
@@ -210,11 +260,14 @@ def render_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> Non
             w.writerow([_cell(r.get(c)) for c in columns])
     else:
         cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-        widths = [min(60, max([len(c)] + [len(row[i]) for row in cells]))
-                  for i, c in enumerate(columns)]
+        widths = [
+            min(60, max([len(c)] + [len(row[i]) for row in cells])) for i, c in enumerate(columns)
+        ]
         click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
         for row in cells:
-            click.echo("  ".join(_clip(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+            click.echo(
+                "  ".join(_clip(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+            )
 
 
 def _cell(v: Any) -> str:
@@ -236,11 +289,18 @@ def _clip(v: str, width: int) -> str:
 
 @cli.command("normalize-text")
 @click.argument("text")
-@click.option("--platform", default="generic", show_default=True,
-              type=click.Choice(["generic", "tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
-              help="Which text rules to use (generic = the TikTok/Instagram rules).")
-@click.option("--author", metavar="HANDLE",
-              help="The embed's author: a leading @HANDLE is then the author, not a mention.")
+@click.option(
+    "--platform",
+    default="generic",
+    show_default=True,
+    type=click.Choice(["generic", "tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    help="Which text rules to use (generic = the TikTok/Instagram rules).",
+)
+@click.option(
+    "--author",
+    metavar="HANDLE",
+    help="The embed's author: a leading @HANDLE is then the author, not a mention.",
+)
 def normalize_text_cmd(text: str, platform: str, author: str | None) -> None:
     """Print, as JSON, what the normalizer makes of a caption.
 
@@ -254,16 +314,24 @@ def normalize_text_cmd(text: str, platform: str, author: str | None) -> None:
 
     if text == "-":
         text = sys.stdin.read()
-    click.echo(json.dumps(to_json(normalize_text(text, platform=platform, author=author)),
-                          ensure_ascii=False, indent=2))
+    click.echo(
+        json.dumps(
+            to_json(normalize_text(text, platform=platform, author=author)),
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
-                                               "youtube", "x", "news"]),
-              help="The payload's platform (default: detected).")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--platform",
+    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news"]),
+    help="The payload's platform (default: detected).",
+)
 @format_option(("json", "ndjson"), default="json")
 def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
     """Print the records Podium makes of saved payloads, without touching the archive.
@@ -284,11 +352,24 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
     else:
         for r in results:
             if r["error"]:
-                click.echo(json.dumps({"file": r["file"], "platform": r["platform"], "kind": r["kind"],
-                                       "error": r["error"]}, ensure_ascii=False))
+                click.echo(
+                    json.dumps(
+                        {
+                            "file": r["file"],
+                            "platform": r["platform"],
+                            "kind": r["kind"],
+                            "error": r["error"],
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             for post in r["posts"]:
-                click.echo(json.dumps({"file": r["file"], "platform": r["platform"],
-                                       "kind": r["kind"], **post}, ensure_ascii=False))
+                click.echo(
+                    json.dumps(
+                        {"file": r["file"], "platform": r["platform"], "kind": r["kind"], **post},
+                        ensure_ascii=False,
+                    )
+                )
     failed = [r for r in results if r["error"]]
     for r in failed:
         click.echo(f"podium: {r['file']}: {r['error']}", err=True)
@@ -308,25 +389,54 @@ def _day(value: datetime | None) -> Any:
 @cli.command()
 @click.argument("query")
 @click.option("--athlete", metavar="SLUG", help="Only this athlete's posts.")
-@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
-                                               "youtube", "x"]), help="Only this platform.")
-@click.option("--lang", metavar="CODE",
-              help="Language (ISO code): the detected one, or the declared one when undetected.")
+@click.option(
+    "--platform",
+    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    help="Only this platform.",
+)
+@click.option(
+    "--lang",
+    metavar="CODE",
+    help="Language (ISO code): the detected one, or the declared one when undetected.",
+)
 @click.option("--hashtag", metavar="TAG", help="Only posts with this hashtag (with or without #).")
-@click.option("--sound", metavar="TEXT",
-              help="Only posts whose sound title or artist contains TEXT.")
+@click.option(
+    "--sound", metavar="TEXT", help="Only posts whose sound title or artist contains TEXT."
+)
 @click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
 @click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
-@click.option("--sort", type=click.Choice(["rank", "date"]), default="rank", show_default=True,
-              help="Best match first, or newest first.")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
-              help="How many posts to show.")
+@click.option(
+    "--sort",
+    type=click.Choice(["rank", "date"]),
+    default="rank",
+    show_default=True,
+    help="Best match first, or newest first.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=20,
+    show_default=True,
+    help="How many posts to show.",
+)
 @format_option()
 @db_option
 @click.pass_context
-def search(ctx: click.Context, query: str, athlete: str | None, platform: str | None,
-           lang: str | None, hashtag: str | None, sound: str | None, since: datetime | None,
-           until: datetime | None, sort: str, limit: int, fmt: str, db_url: str | None) -> None:
+def search(
+    ctx: click.Context,
+    query: str,
+    athlete: str | None,
+    platform: str | None,
+    lang: str | None,
+    hashtag: str | None,
+    sound: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    sort: str,
+    limit: int,
+    fmt: str,
+    db_url: str | None,
+) -> None:
     """Search captions: words (all must match), "exact phrase", prefix*, OR, -exclude, #tag, @name.
 
     Case and accents do not matter (madchen finds Mädchen); Chinese, Japanese and Korean are
@@ -340,21 +450,46 @@ def search(ctx: click.Context, query: str, athlete: str | None, platform: str | 
     from archive.search import search_posts
 
     engine = open_archive(settings(ctx, db_url).database_url)
-    hits = search_posts(engine, query, athlete=athlete, platform=platform, lang=lang,
-                        hashtag=hashtag, sound=sound, since=_day(since), until=_day(until),
-                        sort=sort, limit=limit)
+    hits = search_posts(
+        engine,
+        query,
+        athlete=athlete,
+        platform=platform,
+        lang=lang,
+        hashtag=hashtag,
+        sound=sound,
+        since=_day(since),
+        until=_day(until),
+        sort=sort,
+        limit=limit,
+    )
     if fmt != "table":
-        render_rows([h.to_dict() for h in hits], fmt,
-                    columns=["posted_at", "platform", "athlete", "handle", "language", "score",
-                             "snippet", "url", "platform_post_id", "caption"])
+        render_rows(
+            [h.to_dict() for h in hits],
+            fmt,
+            columns=[
+                "posted_at",
+                "platform",
+                "athlete",
+                "handle",
+                "language",
+                "score",
+                "snippet",
+                "url",
+                "platform_post_id",
+                "caption",
+            ],
+        )
         return
     if not hits:
         click.echo("no posts match", err=True)
         return
     for h in hits:
         who = h.athlete or (f"@{h.handle}" if h.handle else "")
-        click.echo(f"{_cell(h.posted_at) or 'no date':16}  {h.platform:9}  {who:20}  "
-                   f"{h.language:3}  {h.url or h.platform_post_id}".rstrip())
+        click.echo(
+            f"{_cell(h.posted_at) or 'no date':16}  {h.platform:9}  {who:20}  "
+            f"{h.language:3}  {h.url or h.platform_post_id}".rstrip()
+        )
         click.echo(f"    {h.snippet}")
 
 
@@ -363,15 +498,29 @@ def search(ctx: click.Context, query: str, athlete: str | None, platform: str | 
 @format_option(("ndjson", "csv", "json", "html"), default="ndjson")
 @click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
 @click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
-@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
-                                               "youtube", "x"]), help="Only this platform.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--platform",
+    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    help="Only this platform.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @db_option
 @click.pass_context
-def timeline(ctx: click.Context, athlete: str, fmt: str, since: datetime | None,
-             until: datetime | None, platform: str | None, output: Path | None,
-             db_url: str | None) -> None:
+def timeline(
+    ctx: click.Context,
+    athlete: str,
+    fmt: str,
+    since: datetime | None,
+    until: datetime | None,
+    platform: str | None,
+    output: Path | None,
+    db_url: str | None,
+) -> None:
     """Export one athlete's posts on all platforms, oldest first, streamed.
 
     ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 with BOM and a header,
@@ -386,8 +535,9 @@ def timeline(ctx: click.Context, athlete: str, fmt: str, since: datetime | None,
     from archive.export import export_timeline
 
     engine = open_archive(settings(ctx, db_url).database_url)
-    chunks = export_timeline(engine, athlete, fmt=fmt, platform=platform, since=_day(since),
-                             until=_day(until))
+    chunks = export_timeline(
+        engine, athlete, fmt=fmt, platform=platform, since=_day(since), until=_day(until)
+    )
     if output is None:
         # Bytes, so the export is UTF-8 whatever the terminal's encoding.
         out = sys.stdout.buffer
@@ -417,8 +567,10 @@ class ProgressLine:
     def __call__(self, job: Any, progress: Any) -> None:
         import time
 
-        text = (f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
-                f"errors {progress.errors}")
+        text = (
+            f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
+            f"errors {progress.errors}"
+        )
         if self.tty:
             self.stream.write("\r\033[K" + text)
             self.stream.flush()
@@ -428,16 +580,23 @@ class ProgressLine:
 
     def done(self, outcome: Any) -> None:
         r = outcome.run
-        text = (f"[{outcome.job.describe()}] {outcome.status}: {r.get('pages', 0)} pages, "
-                f"{r.get('posts_new', 0)} new, {r.get('posts_updated', 0)} updated, "
-                f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
-                f"{r.get('problems', 0)} problems ({outcome.seconds:.1f} s)")
+        text = (
+            f"[{outcome.job.describe()}] {outcome.status}: {r.get('pages', 0)} pages, "
+            f"{r.get('posts_new', 0)} new, {r.get('posts_updated', 0)} updated, "
+            f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
+            f"{r.get('problems', 0)} problems ({outcome.seconds:.1f} s)"
+        )
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
 
 
-def run_jobs(jobs: list[Any], s: config_mod.Settings, *, debug: bool = False,
-             extra_env: dict[str, str] | None = None) -> list[Any]:
+def run_jobs(
+    jobs: list[Any],
+    s: config_mod.Settings,
+    *,
+    debug: bool = False,
+    extra_env: dict[str, str] | None = None,
+) -> list[Any]:
     """Run crawl jobs one after another, showing progress; returns their outcomes."""
     from archive.crawl import run_crawl_job
 
@@ -445,9 +604,13 @@ def run_jobs(jobs: list[Any], s: config_mod.Settings, *, debug: bool = False,
     outcomes = []
     for job in jobs:
         outcome = run_crawl_job(
-            job, s, on_progress=line, log_level="DEBUG" if debug else "WARNING",
+            job,
+            s,
+            on_progress=line,
+            log_level="DEBUG" if debug else "WARNING",
             on_line=(lambda text: click.echo(text, err=True)) if debug else None,
-            extra_env=extra_env)
+            extra_env=extra_env,
+        )
         line.done(outcome)
         if outcome.status != "finished":
             for text in outcome.log_tail[-5:]:
@@ -458,17 +621,33 @@ def run_jobs(jobs: list[Any], s: config_mod.Settings, *, debug: bool = False,
 
 @cli.command()
 @click.option("--athlete", metavar="SLUG", help="Only this roster athlete's accounts.")
-@click.option("--platform", type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon",
-                                               "youtube", "news"]),
-              help="Only this platform (default: every platform the roster has accounts on).")
-@click.option("--url", "urls", multiple=True, metavar="URL",
-              help="Fetch this post, page or article instead of the roster (repeatable).")
-@click.option("--full", is_flag=True,
-              help="Full sweep: read whole listings and mark posts missing from them deleted.")
+@click.option(
+    "--platform",
+    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "news"]),
+    help="Only this platform (default: every platform the roster has accounts on).",
+)
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="Fetch this post, page or article instead of the roster (repeatable).",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Full sweep: read whole listings and mark posts missing from them deleted.",
+)
 @db_option
 @click.pass_context
-def crawl(ctx: click.Context, athlete: str | None, platform: str | None, urls: tuple[str, ...],
-          full: bool, db_url: str | None) -> None:
+def crawl(
+    ctx: click.Context,
+    athlete: str | None,
+    platform: str | None,
+    urls: tuple[str, ...],
+    full: bool,
+    db_url: str | None,
+) -> None:
     """Crawl the roster's accounts (or given URLs) into the archive.
 
     Each platform runs as its own Scrapy crawl in a child process; progress (pages, posts,
@@ -490,28 +669,40 @@ def crawl(ctx: click.Context, athlete: str | None, platform: str | None, urls: t
     roster = config_mod.load_roster(s.roster_path)
     if athlete and roster.athlete(athlete) is None:
         close = difflib.get_close_matches(athlete, [a.slug for a in roster.athletes], n=3)
-        raise click.BadParameter(f"no athlete '{athlete}' in {s.roster_path}"
-                                 + (f"; did you mean {', '.join(close)}?" if close else ""),
-                                 param_hint="--athlete")
+        raise click.BadParameter(
+            f"no athlete '{athlete}' in {s.roster_path}"
+            + (f"; did you mean {', '.join(close)}?" if close else ""),
+            param_hint="--athlete",
+        )
     engine = open_archive(s.database_url)
     store.sync_roster(engine, roster)
     engine.dispose()
     jobs = plan(s, roster, athlete=athlete, platform=platform, urls=urls, full=full)
     if not jobs:
-        raise click.ClickException("nothing to crawl: the roster has no accounts for that "
-                                   "(add handles to config/athletes.toml, or give --url)")
+        raise click.ClickException(
+            "nothing to crawl: the roster has no accounts for that "
+            "(add handles to config/athletes.toml, or give --url)"
+        )
     outcomes = run_jobs(jobs, s, debug=_debug(ctx))
     failed = [o for o in outcomes if o.status != "finished"]
     if failed:
-        raise click.ClickException(f"{len(failed)} of {len(outcomes)} crawls did not finish: "
-                                   + ", ".join(o.job.describe() for o in failed))
+        raise click.ClickException(
+            f"{len(failed)} of {len(outcomes)} crawls did not finish: "
+            + ", ".join(o.job.describe() for o in failed)
+        )
 
 
 @cli.command()
 @db_option
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("podium-demo"), show_default=True,
-              help="Folder for the demo's exports (the timeline page).")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("podium-demo"),
+    show_default=True,
+    help="Folder for the demo's exports (the timeline page).",
+)
 @click.pass_context
 def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
     """Run the whole job offline against the bundled demo site, then show what was archived.

@@ -1,4 +1,4 @@
-"""Loads config/*.toml and the environment into frozen dataclasses: the only reader of os.environ."""
+"""Loads config/*.toml and the environment into frozen dataclasses (the only os.environ reader)."""
 
 from __future__ import annotations
 
@@ -96,7 +96,9 @@ class CrawlConfig:
 
     stop_after_known: int = 5
     batch_size: int = 200
-    user_agent: str = "PodiumArchiver/0.1 (+https://github.com/podium-archive/podium; research archive)"
+    user_agent: str = (
+        "PodiumArchiver/0.1 (+https://github.com/podium-archive/podium; research archive)"
+    )
     timeout_seconds: float = 1800.0
 
 
@@ -169,8 +171,16 @@ class _Where:
         return ConfigError(f"{self.path}{where}, key '{key}': {problem}")
 
 
-def _str(where: _Where, d: Mapping[str, Any], key: str, ctx: str, header: str, nth: int,
-         *, required: bool = True) -> str | None:
+def _str(
+    where: _Where,
+    d: Mapping[str, Any],
+    key: str,
+    ctx: str,
+    header: str,
+    nth: int,
+    *,
+    required: bool = True,
+) -> str | None:
     value = d.get(key)
     if value is None:
         if required:
@@ -190,8 +200,9 @@ def _cadence(where: _Where, d: Mapping[str, Any], ctx: str, header: str, nth: in
     return float(value)
 
 
-def _str_list(where: _Where, d: Mapping[str, Any], key: str, ctx: str, header: str,
-              nth: int) -> tuple[str, ...]:
+def _str_list(
+    where: _Where, d: Mapping[str, Any], key: str, ctx: str, header: str, nth: int
+) -> tuple[str, ...]:
     value = d.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise where.fail(f"{ctx}.{key}", "must be a list of strings", header, nth)
@@ -227,30 +238,41 @@ def load_roster(path: Path) -> Roster:
             platform = _str(where, acc, "platform", actx, "athlete.account", account_n)
             handle = _str(where, acc, "handle", actx, "athlete.account", account_n)
             if platform not in PLATFORMS:
-                raise where.fail(f"{actx}.platform", f"unknown platform '{platform}' "
-                                 f"(one of {', '.join(PLATFORMS)})", "athlete.account", account_n)
-            assert platform is not None and handle is not None
+                raise where.fail(
+                    f"{actx}.platform",
+                    f"unknown platform '{platform}' (one of {', '.join(PLATFORMS)})",
+                    "athlete.account",
+                    account_n,
+                )
+            assert platform is not None
+            assert handle is not None
             accounts.append(AccountConfig(platform, handle.lstrip("@")))
             account_n += 1
-        athletes.append(AthleteConfig(
-            slug=slug, name=name or slug,
-            sport=_str(where, a, "sport", ctx, "athlete", n, required=False),
-            country=_str(where, a, "country", ctx, "athlete", n, required=False),
-            languages=_str_list(where, a, "languages", ctx, "athlete", n),
-            accounts=tuple(accounts),
-            cadence_minutes=_cadence(where, a, ctx, "athlete", n),
-        ))
+        athletes.append(
+            AthleteConfig(
+                slug=slug,
+                name=name or slug,
+                sport=_str(where, a, "sport", ctx, "athlete", n, required=False),
+                country=_str(where, a, "country", ctx, "athlete", n, required=False),
+                languages=_str_list(where, a, "languages", ctx, "athlete", n),
+                accounts=tuple(accounts),
+                cadence_minutes=_cadence(where, a, ctx, "athlete", n),
+            )
+        )
     news = []
     for n, s in enumerate(data.get("news", [])):
         ctx = f"news[{n + 1}]"
         slug = _str(where, s, "slug", ctx, "news", n)
         assert slug is not None
-        news.append(NewsSourceConfig(
-            slug=slug, name=_str(where, s, "name", ctx, "news", n, required=False) or slug,
-            feeds=_str_list(where, s, "feeds", ctx, "news", n),
-            sitemaps=_str_list(where, s, "sitemaps", ctx, "news", n),
-            cadence_minutes=_cadence(where, s, ctx, "news", n),
-        ))
+        news.append(
+            NewsSourceConfig(
+                slug=slug,
+                name=_str(where, s, "name", ctx, "news", n, required=False) or slug,
+                feeds=_str_list(where, s, "feeds", ctx, "news", n),
+                sitemaps=_str_list(where, s, "sitemaps", ctx, "news", n),
+                cadence_minutes=_cadence(where, s, ctx, "news", n),
+            )
+        )
     return Roster(tuple(athletes), tuple(news))
 
 
@@ -279,8 +301,12 @@ def _typed(where: _Where, section: str, values: Mapping[str, Any], cls: type) ->
     return out
 
 
-def load(config_dir: Path | str | None = None, *, database_url: str | None = None,
-         environ: Mapping[str, str] | None = None) -> Settings:
+def load(
+    config_dir: Path | str | None = None,
+    *,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
     """Read config/podium.toml, the roster path and the environment once.
 
     Precedence: explicit argument > environment (``PODIUM_*``) > config/podium.toml > defaults.
@@ -310,15 +336,25 @@ def load(config_dir: Path | str | None = None, *, database_url: str | None = Non
     if env.get("PODIUM_USER_AGENT"):
         crawl = CrawlConfig(**{**_asdict(crawl), "user_agent": env["PODIUM_USER_AGENT"]})
     sched = SchedulerConfig(
-        **_typed(where, "scheduler", _section(where, data, "scheduler"), SchedulerConfig))
+        **_typed(where, "scheduler", _section(where, data, "scheduler"), SchedulerConfig)
+    )
     db_table = _section(where, data, "database")
-    url = (database_url or env.get("PODIUM_DATABASE_URL") or db_table.get("url")
-           or DEFAULT_DATABASE_URL)
+    url = (
+        database_url
+        or env.get("PODIUM_DATABASE_URL")
+        or db_table.get("url")
+        or DEFAULT_DATABASE_URL
+    )
     roster = Path(env.get("PODIUM_ROSTER") or cdir / "athletes.toml")
     url = absolute_sqlite_url(url)
     return Settings(
-        config_dir=cdir, database_url=url, roster_path=roster, platforms=platforms,
-        crawl=crawl, scheduler=sched, redis_url=env.get("PODIUM_REDIS_URL") or None,
+        config_dir=cdir,
+        database_url=url,
+        roster_path=roster,
+        platforms=platforms,
+        crawl=crawl,
+        scheduler=sched,
+        redis_url=env.get("PODIUM_REDIS_URL") or None,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
     )
 
@@ -328,7 +364,7 @@ def absolute_sqlite_url(url: str) -> str:
     prefix = next((p for p in ("sqlite:///", "sqlite+pysqlite:///") if url.startswith(p)), None)
     if prefix is None:
         return url
-    path, _, query = url[len(prefix):].partition("?")
+    path, _, query = url[len(prefix) :].partition("?")
     if not path or path == ":memory:" or path.startswith("/"):
         return url
     return f"{prefix}{Path(path).resolve()}" + (f"?{query}" if query else "")

@@ -27,8 +27,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPIDERS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "news")
 _PROGRESS = re.compile(r"PODIUM-PROGRESS pages=(\d+) posts=(\d+) errors=(\d+)")
 _HOSTS = {
-    "tiktok.com": "tiktok", "instagram.com": "instagram", "bsky.app": "bluesky",
-    "youtube.com": "youtube", "youtu.be": "youtube",
+    "tiktok.com": "tiktok",
+    "instagram.com": "instagram",
+    "bsky.app": "bluesky",
+    "youtube.com": "youtube",
+    "youtu.be": "youtube",
 }
 _MASTODON_PATH = re.compile(r"^/@[\w.]+(@[\w.-]+)?/\d+")
 
@@ -83,8 +86,15 @@ def platform_of_url(url: str, base_urls: Mapping[str, str]) -> str:
     return "news"
 
 
-def plan(settings: config_mod.Settings, roster: config_mod.Roster, *, athlete: str | None = None,
-         platform: str | None = None, urls: Sequence[str] = (), full: bool = False) -> list[CrawlJob]:
+def plan(
+    settings: config_mod.Settings,
+    roster: config_mod.Roster,
+    *,
+    athlete: str | None = None,
+    platform: str | None = None,
+    urls: Sequence[str] = (),
+    full: bool = False,
+) -> list[CrawlJob]:
     """The child crawls that `podium crawl` options ask for."""
     flag = {"full": "1"} if full else {}
     if urls:
@@ -92,22 +102,30 @@ def plan(settings: config_mod.Settings, roster: config_mod.Roster, *, athlete: s
         grouped: dict[str, list[str]] = {}
         for url in urls:
             grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
-        return [CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()]
+        return [
+            CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()
+        ]
     jobs = []
     for spider in SPIDERS if platform is None else (platform,):
         if spider == "news":
             if athlete is None and roster.news:
                 jobs.append(CrawlJob("news", dict(flag), "news:roster"))
             continue
-        has_accounts = any(acc.platform == spider for a in roster.athletes
-                           if athlete in (None, a.slug) for acc in a.accounts)
+        has_accounts = any(
+            acc.platform == spider
+            for a in roster.athletes
+            if athlete in (None, a.slug)
+            for acc in a.accounts
+        )
         if has_accounts:
             args = {**({"athlete": athlete} if athlete else {}), **flag}
             jobs.append(CrawlJob(spider, args, f"{spider}:{athlete or 'roster'}"))
     return jobs
 
 
-def child_env(settings: config_mod.Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_env(
+    settings: config_mod.Settings, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment of a child crawl: ours, plus where the settings and archive are."""
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
@@ -119,27 +137,52 @@ def child_env(settings: config_mod.Settings, extra: Mapping[str, str] | None = N
     return env
 
 
-def run_crawl_job(job: CrawlJob, settings: config_mod.Settings, *,
-                  on_progress: Callable[[CrawlJob, Progress], None] | None = None,
-                  on_line: Callable[[str], None] | None = None,
-                  timeout: float | None = None, log_level: str = "WARNING",
-                  extra_env: Mapping[str, str] | None = None) -> CrawlOutcome:
+def run_crawl_job(
+    job: CrawlJob,
+    settings: config_mod.Settings,
+    *,
+    on_progress: Callable[[CrawlJob, Progress], None] | None = None,
+    on_line: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    log_level: str = "WARNING",
+    extra_env: Mapping[str, str] | None = None,
+) -> CrawlOutcome:
     """Run one spider in a child process to its end (or its timeout) and close its crawl_run."""
     engine = db.make_engine(settings.database_url)
-    run_id = store.start_crawl_run(engine, spider=job.spider, target=job.target,
-                                   athlete_slug=job.args.get("athlete"),
-                                   full_sweep=job.args.get("full") == "1")
-    argv = [sys.executable, "-m", "scrapy", "crawl", job.spider,
-            "-s", f"PODIUM_CRAWL_RUN_ID={run_id}", "-s", f"LOG_LEVEL={log_level}"]
+    run_id = store.start_crawl_run(
+        engine,
+        spider=job.spider,
+        target=job.target,
+        athlete_slug=job.args.get("athlete"),
+        full_sweep=job.args.get("full") == "1",
+    )
+    argv = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        job.spider,
+        "-s",
+        f"PODIUM_CRAWL_RUN_ID={run_id}",
+        "-s",
+        f"LOG_LEVEL={log_level}",
+    ]
     for key, value in job.args.items():
         argv += ["-a", f"{key}={value}"]
     started = time.monotonic()
     tail: list[str] = []
     progress = Progress()
-    proc = subprocess.Popen(argv, env=child_env(settings, extra_env),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8",
-                            errors="replace", start_new_session=True)
+    proc = subprocess.Popen(
+        argv,
+        env=child_env(settings, extra_env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
 
     def pump() -> None:
         assert proc.stderr is not None
@@ -172,14 +215,26 @@ def run_crawl_job(job: CrawlJob, settings: config_mod.Settings, *,
     seconds = time.monotonic() - started
     run = store.get_crawl_run(engine, run_id) or {}
     if killed:
-        store.finish_crawl_run(engine, run_id, status="killed", exit_code=proc.returncode,
-                               reason=f"timeout after {timeout:.0f} s",
-                               errors="killed at its timeout", pages=progress.pages)
+        store.finish_crawl_run(
+            engine,
+            run_id,
+            status="killed",
+            exit_code=proc.returncode,
+            reason=f"timeout after {timeout:.0f} s",
+            errors="killed at its timeout",
+            pages=progress.pages,
+        )
     elif run.get("status") == "running" or (proc.returncode and run.get("status") == "finished"):
         last = next((t for t in reversed(tail) if t.strip()), "no output")
-        store.finish_crawl_run(engine, run_id, status="failed", exit_code=proc.returncode,
-                               reason=f"child exited with {proc.returncode}",
-                               errors=last[-500:], pages=progress.pages)
+        store.finish_crawl_run(
+            engine,
+            run_id,
+            status="failed",
+            exit_code=proc.returncode,
+            reason=f"child exited with {proc.returncode}",
+            errors=last[-500:],
+            pages=progress.pages,
+        )
     else:
         store.set_crawl_run_exit_code(engine, run_id, proc.returncode)
     run = store.get_crawl_run(engine, run_id) or {}

@@ -8,15 +8,18 @@ class ArchiveError(Exception):
 
 
 class ConfigError(ArchiveError):
-    """Raised by ``archive.config.load`` for a missing or malformed config file (names file, line, key)."""
+    """Raised by ``archive.config.load`` for a missing or malformed config file.
+
+    The message names the file, the line and the key.
+    """
 
 
 class DatabaseError(ArchiveError):
-    """Raised by ``archive.db`` when the database URL is malformed or the server cannot be reached."""
+    """Raised by ``archive.db`` for a malformed database URL or a server that cannot be reached."""
 
 
 class ParseError(ArchiveError):
-    """Raised by ``archive.platforms`` parsers when a payload cannot be read as the kind it claims."""
+    """Raised by ``archive.platforms`` when a payload cannot be read as the kind it claims."""
 
 
 class UnknownAthleteError(ArchiveError):

@@ -1,4 +1,4 @@
-"""The archive's tables (DESIGN §4) as SQLAlchemy 2.0 models; the schema itself is made by alembic/."""
+"""The archive's tables (DESIGN §4) as SQLAlchemy 2.0 models; alembic/ makes the schema."""
 
 from __future__ import annotations
 

@@ -22,12 +22,18 @@ def post_json(raw: RawPost, fetched_at: datetime) -> dict[str, Any]:
         post: NormalizedPost | None = normalize_post(raw, fetched_at=fetched_at)
     except ParseError:
         post = None
-    text = post.text if post else normalize_text(
-        raw.caption or "", platform=raw.platform, author=raw.author_handle
-        if raw.source_kind == "embed" else None, declared_language=raw.declared_language)
+    text = (
+        post.text
+        if post
+        else normalize_text(
+            raw.caption or "",
+            platform=raw.platform,
+            author=raw.author_handle if raw.source_kind == "embed" else None,
+            declared_language=raw.declared_language,
+        )
+    )
     shaped = to_json(text)
-    counts = ({k: getattr(post.counts, k) for k in COUNT_KEYS} if post
-              else dict.fromkeys(COUNT_KEYS))
+    counts = {k: getattr(post.counts, k) for k in COUNT_KEYS} if post else dict.fromkeys(COUNT_KEYS)
     return {
         "platform": raw.platform,
         "platform_post_id": raw.platform_post_id,
@@ -56,19 +62,37 @@ def article_json(article: RawArticle | None) -> dict[str, Any] | None:
         return None
     published = parse_time(article.published_at)
     return {
-        "url": article.url, "title": article.title, "published_at": _iso(published),
-        "author": article.author, "publisher": article.publisher, "language": article.language,
+        "url": article.url,
+        "title": article.title,
+        "published_at": _iso(published),
+        "author": article.author,
+        "publisher": article.publisher,
+        "language": article.language,
         "description": article.description,
-        "embeds": [{"position": e.position, "platform": e.platform, "url": e.url,
-                    "platform_post_id": e.platform_post_id, "has_text": e.post is not None}
-                   for e in article.embeds],
+        "embeds": [
+            {
+                "position": e.position,
+                "platform": e.platform,
+                "url": e.url,
+                "platform_post_id": e.platform_post_id,
+                "has_text": e.post is not None,
+            }
+            for e in article.embeds
+        ],
     }
 
 
 def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
     """Parse one saved payload; a file that cannot be read gets a one-line reason in ``error``."""
-    out: dict[str, Any] = {"file": str(path), "platform": platform, "kind": None, "posts": [],
-                           "accounts": [], "article": None, "error": None}
+    out: dict[str, Any] = {
+        "file": str(path),
+        "platform": platform,
+        "kind": None,
+        "posts": [],
+        "accounts": [],
+        "article": None,
+        "error": None,
+    }
     try:
         body = path.read_bytes()
         result = parse_payload(body, url=None, platform=platform)
@@ -77,11 +101,21 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
         return out
     fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     out.update(
-        platform=result.platform, kind=result.kind, status=result.status,
+        platform=result.platform,
+        kind=result.kind,
+        status=result.status,
         posts=[post_json(p, fetched_at) for p in result.posts],
-        accounts=[{"platform": a.platform, "platform_account_id": a.platform_account_id,
-                   "handle": a.handle, "display_name": a.display_name, "url": a.url,
-                   "pinned_post_ids": a.pinned_post_ids} for a in result.accounts],
+        accounts=[
+            {
+                "platform": a.platform,
+                "platform_account_id": a.platform_account_id,
+                "handle": a.handle,
+                "display_name": a.display_name,
+                "url": a.url,
+                "pinned_post_ids": a.pinned_post_ids,
+            }
+            for a in result.accounts
+        ],
         article=article_json(result.article),
     )
     return out

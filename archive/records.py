@@ -1,4 +1,4 @@
-"""Platform-neutral records: what a parser saw (RawPost & co.) and what the store keeps (NormalizedPost)."""
+"""Platform-neutral records: what a parser saw (RawPost & co.), what the store keeps."""
 
 from __future__ import annotations
 

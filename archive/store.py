@@ -41,7 +41,7 @@ from archive.models import (
     Sound,
     UTCDateTime,
 )
-from archive.records import COUNT_KEYS, NormalizedPost, Payload, RawArticle  # noqa: F401
+from archive.records import COUNT_KEYS, NormalizedPost, Payload, RawArticle
 from archive.textfold import search_text
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,10 @@ def _bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, 
         return
     columns = list(rows[0])
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-           f"({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING")
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+        f"({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
     times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
     if conn.dialect.name == "sqlite" and times:
         params = []
@@ -148,9 +150,13 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
         digest = _sha256(p.body)
         if digest not in rows:
             rows[digest] = {
-                "sha256": digest, "source_url": p.source_url, "fetched_at": p.fetched_at,
-                "parser_kind": p.parser_kind, "content_type": p.content_type,
-                "size": len(p.body), "data": zlib.compress(p.body, 1),
+                "sha256": digest,
+                "source_url": p.source_url,
+                "fetched_at": p.fetched_at,
+                "parser_kind": p.parser_kind,
+                "content_type": p.content_type,
+                "size": len(p.body),
+                "data": zlib.compress(p.body, 1),
             }
     if not rows:
         return {}
@@ -158,8 +164,9 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
     missing = [rows[d] for d in rows if d not in ids]
     if missing:
         _bulk_insert(conn, payload_t, missing)
-        ids.update(_select_map(conn, payload_t.c.sha256, payload_t.c.id,
-                               [r["sha256"] for r in missing]))
+        ids.update(
+            _select_map(conn, payload_t.c.sha256, payload_t.c.id, [r["sha256"] for r in missing])
+        )
     return ids
 
 
@@ -169,7 +176,9 @@ def read_payload(conn: Connection, payload_id: int) -> bytes | None:
     return None if data is None else zlib.decompress(data)
 
 
-def _select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]) -> dict[Any, Any]:
+def _select_map(
+    conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]
+) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for chunk in _chunks(keys):
         out.update(conn.execute(sa.select(key_col, val_col).where(key_col.in_(chunk))).all())
@@ -179,8 +188,9 @@ def _select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any
 # --- accounts, sounds, hashtags -------------------------------------------------------------
 
 
-def _account_ids(conn: Connection, posts: Sequence[NormalizedPost], now: datetime,
-                 athlete_ids: Mapping[str, int]) -> dict[int, int | None]:
+def _account_ids(
+    conn: Connection, posts: Sequence[NormalizedPost], now: datetime, athlete_ids: Mapping[str, int]
+) -> dict[int, int | None]:
     """account.id for each post index (None when the post names no author).
 
     One query finds the accounts a batch already knows; their last_seen_at moves in one
@@ -201,9 +211,11 @@ def _account_ids(conn: Connection, posts: Sequence[NormalizedPost], now: datetim
         for chunk_ids, chunk_keys in ((ids, []), ([], keys)):
             for chunk in _chunks(chunk_ids or chunk_keys):
                 col = c.platform_account_id if chunk_ids else c.handle_key
-                for row in conn.execute(sa.select(c.id, c.platform_account_id, c.handle_key,
-                                                  c.athlete_id, c.display_name)
-                                        .where(c.platform == platform, col.in_(chunk))):
+                for row in conn.execute(
+                    sa.select(
+                        c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name
+                    ).where(c.platform == platform, col.in_(chunk))
+                ):
                     if row.platform_account_id:
                         by_id[(platform, row.platform_account_id)] = row
                     if row.handle_key:
@@ -214,27 +226,42 @@ def _account_ids(conn: Connection, posts: Sequence[NormalizedPost], now: datetim
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
         athlete_id = athlete_ids.get(slug or "")
         row = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
-        settled = row is not None and (not hkey or row.handle_key == hkey) and (
-            not pid or row.platform_account_id == pid) and (
-            not sample.author_name or row.display_name == sample.author_name) and (
-            not athlete_id or row.athlete_id is not None)
+        settled = (
+            row is not None
+            and (not hkey or row.handle_key == hkey)
+            and (not pid or row.platform_account_id == pid)
+            and (not sample.author_name or row.display_name == sample.author_name)
+            and (not athlete_id or row.athlete_id is not None)
+        )
         if settled:
             account_id = int(row.id)
             touched.append({"_id": account_id, "last_seen_at": now})
         else:
-            account_id = _resolve_account(conn, platform, pid, hkey, sample.author_handle,
-                                          sample.author_name, now, athlete_id)
+            account_id = _resolve_account(
+                conn, platform, pid, hkey, sample.author_handle, sample.author_name, now, athlete_id
+            )
         for i in idxs:
             out[i] = account_id
     if touched:
-        conn.execute(account_t.update().where(c.id == sa.bindparam("_id"))
-                     .values(last_seen_at=sa.bindparam("last_seen_at")), touched)
+        conn.execute(
+            account_t.update()
+            .where(c.id == sa.bindparam("_id"))
+            .values(last_seen_at=sa.bindparam("last_seen_at")),
+            touched,
+        )
     return out
 
 
-def _resolve_account(conn: Connection, platform: str, platform_account_id: str | None,
-                     handle_key: str | None, handle: str | None, display_name: str | None,
-                     now: datetime, athlete_id: int | None) -> int:
+def _resolve_account(
+    conn: Connection,
+    platform: str,
+    platform_account_id: str | None,
+    handle_key: str | None,
+    handle: str | None,
+    display_name: str | None,
+    now: datetime,
+    athlete_id: int | None,
+) -> int:
     """Find or create one account, learning its stable id and current handle as they come."""
     c = account_t.c
     conds = []
@@ -243,30 +270,43 @@ def _resolve_account(conn: Connection, platform: str, platform_account_id: str |
     if handle_key:
         conds.append(c.handle_key == handle_key)
     rows = conn.execute(
-        sa.select(c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name)
-        .where(c.platform == platform, sa.or_(*conds))
+        sa.select(c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name).where(
+            c.platform == platform, sa.or_(*conds)
+        )
     ).all()
     # Prefer the row with the stable id; a handle can move between people, an id cannot.
-    row = next((r for r in rows if platform_account_id and r.platform_account_id == platform_account_id),
-               None) or next((r for r in rows if r.platform_account_id in (None, platform_account_id)),
-                             None)
+    row = next(
+        (r for r in rows if platform_account_id and r.platform_account_id == platform_account_id),
+        None,
+    ) or next((r for r in rows if r.platform_account_id in (None, platform_account_id)), None)
     if row is None:
         stmt = _insert(conn, account_t).on_conflict_do_nothing()
-        conn.execute(stmt, {
-            "platform": platform, "platform_account_id": platform_account_id, "handle": handle,
-            "handle_key": None if any(r.handle_key == handle_key for r in rows) else handle_key,
-            "display_name": display_name, "athlete_id": athlete_id,
-            "first_seen_at": now, "last_seen_at": now,
-        })
-        return _resolve_account(conn, platform, platform_account_id, handle_key, handle,
-                                display_name, now, athlete_id)
+        conn.execute(
+            stmt,
+            {
+                "platform": platform,
+                "platform_account_id": platform_account_id,
+                "handle": handle,
+                "handle_key": None if any(r.handle_key == handle_key for r in rows) else handle_key,
+                "display_name": display_name,
+                "athlete_id": athlete_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+        )
+        return _resolve_account(
+            conn, platform, platform_account_id, handle_key, handle, display_name, now, athlete_id
+        )
     values: dict[str, Any] = {"last_seen_at": now}
     if platform_account_id and row.platform_account_id is None:
         values["platform_account_id"] = platform_account_id
     if handle_key and row.handle_key != handle_key:
         # The handle moved to this account: free it elsewhere first (unique per platform).
-        conn.execute(account_t.update().where(c.platform == platform, c.handle_key == handle_key,
-                                              c.id != row.id).values(handle_key=None))
+        conn.execute(
+            account_t.update()
+            .where(c.platform == platform, c.handle_key == handle_key, c.id != row.id)
+            .values(handle_key=None)
+        )
         values.update(handle=handle, handle_key=handle_key)
     if display_name and row.display_name != display_name:
         values["display_name"] = display_name
@@ -288,10 +328,17 @@ def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[
         s = p.text.sound
         if s is not None:
             key = (p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))
-            rows.setdefault(key, {
-                "platform": p.platform, "sound_key": key[1], "platform_sound_id": s.platform_sound_id,
-                "title": s.title, "artist": s.artist, "is_original": s.is_original,
-            })
+            rows.setdefault(
+                key,
+                {
+                    "platform": p.platform,
+                    "sound_key": key[1],
+                    "platform_sound_id": s.platform_sound_id,
+                    "title": s.title,
+                    "artist": s.artist,
+                    "is_original": s.is_original,
+                },
+            )
     if not rows:
         return {}
     conn.execute(_insert(conn, sound_t).on_conflict_do_nothing(), list(rows.values()))
@@ -299,8 +346,11 @@ def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[
     for platform in {k[0] for k in rows}:
         keys = [k[1] for k in rows if k[0] == platform]
         for chunk in _chunks(keys):
-            for key, sid in conn.execute(sa.select(sound_t.c.sound_key, sound_t.c.id).where(
-                    sound_t.c.platform == platform, sound_t.c.sound_key.in_(chunk))):
+            for key, sid in conn.execute(
+                sa.select(sound_t.c.sound_key, sound_t.c.id).where(
+                    sound_t.c.platform == platform, sound_t.c.sound_key.in_(chunk)
+                )
+            ):
                 out[(platform, key)] = sid
     return out
 
@@ -323,9 +373,13 @@ def _counts(p: NormalizedPost) -> dict[str, int | None]:
 def _text_columns(p: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
     t = p.text
     return {
-        "caption": p.caption, "body": t.body, "language": t.language,
-        "language_confidence": t.language_confidence, "declared_language": t.declared_language,
-        "sound_id": sound_id, "normalizer_version": t.normalizer_version,
+        "caption": p.caption,
+        "body": t.body,
+        "language": t.language,
+        "language_confidence": t.language_confidence,
+        "declared_language": t.declared_language,
+        "sound_id": sound_id,
+        "normalizer_version": t.normalizer_version,
         "search_text": search_text(t.body, t.hashtags, t.mentions),
     }
 
@@ -335,15 +389,20 @@ def _has_text(p: NormalizedPost) -> bool:
     return p.availability == "active" or bool(p.caption)
 
 
-def upsert_posts(engine: Engine, posts: Sequence[NormalizedPost], *,
-                 athlete_ids: Mapping[str, int] | None = None) -> BatchResult:
+def upsert_posts(
+    engine: Engine, posts: Sequence[NormalizedPost], *, athlete_ids: Mapping[str, int] | None = None
+) -> BatchResult:
     """Store one batch of observations in one transaction; see the module docstring."""
     with db.writer(engine).begin() as conn:
         return upsert_posts_in(conn, posts, athlete_ids=athlete_ids)
 
 
-def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
-                    athlete_ids: Mapping[str, int] | None = None) -> BatchResult:
+def upsert_posts_in(
+    conn: Connection,
+    posts: Sequence[NormalizedPost],
+    *,
+    athlete_ids: Mapping[str, int] | None = None,
+) -> BatchResult:
     """``upsert_posts`` inside a transaction the caller holds."""
     result = BatchResult()
     if not posts:
@@ -358,7 +417,9 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
     now = max(p.observed_at for p in posts)
     if athlete_ids is None:
         slugs = {p.athlete_slug for p in posts if p.athlete_slug}
-        athlete_ids = _select_map(conn, athlete_t.c.slug, athlete_t.c.id, list(slugs)) if slugs else {}
+        athlete_ids = (
+            _select_map(conn, athlete_t.c.slug, athlete_t.c.id, list(slugs)) if slugs else {}
+        )
     payload_ids = store_payloads(conn, (p.payload for p in posts if p.payload is not None))
     account_ids = _account_ids(conn, posts, now, athlete_ids)
     sound_ids = _sound_ids(conn, posts)
@@ -366,7 +427,11 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
 
     def sound_id(p: NormalizedPost) -> int | None:
         s = p.text.sound
-        return None if s is None else sound_ids[(p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))]
+        return (
+            None
+            if s is None
+            else sound_ids[(p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))]
+        )
 
     digests = {id(p.payload): _sha256(p.payload.body) for p in posts if p.payload is not None}
 
@@ -379,12 +444,22 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
         if (p.platform, p.platform_post_id) in existing:
             continue
         row = {
-            "platform": p.platform, "platform_post_id": p.platform_post_id,
-            "account_id": account_ids[i], "url": p.url, "kind": p.kind, "posted_at": p.posted_at,
-            "edited_at": p.edited_at, "caption_source": p.source_kind, "is_repost": p.is_repost,
-            "is_pinned": p.is_pinned, "availability": p.availability,
-            "first_seen_at": p.observed_at, "last_seen_at": p.observed_at,
-            "raw_payload_id": payload_id(p), **_counts(p), **_text_columns(p, sound_id(p)),
+            "platform": p.platform,
+            "platform_post_id": p.platform_post_id,
+            "account_id": account_ids[i],
+            "url": p.url,
+            "kind": p.kind,
+            "posted_at": p.posted_at,
+            "edited_at": p.edited_at,
+            "caption_source": p.source_kind,
+            "is_repost": p.is_repost,
+            "is_pinned": p.is_pinned,
+            "availability": p.availability,
+            "first_seen_at": p.observed_at,
+            "last_seen_at": p.observed_at,
+            "raw_payload_id": payload_id(p),
+            **_counts(p),
+            **_text_columns(p, sound_id(p)),
         }
         new_rows.append(row)
         new_posts.append(p)
@@ -392,15 +467,25 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
     if new_rows and conn.dialect.name == "sqlite":
         # BEGIN IMMEDIATE holds the write lock since before we looked: nobody raced us.
         _bulk_insert(conn, post_t, new_rows)
-        ids = {k: v["id"] for k, v in _existing_posts(
-            conn, [(p.platform, p.platform_post_id) for p in new_posts], columns=("id",)).items()}
+        ids = {
+            k: v["id"]
+            for k, v in _existing_posts(
+                conn, [(p.platform, p.platform_post_id) for p in new_posts], columns=("id",)
+            ).items()
+        }
     elif new_rows:
-        stmt = _insert(conn, post_t).on_conflict_do_nothing().returning(
-            post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
+        stmt = (
+            _insert(conn, post_t)
+            .on_conflict_do_nothing()
+            .returning(post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
+        )
         ids = {(r.platform, r.platform_post_id): r.id for r in conn.execute(stmt, new_rows)}
     # A post another writer inserted between our look and our insert is handled as "seen again".
-    raced = [(p.platform, p.platform_post_id) for p in new_posts
-             if (p.platform, p.platform_post_id) not in ids]
+    raced = [
+        (p.platform, p.platform_post_id)
+        for p in new_posts
+        if (p.platform, p.platform_post_id) not in ids
+    ]
     if raced:
         existing.update(_existing_posts(conn, raced))
     inserted = [p for p in new_posts if (p.platform, p.platform_post_id) in ids]
@@ -434,10 +519,16 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
             if p.source_kind == "embed" and old["caption_source"] != "embed":
                 if p.text.body != old["body"]:
                     versions.append(_version_row(pid, p))  # what the embed showed, kept
-            elif same_kind and (p.text.body != old["body"] or p.caption != old["caption"]
-                                or p.text.normalizer_version != old["normalizer_version"]):
-                values.update(_text_columns(p, sound_id(p)), caption_source=p.source_kind,
-                              edited_at=p.edited_at or old["edited_at"])
+            elif same_kind and (
+                p.text.body != old["body"]
+                or p.caption != old["caption"]
+                or p.text.normalizer_version != old["normalizer_version"]
+            ):
+                values.update(
+                    _text_columns(p, sound_id(p)),
+                    caption_source=p.source_kind,
+                    edited_at=p.edited_at or old["edited_at"],
+                )
                 if p.text.body != old["body"]:
                     versions.append(_version_row(pid, p))
                     changed = True
@@ -452,8 +543,11 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
             snapshots.append({"post_id": pid, "captured_at": p.observed_at, **new_counts})
             changed = True
         state = p.availability
-        if state in _POST_STATES and state != old["availability"] or (
-                state == "blocked" and old["availability"] == "unknown"):
+        if (
+            (state in _POST_STATES
+            and state != old["availability"])
+            or (state == "blocked" and old["availability"] == "unknown")
+        ):
             values["availability"] = state
             changed = True
         for flag in ("is_pinned", "is_repost"):
@@ -484,18 +578,40 @@ def upsert_posts_in(conn: Connection, posts: Sequence[NormalizedPost], *,
 
 
 def _version_row(post_id: int, p: NormalizedPost) -> dict[str, Any]:
-    return {"post_id": post_id, "body_hash": _sha256(p.text.body), "source_kind": p.source_kind,
-            "caption": p.caption, "body": p.text.body, "observed_at": p.observed_at,
-            "edited_at": p.edited_at}
+    return {
+        "post_id": post_id,
+        "body_hash": _sha256(p.text.body),
+        "source_kind": p.source_kind,
+        "caption": p.caption,
+        "body": p.text.body,
+        "observed_at": p.observed_at,
+        "edited_at": p.edited_at,
+    }
 
 
-_EXISTING_COLS = ("id", "body", "caption", "caption_source", "normalizer_version", "sound_id",
-                  "availability", "is_pinned", "is_repost", "account_id", "url", "posted_at",
-                  "edited_at", "first_seen_at", "last_seen_at", *COUNT_KEYS)
+_EXISTING_COLS = (
+    "id",
+    "body",
+    "caption",
+    "caption_source",
+    "normalizer_version",
+    "sound_id",
+    "availability",
+    "is_pinned",
+    "is_repost",
+    "account_id",
+    "url",
+    "posted_at",
+    "edited_at",
+    "first_seen_at",
+    "last_seen_at",
+    *COUNT_KEYS,
+)
 
 
-def _existing_posts(conn: Connection, keys: Sequence[tuple[str, str]],
-                   columns: Sequence[str] = _EXISTING_COLS) -> dict[tuple[str, str], dict[str, Any]]:
+def _existing_posts(
+    conn: Connection, keys: Sequence[tuple[str, str]], columns: Sequence[str] = _EXISTING_COLS
+) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
     cols = [post_t.c[name] for name in columns]
     by_platform: dict[str, list[str]] = {}
@@ -504,7 +620,8 @@ def _existing_posts(conn: Connection, keys: Sequence[tuple[str, str]],
     for platform, ppids in by_platform.items():
         for chunk in _chunks(ppids):
             stmt = sa.select(post_t.c.platform_post_id, *cols).where(
-                post_t.c.platform == platform, post_t.c.platform_post_id.in_(chunk))
+                post_t.c.platform == platform, post_t.c.platform_post_id.in_(chunk)
+            )
             for row in conn.execute(stmt).mappings():
                 out[(platform, row["platform_post_id"])] = dict(row)
     return out
@@ -516,23 +633,36 @@ def _apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) 
     for pid, values in updates:
         groups.setdefault(tuple(sorted(values)), []).append({"_id": pid, **values})
     for columns, rows in groups.items():
-        stmt = post_t.update().where(post_t.c.id == sa.bindparam("_id")).values(
-            {c: sa.bindparam(c) for c in columns})
+        stmt = (
+            post_t.update()
+            .where(post_t.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(c) for c in columns})
+        )
         conn.execute(stmt, rows)
 
 
-def _link_tags(conn: Connection, links_for: list[tuple[int, NormalizedPost]],
-               tag_ids: Mapping[str, int], reread: Sequence[int]) -> None:
+def _link_tags(
+    conn: Connection,
+    links_for: list[tuple[int, NormalizedPost]],
+    tag_ids: Mapping[str, int],
+    reread: Sequence[int],
+) -> None:
     """Write the hashtag and mention rows of new posts, and rewrite those of re-read ones."""
     if not links_for:
         return
     for chunk in _chunks(reread):
         conn.execute(post_hashtag_t.delete().where(post_hashtag_t.c.post_id.in_(chunk)))
         conn.execute(mention_t.delete().where(mention_t.c.post_id.in_(chunk)))
-    tags = [{"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
-            for pid, p in links_for for n, t in enumerate(p.text.hashtags)]
-    mentions = [{"post_id": pid, "platform": p.platform, "key": m.key, "display": m.display,
-                 "position": n} for pid, p in links_for for n, m in enumerate(p.text.mentions)]
+    tags = [
+        {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
+        for pid, p in links_for
+        for n, t in enumerate(p.text.hashtags)
+    ]
+    mentions = [
+        {"post_id": pid, "platform": p.platform, "key": m.key, "display": m.display, "position": n}
+        for pid, p in links_for
+        for n, m in enumerate(p.text.mentions)
+    ]
     if tags:
         _bulk_insert(conn, post_hashtag_t, tags)
     if mentions:
@@ -557,29 +687,51 @@ def sync_roster(engine: Engine, roster: Roster) -> SyncResult:
     now = utcnow()
     with db.writer(engine).begin() as conn:
         for a in roster.athletes:
-            values = {"name": a.name, "sport": a.sport, "country": a.country,
-                      "languages": ",".join(a.languages) or None}
-            row = conn.execute(sa.select(athlete_t).where(athlete_t.c.slug == a.slug)).mappings().first()
+            values = {
+                "name": a.name,
+                "sport": a.sport,
+                "country": a.country,
+                "languages": ",".join(a.languages) or None,
+            }
+            row = (
+                conn.execute(sa.select(athlete_t).where(athlete_t.c.slug == a.slug))
+                .mappings()
+                .first()
+            )
             if row is None:
-                conn.execute(_insert(conn, athlete_t).on_conflict_do_nothing(),
-                             {"slug": a.slug, "created_at": now, "updated_at": now, **values})
+                conn.execute(
+                    _insert(conn, athlete_t).on_conflict_do_nothing(),
+                    {"slug": a.slug, "created_at": now, "updated_at": now, **values},
+                )
                 result.athletes_added += 1
             elif any(row[k] != v for k, v in values.items()):
-                conn.execute(athlete_t.update().where(athlete_t.c.slug == a.slug)
-                             .values(updated_at=now, **values))
+                conn.execute(
+                    athlete_t.update()
+                    .where(athlete_t.c.slug == a.slug)
+                    .values(updated_at=now, **values)
+                )
                 result.athletes_updated += 1
             athlete_id = conn.execute(
-                sa.select(athlete_t.c.id).where(athlete_t.c.slug == a.slug)).scalar_one()
+                sa.select(athlete_t.c.id).where(athlete_t.c.slug == a.slug)
+            ).scalar_one()
             for acc in a.accounts:
                 key = acc.handle.casefold()
-                found = conn.execute(sa.select(account_t.c.id, account_t.c.athlete_id).where(
-                    account_t.c.platform == acc.platform, account_t.c.handle_key == key)).first()
+                found = conn.execute(
+                    sa.select(account_t.c.id, account_t.c.athlete_id).where(
+                        account_t.c.platform == acc.platform, account_t.c.handle_key == key
+                    )
+                ).first()
                 if found is None:
-                    _resolve_account(conn, acc.platform, None, key, acc.handle, None, now, athlete_id)
+                    _resolve_account(
+                        conn, acc.platform, None, key, acc.handle, None, now, athlete_id
+                    )
                     result.accounts_added += 1
                 elif found.athlete_id != athlete_id:
-                    conn.execute(account_t.update().where(account_t.c.id == found.id)
-                                 .values(athlete_id=athlete_id))
+                    conn.execute(
+                        account_t.update()
+                        .where(account_t.c.id == found.id)
+                        .values(athlete_id=athlete_id)
+                    )
     return result
 
 
@@ -599,17 +751,31 @@ def list_athletes(engine: Engine) -> list[AthleteSummary]:
     """Every athlete, by slug, with accounts and number of posts."""
     with engine.connect() as conn:
         athletes = conn.execute(sa.select(athlete_t).order_by(athlete_t.c.slug)).mappings().all()
-        accounts = conn.execute(sa.select(account_t.c.athlete_id, account_t.c.platform,
-                                          account_t.c.handle, account_t.c.id)
-                                .where(account_t.c.athlete_id.is_not(None))
-                                .order_by(account_t.c.platform, account_t.c.handle)).all()
-        counts = dict(conn.execute(
-            sa.select(account_t.c.athlete_id, sa.func.count(post_t.c.id))
-            .join(post_t, post_t.c.account_id == account_t.c.id)
-            .group_by(account_t.c.athlete_id)).all())
-    return [AthleteSummary(a["slug"], a["name"], a["sport"], a["country"],
-                           tuple((r.platform, r.handle) for r in accounts if r.athlete_id == a["id"]),
-                           int(counts.get(a["id"], 0))) for a in athletes]
+        accounts = conn.execute(
+            sa.select(
+                account_t.c.athlete_id, account_t.c.platform, account_t.c.handle, account_t.c.id
+            )
+            .where(account_t.c.athlete_id.is_not(None))
+            .order_by(account_t.c.platform, account_t.c.handle)
+        ).all()
+        counts = dict(
+            conn.execute(
+                sa.select(account_t.c.athlete_id, sa.func.count(post_t.c.id))
+                .join(post_t, post_t.c.account_id == account_t.c.id)
+                .group_by(account_t.c.athlete_id)
+            ).all()
+        )
+    return [
+        AthleteSummary(
+            a["slug"],
+            a["name"],
+            a["sport"],
+            a["country"],
+            tuple((r.platform, r.handle) for r in accounts if r.athlete_id == a["id"]),
+            int(counts.get(a["id"], 0)),
+        )
+        for a in athletes
+    ]
 
 
 def get_athlete(conn: Connection, slug: str) -> dict[str, Any] | None:
@@ -627,8 +793,11 @@ def require_athlete(conn: Connection, slug: str) -> dict[str, Any]:
         return row
     slugs = list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
     close = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else (
-        "; the archive has no athletes yet (run `podium athletes sync`)" if not slugs else "")
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else ("; the archive has no athletes yet (run `podium athletes sync`)" if not slugs else "")
+    )
     raise UnknownAthleteError(f"no athlete '{slug}' in the archive{hint}")
 
 
@@ -641,12 +810,25 @@ def find_account(conn: Connection, platform: str, handle: str) -> dict[str, Any]
     A roster may name an account by its stable id instead (YouTube: the ``UC…`` channel id,
     which its feed gives as the author id, with no handle): that is tried when no handle matches.
     """
-    row = conn.execute(sa.select(account_t).where(
-        account_t.c.platform == platform, account_t.c.handle_key == handle.casefold())).mappings().first()
+    row = (
+        conn.execute(
+            sa.select(account_t).where(
+                account_t.c.platform == platform, account_t.c.handle_key == handle.casefold()
+            )
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
-        row = conn.execute(sa.select(account_t).where(
-            account_t.c.platform == platform,
-            account_t.c.platform_account_id == handle)).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(account_t).where(
+                    account_t.c.platform == platform, account_t.c.platform_account_id == handle
+                )
+            )
+            .mappings()
+            .first()
+        )
     return None if row is None else dict(row)
 
 
@@ -656,12 +838,16 @@ def known_post_ids(engine: Engine, platform: str, handle: str) -> set[str]:
         acc = find_account(conn, platform, handle)
         if acc is None:
             return set()
-        return set(conn.execute(sa.select(post_t.c.platform_post_id).where(
-            post_t.c.account_id == acc["id"])).scalars())
+        return set(
+            conn.execute(
+                sa.select(post_t.c.platform_post_id).where(post_t.c.account_id == acc["id"])
+            ).scalars()
+        )
 
 
-def mark_missing_deleted(engine: Engine, platform: str, handle: str, seen_ids: Iterable[str],
-                         *, swept_at: datetime) -> list[str]:
+def mark_missing_deleted(
+    engine: Engine, platform: str, handle: str, seen_ids: Iterable[str], *, swept_at: datetime
+) -> list[str]:
     """After a full sweep: posts of the account that the listing no longer shows become deleted.
 
     Only posts first seen before the sweep started, and still active, are marked. Returns their ids.
@@ -671,35 +857,59 @@ def mark_missing_deleted(engine: Engine, platform: str, handle: str, seen_ids: I
         acc = find_account(conn, platform, handle)
         if acc is None:
             return []
-        rows = conn.execute(sa.select(post_t.c.id, post_t.c.platform_post_id).where(
-            post_t.c.account_id == acc["id"], post_t.c.availability == "active",
-            post_t.c.is_repost.is_(False), post_t.c.caption_source == "platform",
-            post_t.c.first_seen_at < swept_at)).all()
+        rows = conn.execute(
+            sa.select(post_t.c.id, post_t.c.platform_post_id).where(
+                post_t.c.account_id == acc["id"],
+                post_t.c.availability == "active",
+                post_t.c.is_repost.is_(False),
+                post_t.c.caption_source == "platform",
+                post_t.c.first_seen_at < swept_at,
+            )
+        ).all()
         gone = [r for r in rows if r.platform_post_id not in seen]
         for chunk in _chunks([r.id for r in gone]):
-            conn.execute(post_t.update().where(post_t.c.id.in_(chunk)).values(availability="deleted"))
-        conn.execute(account_t.update().where(account_t.c.id == acc["id"])
-                     .values(last_full_sweep_at=swept_at))
+            conn.execute(
+                post_t.update().where(post_t.c.id.in_(chunk)).values(availability="deleted")
+            )
+        conn.execute(
+            account_t.update()
+            .where(account_t.c.id == acc["id"])
+            .values(last_full_sweep_at=swept_at)
+        )
     return [r.platform_post_id for r in gone]
 
 
 # --- articles ---------------------------------------------------------------------------------
 
 
-def upsert_article(engine: Engine, article: RawArticle, *, published_at: datetime | None,
-                   observed_at: datetime, payload: Payload | None = None,
-                   post_ids: Mapping[tuple[str, str], int] | None = None) -> int:
+def upsert_article(
+    engine: Engine,
+    article: RawArticle,
+    *,
+    published_at: datetime | None,
+    observed_at: datetime,
+    payload: Payload | None = None,
+    post_ids: Mapping[tuple[str, str], int] | None = None,
+) -> int:
     """Store an article and where its embeds sit; links embeds to archived posts by identity."""
     assert article.url
     with db.writer(engine).begin() as conn:
         pay_id = store_payloads(conn, [payload]).get(_sha256(payload.body)) if payload else None
-        values = {"title": article.title, "published_at": published_at, "author": article.author,
-                  "publisher": article.publisher, "language": article.language,
-                  "description": article.description, "last_seen_at": observed_at,
-                  "raw_payload_id": pay_id}
+        values = {
+            "title": article.title,
+            "published_at": published_at,
+            "author": article.author,
+            "publisher": article.publisher,
+            "language": article.language,
+            "description": article.description,
+            "last_seen_at": observed_at,
+            "raw_payload_id": pay_id,
+        }
         stmt = _insert(conn, article_t).values(url=article.url, first_seen_at=observed_at, **values)
         conn.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
-        art_id = conn.execute(sa.select(article_t.c.id).where(article_t.c.url == article.url)).scalar_one()
+        art_id = conn.execute(
+            sa.select(article_t.c.id).where(article_t.c.url == article.url)
+        ).scalar_one()
         known = dict(post_ids or {})
         keys = [(e.platform, e.platform_post_id) for e in article.embeds if e.platform_post_id]
         missing = [k for k in keys if k not in known]
@@ -707,46 +917,84 @@ def upsert_article(engine: Engine, article: RawArticle, *, published_at: datetim
             known.update({k: v["id"] for k, v in _existing_posts(conn, missing).items()})
         for e in article.embeds:
             post_id = known.get((e.platform, e.platform_post_id or ""))
-            row = {"platform": e.platform, "url": e.url, "platform_post_id": e.platform_post_id,
-                   "post_id": post_id}
+            row = {
+                "platform": e.platform,
+                "url": e.url,
+                "platform_post_id": e.platform_post_id,
+                "post_id": post_id,
+            }
             stmt = _insert(conn, embed_t).values(article_id=art_id, position=e.position, **row)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["article_id", "position"],
-                set_={k: v for k, v in row.items() if v is not None}))
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["article_id", "position"],
+                    set_={k: v for k, v in row.items() if v is not None},
+                )
+            )
     return int(art_id)
 
 
 # --- crawl runs and problems ------------------------------------------------------------------
 
 
-def start_crawl_run(engine: Engine, *, spider: str, target: str | None, athlete_slug: str | None,
-                    full_sweep: bool) -> int:
+def start_crawl_run(
+    engine: Engine, *, spider: str, target: str | None, athlete_slug: str | None, full_sweep: bool
+) -> int:
     """Open a crawl_run row (status ``running``); returns its id."""
     with db.writer(engine).begin() as conn:
-        res = conn.execute(run_t.insert().values(
-            spider=spider, target=target, athlete_slug=athlete_slug, full_sweep=full_sweep,
-            started_at=utcnow(), status="running", pages=0, posts_new=0, posts_updated=0,
-            posts_unchanged=0, posts_deleted=0, problems=0))
+        res = conn.execute(
+            run_t.insert().values(
+                spider=spider,
+                target=target,
+                athlete_slug=athlete_slug,
+                full_sweep=full_sweep,
+                started_at=utcnow(),
+                status="running",
+                pages=0,
+                posts_new=0,
+                posts_updated=0,
+                posts_unchanged=0,
+                posts_deleted=0,
+                problems=0,
+            )
+        )
         return int(res.inserted_primary_key[0])
 
 
-def finish_crawl_run(engine: Engine, run_id: int, *, status: str, reason: str | None = None,
-                     pages: int | None = None, result: BatchResult | None = None,
-                     deleted: int = 0, errors: str | None = None,
-                     exit_code: int | None = None) -> None:
+def finish_crawl_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    status: str,
+    reason: str | None = None,
+    pages: int | None = None,
+    result: BatchResult | None = None,
+    deleted: int = 0,
+    errors: str | None = None,
+    exit_code: int | None = None,
+) -> None:
     """Close a crawl_run row with its counts and how it ended."""
-    values: dict[str, Any] = {"finished_at": utcnow(), "status": status, "finish_reason": reason,
-                              "posts_deleted": deleted, "errors": errors, "exit_code": exit_code}
+    values: dict[str, Any] = {
+        "finished_at": utcnow(),
+        "status": status,
+        "finish_reason": reason,
+        "posts_deleted": deleted,
+        "errors": errors,
+        "exit_code": exit_code,
+    }
     if pages is not None:
         values["pages"] = pages
     if result is not None:
-        values.update(posts_new=result.new, posts_updated=result.updated,
-                      posts_unchanged=result.unchanged)
+        values.update(
+            posts_new=result.new, posts_updated=result.updated, posts_unchanged=result.unchanged
+        )
     with db.writer(engine).begin() as conn:
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(**values))
         # Problems are rows of their own: count them, so the figure is always true.
-        n = conn.execute(sa.select(sa.func.count()).select_from(problem_t)
-                         .where(problem_t.c.crawl_run_id == run_id)).scalar_one()
+        n = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(problem_t)
+            .where(problem_t.c.crawl_run_id == run_id)
+        ).scalar_one()
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
 
 
@@ -763,18 +1011,34 @@ def get_crawl_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
-def record_problem(engine: Engine, *, reason: str, platform: str | None = None,
-                   source_url: str | None = None, platform_post_id: str | None = None,
-                   payload: Payload | None = None, detail: Any = None,
-                   crawl_run_id: int | None = None) -> int:
+def record_problem(
+    engine: Engine,
+    *,
+    reason: str,
+    platform: str | None = None,
+    source_url: str | None = None,
+    platform_post_id: str | None = None,
+    payload: Payload | None = None,
+    detail: Any = None,
+    crawl_run_id: int | None = None,
+) -> int:
     """Keep what could not be parsed or stored: the reason, the record and the raw payload."""
     with db.writer(engine).begin() as conn:
         pay_id = store_payloads(conn, [payload]).get(_sha256(payload.body)) if payload else None
-        res = conn.execute(problem_t.insert().values(
-            crawl_run_id=crawl_run_id, created_at=utcnow(), platform=platform,
-            source_url=source_url, platform_post_id=platform_post_id, reason=reason,
-            raw_payload_id=pay_id,
-            detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)))
+        res = conn.execute(
+            problem_t.insert().values(
+                crawl_run_id=crawl_run_id,
+                created_at=utcnow(),
+                platform=platform,
+                source_url=source_url,
+                platform_post_id=platform_post_id,
+                reason=reason,
+                raw_payload_id=pay_id,
+                detail=None
+                if detail is None
+                else json.dumps(detail, ensure_ascii=False, default=str),
+            )
+        )
         return int(res.inserted_primary_key[0])
 
 

@@ -47,8 +47,10 @@ def child(mode: str) -> None:
     process.start()
     seconds = time.perf_counter() - started
     pages = sum(c.stats.get_value("response_received_count", 0) for c in crawlers)
-    items = sum(c.stats.get_value("item_scraped_count", 0) + c.stats.get_value("item_dropped_count", 0)
-                for c in crawlers)
+    items = sum(
+        c.stats.get_value("item_scraped_count", 0) + c.stats.get_value("item_dropped_count", 0)
+        for c in crawlers
+    )
     print(json.dumps({"pages": pages, "items": items, "seconds": seconds}))
 
 
@@ -57,8 +59,13 @@ def run_mode(mode: str, env: dict[str, str], database: Path) -> dict[str, float]
 
     database.unlink(missing_ok=True)
     db.upgrade(f"sqlite:///{database}")
-    out = subprocess.run([sys.executable, __file__, "--child", mode], env=env, check=False,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         sys.exit(f"the {mode} crawl failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -78,9 +85,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, DemoServer() as server:
         database = Path(tmp) / "bench.db"
         settings, base_env = demo_settings(server, Path(tmp), f"sqlite:///{database}")
-        env = {**os.environ, **base_env, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-               "PODIUM_CONFIG_DIR": tmp, "PODIUM_DATABASE_URL": settings.database_url,
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            **base_env,
+            "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+            "PODIUM_CONFIG_DIR": tmp,
+            "PODIUM_DATABASE_URL": settings.database_url,
+            "PYTHONPATH": str(ROOT),
+        }
         results: dict[str, list[dict[str, float]]] = {"pipeline": [], "bare": []}
         for _ in range(args.rounds):
             for mode in ("bare", "pipeline"):

@@ -21,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive import db, store  # noqa: E402
-from archive.normalize import normalize_post  # noqa: E402
-from archive.records import Payload, RawMusic, RawPost  # noqa: E402
+from archive import db, store
+from archive.normalize import normalize_post
+from archive.records import Payload, RawMusic, RawPost
 
-WORDS = ("schaatsen training ijs goud race seizoen ploeg wereldbeker record sprint dank "
-         "iedereen morgen vandaag weer samen baan").split()
+WORDS = ["schaatsen", "training", "ijs", "goud", "race", "seizoen", "ploeg", "wereldbeker", "record", "sprint", "dank", "iedereen", "morgen", "vandaag", "weer", "samen", "baan"]
 
 
 def item_json(raw: RawPost, caption: str, rng: random.Random) -> bytes:
@@ -34,20 +33,37 @@ def item_json(raw: RawPost, caption: str, rng: random.Random) -> bytes:
     vid = raw.platform_post_id
     signed = "".join(rng.choice("abcdef0123456789") for _ in range(32))
     item = {
-        "id": vid, "desc": caption, "createTime": raw.posted_at,
-        "author": {"id": raw.author_id, "uniqueId": raw.author_handle, "nickname": raw.author_handle,
-                   "secUid": "MS4wLjABAAAA" + signed * 2, "verified": False, "privateAccount": False},
+        "id": vid,
+        "desc": caption,
+        "createTime": raw.posted_at,
+        "author": {
+            "id": raw.author_id,
+            "uniqueId": raw.author_handle,
+            "nickname": raw.author_handle,
+            "secUid": "MS4wLjABAAAA" + signed * 2,
+            "verified": False,
+            "privateAccount": False,
+        },
         "stats": {k: str(v) for k, v in raw.counts.items()},
-        "video": {"id": vid, "duration": rng.randint(5, 60), "ratio": "720p",
-                  "cover": f"https://p16-sign.tiktokcdn.example/obj/{signed}~tplv-cover.jpeg"
-                           f"?x-expires={raw.posted_at}&x-signature={signed}",
-                  "playAddr": f"https://v16-webapp.tiktok.example/video/{signed}/?a=1988&br=2400"
-                              f"&bt=1200&cd=0%7C0%7C1&ch=0&cr=3&cs=0&dr=0&ds=3&er=&expire="
-                              f"{raw.posted_at}&l={signed}&lr=tiktok&mime_type=video_mp4"},
-        "music": {"id": str(rng.randint(1, 10**18)), "title": "original sound", "original": True,
-                  "playUrl": f"https://sf16-ies-music.tiktokcdn.example/obj/{signed}.mp3"},
+        "video": {
+            "id": vid,
+            "duration": rng.randint(5, 60),
+            "ratio": "720p",
+            "cover": f"https://p16-sign.tiktokcdn.example/obj/{signed}~tplv-cover.jpeg"
+            f"?x-expires={raw.posted_at}&x-signature={signed}",
+            "playAddr": f"https://v16-webapp.tiktok.example/video/{signed}/?a=1988&br=2400"
+            f"&bt=1200&cd=0%7C0%7C1&ch=0&cr=3&cs=0&dr=0&ds=3&er=&expire="
+            f"{raw.posted_at}&l={signed}&lr=tiktok&mime_type=video_mp4",
+        },
+        "music": {
+            "id": str(rng.randint(1, 10**18)),
+            "title": "original sound",
+            "original": True,
+            "playUrl": f"https://sf16-ies-music.tiktokcdn.example/obj/{signed}.mp3",
+        },
         "textExtra": [{"hashtagName": t, "type": 1} for t in ("schaatsen", "seizoen")],
-        "locationCreated": "NL", "diversificationLabels": ["Sports", "Winter sports"],
+        "locationCreated": "NL",
+        "diversificationLabels": ["Sports", "Winter sports"],
     }
     body = json.dumps(item, ensure_ascii=False)
     return (body[:-1] + ', "pad": "' + "x" * max(0, 2000 - len(body)) + '"}').encode()
@@ -61,18 +77,26 @@ def make_posts(n: int, distinct: int = 1000) -> list:
     for i in range(min(n, distinct)):
         words = " ".join(rng.choice(WORDS) for _ in range(14))
         caption = f"{words} #schaatsen #tag{i % 500} #seizoen{i % 7} @ploeg{i % 40}.nl"
-        raw = RawPost(platform="tiktok", platform_post_id="0", posted_at=1_700_000_000,
-                      caption=caption,
-                      music=RawMusic(f"Song {i % 200}", f"Artist {i % 90}", False, str(i % 200)))
+        raw = RawPost(
+            platform="tiktok",
+            platform_post_id="0",
+            posted_at=1_700_000_000,
+            caption=caption,
+            music=RawMusic(f"Song {i % 200}", f"Artist {i % 90}", False, str(i % 200)),
+        )
         pool.append(normalize_post(raw, fetched_at=at))
     posts = []
     for i in range(n):
         base = pool[i % len(pool)]
-        raw = RawPost(platform="tiktok", platform_post_id=str(7_300_000_000_000_000_000 + i),
-                      author_handle=f"athlete{i % 50}", author_id=str(1000 + i % 50),
-                      posted_at=1_700_000_000 + i * 600, caption=base.caption,
-                      counts={"views": 1000 + i, "likes": i % 300, "comments": 3, "shares": 1,
-                              "saves": "2"})
+        raw = RawPost(
+            platform="tiktok",
+            platform_post_id=str(7_300_000_000_000_000_000 + i),
+            author_handle=f"athlete{i % 50}",
+            author_id=str(1000 + i % 50),
+            posted_at=1_700_000_000 + i * 600,
+            caption=base.caption,
+            counts={"views": 1000 + i, "likes": i % 300, "comments": 3, "shares": 1, "saves": "2"},
+        )
         post = dataclasses.replace(normalize_post(raw, fetched_at=at), text=base.text)
         caption = base.caption
         body = item_json(raw, caption, rng)
@@ -86,7 +110,7 @@ def bench_store(posts: list, batch: int, folder: str) -> float:
     engine = db.make_engine(url)
     start = time.perf_counter()
     for i in range(0, len(posts), batch):
-        store.upsert_posts(engine, posts[i:i + batch])
+        store.upsert_posts(engine, posts[i : i + batch])
     elapsed = time.perf_counter() - start
     engine.dispose()
     return len(posts) / elapsed
@@ -96,14 +120,25 @@ def bench_raw(posts: list, batch: int, folder: str) -> float:
     conn = sqlite3.connect(f"{folder}/raw.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE post (platform TEXT, platform_post_id TEXT, caption TEXT, "
-                 "posted_at TEXT, likes INT, payload BLOB, UNIQUE (platform, platform_post_id))")
-    rows = [(p.platform, p.platform_post_id, p.caption, p.posted_at.isoformat(), p.counts.likes,
-             p.payload.body) for p in posts]
+    conn.execute(
+        "CREATE TABLE post (platform TEXT, platform_post_id TEXT, caption TEXT, "
+        "posted_at TEXT, likes INT, payload BLOB, UNIQUE (platform, platform_post_id))"
+    )
+    rows = [
+        (
+            p.platform,
+            p.platform_post_id,
+            p.caption,
+            p.posted_at.isoformat(),
+            p.counts.likes,
+            p.payload.body,
+        )
+        for p in posts
+    ]
     start = time.perf_counter()
     for i in range(0, len(rows), batch):
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO post VALUES (?, ?, ?, ?, ?, ?)", rows[i:i + batch])
+        conn.executemany("INSERT INTO post VALUES (?, ?, ?, ?, ?, ?)", rows[i : i + batch])
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.close()

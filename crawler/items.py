@@ -11,7 +11,7 @@ __all__ = ["ArticleItem", "CrawlProblem", "ListingDone", "RawPost"]
 
 @dataclass(slots=True)
 class CrawlProblem:
-    """A page that could not be parsed (kingfisher's FileError idea): stored as a ``problem`` row."""
+    """A page that could not be parsed (kingfisher's FileError idea), kept as a ``problem`` row."""
 
     reason: str
     url: str | None

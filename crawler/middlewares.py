@@ -24,7 +24,9 @@ class BackoffRetryMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         s = crawler.settings
-        self.codes = {int(c) for c in s.getlist("PODIUM_BACKOFF_HTTP_CODES", [429, 500, 502, 503, 504])}
+        self.codes = {
+            int(c) for c in s.getlist("PODIUM_BACKOFF_HTTP_CODES", [429, 500, 502, 503, 504])
+        }
         self.base = s.getfloat("PODIUM_BACKOFF_BASE", 2.0)
         self.cap = s.getfloat("PODIUM_BACKOFF_MAX", 120.0)
         self.max_retries = s.getint("RETRY_TIMES", 4)
@@ -43,14 +45,19 @@ class BackoffRetryMiddleware:
                 pass  # an HTTP date: fall back to our own backoff
         return min(self.cap, self.base * 2**attempt * (0.5 + random.random()))  # noqa: S311
 
-    async def process_response(self, request: Request, response: Response,
-                               spider: Spider | None = None) -> Any:
+    async def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Any:
         if response.status not in self.codes or request.meta.get("dont_retry"):
             return response
         attempt = request.meta.get("retry_times", 0)
         spider = spider or self.crawler.spider
-        retry = get_retry_request(request, spider=spider, reason=f"HTTP {response.status}",
-                                  max_retry_times=self.max_retries)
+        retry = get_retry_request(
+            request,
+            spider=spider,
+            reason=f"HTTP {response.status}",
+            max_retry_times=self.max_retries,
+        )
         if retry is None:
             return response  # give up: the callback sees the status and records a problem
         delay = self._delay(response, attempt)

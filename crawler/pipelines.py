@@ -43,7 +43,7 @@ class _Pipeline:
 
 
 class ValidatePipeline(_Pipeline):
-    """A post without identity becomes a problem (kept, never dropped); duplicates within a run go."""
+    """A post without identity becomes a problem (kept, never dropped); duplicates in a run go."""
 
     def open_spider(self) -> None:
         self.seen: set[tuple[str, str, str]] = set()
@@ -54,18 +54,23 @@ class ValidatePipeline(_Pipeline):
         if not item.platform or not item.platform_post_id:
             return CrawlProblem(
                 reason="post without identity (platform and platform_post_id are required)",
-                url=item.source_url, platform=item.platform or None,
-                body=_raw_bytes(item.raw), detail={"url": item.url, "caption": item.caption})
+                url=item.source_url,
+                platform=item.platform or None,
+                body=_raw_bytes(item.raw),
+                detail={"url": item.url, "caption": item.caption},
+            )
         key = (item.platform, item.platform_post_id, item.source_kind)
         if key in self.seen:
-            raise DropItem(f"duplicate within this crawl: {item.platform} {item.platform_post_id}",
-                           log_level="DEBUG")
+            raise DropItem(
+                f"duplicate within this crawl: {item.platform} {item.platform_post_id}",
+                log_level="DEBUG",
+            )
         self.seen.add(key)
         return item
 
 
 class NormalizePipeline(_Pipeline):
-    """RawPost -> NormalizedPost (archive.normalize), with the athlete's usual languages as prior."""
+    """RawPost -> NormalizedPost (archive.normalize), the athlete's usual languages as prior."""
 
     def open_spider(self) -> None:
         self.priors: dict[str, tuple[str, ...]] = {}
@@ -80,18 +85,30 @@ class NormalizePipeline(_Pipeline):
             return item
         fetched_at = _now()
         try:
-            post = normalize_post(item, fetched_at=fetched_at,
-                                  prior=self.priors.get(item.athlete_slug or "", ()))
+            post = normalize_post(
+                item, fetched_at=fetched_at, prior=self.priors.get(item.athlete_slug or "", ())
+            )
         except (ParseError, ValueError, TypeError) as exc:
-            return CrawlProblem(reason=f"cannot normalize: {exc}", url=item.source_url,
-                                platform=item.platform, body=_raw_bytes(item.raw),
-                                detail={"platform_post_id": item.platform_post_id})
+            return CrawlProblem(
+                reason=f"cannot normalize: {exc}",
+                url=item.source_url,
+                platform=item.platform,
+                body=_raw_bytes(item.raw),
+                detail={"platform_post_id": item.platform_post_id},
+            )
         body = _raw_bytes(item.raw)
         if body is None:
             return post
-        return _with_payload(post, Payload(body, item.source_url, fetched_at, item.platform,
-                                           "application/json" if not isinstance(item.raw, str)
-                                           else "text/plain"))
+        return _with_payload(
+            post,
+            Payload(
+                body,
+                item.source_url,
+                fetched_at,
+                item.platform,
+                "application/json" if not isinstance(item.raw, str) else "text/plain",
+            ),
+        )
 
 
 def _with_payload(post: NormalizedPost, payload: Payload) -> NormalizedPost:
@@ -129,10 +146,12 @@ class StorePipeline(_Pipeline):
         spider = self.crawler.spider
         run_id = s.getint("PODIUM_CRAWL_RUN_ID", 0)
         self.run_id = run_id or store.start_crawl_run(
-            self.engine, spider=spider.name if spider else "?",
+            self.engine,
+            spider=spider.name if spider else "?",
             target=getattr(spider, "target", None),
             athlete_slug=getattr(spider, "athlete", None),
-            full_sweep=bool(getattr(spider, "full_sweep", False)))
+            full_sweep=bool(getattr(spider, "full_sweep", False)),
+        )
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
 
@@ -159,32 +178,47 @@ class StorePipeline(_Pipeline):
             return
         try:
             self.result.add(store.upsert_posts(self.engine, batch))
-        except Exception as exc:  # noqa: BLE001 - any database failure: keep every post
+        except Exception as exc:
             log.warning("batch of %d failed (%s); storing one by one", len(batch), exc)
             for post in batch:
                 try:
                     self.result.add(store.upsert_posts(self.engine, [post]))
-                except Exception as one:  # noqa: BLE001 - recorded as a problem with the record
-                    self._problem(CrawlProblem(
-                        reason=f"cannot store: {one}".splitlines()[0], url=post.source_url,
-                        platform=post.platform, body=post.payload.body if post.payload else None,
-                        detail={"post": store.post_to_detail(post)}))
+                except Exception as one:
+                    self._problem(
+                        CrawlProblem(
+                            reason=f"cannot store: {one}".splitlines()[0],
+                            url=post.source_url,
+                            platform=post.platform,
+                            body=post.payload.body if post.payload else None,
+                            detail={"post": store.post_to_detail(post)},
+                        )
+                    )
 
     def _problem(self, item: CrawlProblem) -> None:
         self._inc("podium/problems")
         log.warning("problem: %s (%s)", item.reason, item.url)
         payload = Payload(item.body, item.url, _now(), item.platform) if item.body else None
-        store.record_problem(self.engine, reason=item.reason, platform=item.platform,
-                             source_url=item.url, payload=payload,
-                             platform_post_id=str(item.detail.get("platform_post_id") or "") or None,
-                             detail=item.detail or None, crawl_run_id=self.run_id)
+        store.record_problem(
+            self.engine,
+            reason=item.reason,
+            platform=item.platform,
+            source_url=item.url,
+            payload=payload,
+            platform_post_id=str(item.detail.get("platform_post_id") or "") or None,
+            detail=item.detail or None,
+            crawl_run_id=self.run_id,
+        )
 
     def _article(self, item: ArticleItem) -> None:
         now = _now()
-        store.upsert_article(self.engine, item.article, observed_at=now,
-                             published_at=parse_time(item.article.published_at),
-                             payload=Payload(item.body, item.url, now, "news.article", "text/html"),
-                             post_ids=self.result.post_ids)
+        store.upsert_article(
+            self.engine,
+            item.article,
+            observed_at=now,
+            published_at=parse_time(item.article.published_at),
+            payload=Payload(item.body, item.url, now, "news.article", "text/html"),
+            post_ids=self.result.post_ids,
+        )
         self._inc("podium/articles")
 
     def _listing_done(self, item: ListingDone) -> None:
@@ -192,12 +226,17 @@ class StorePipeline(_Pipeline):
             return
         spider = self.crawler.spider
         started = getattr(spider, "started_at", None) or _now()
-        gone = store.mark_missing_deleted(self.engine, item.platform, item.handle, item.seen_ids,
-                                          swept_at=started)
+        gone = store.mark_missing_deleted(
+            self.engine, item.platform, item.handle, item.seen_ids, swept_at=started
+        )
         self.deleted += len(gone)
         if gone:
-            log.info("%s %s: %d posts no longer listed, marked deleted", item.platform,
-                     item.handle, len(gone))
+            log.info(
+                "%s %s: %d posts no longer listed, marked deleted",
+                item.platform,
+                item.handle,
+                len(gone),
+            )
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
@@ -208,7 +247,13 @@ class StorePipeline(_Pipeline):
             status = "finished" if reason == "finished" else "failed"
             errors = stats.get_value("log_count/ERROR", 0)
             store.finish_crawl_run(
-                self.engine, self.run_id, status=status, reason=reason,
-                pages=stats.get_value("response_received_count", 0), result=self.result,
-                deleted=self.deleted, errors=f"{errors} errors logged" if errors else None)
+                self.engine,
+                self.run_id,
+                status=status,
+                reason=reason,
+                pages=stats.get_value("response_received_count", 0),
+                result=self.result,
+                deleted=self.deleted,
+                errors=f"{errors} errors logged" if errors else None,
+            )
             self.engine.dispose()

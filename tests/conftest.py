@@ -1,4 +1,4 @@
-"""Shared fixtures: archives migrated to head on SQLite and on the real PostgreSQL, a socket guard."""
+"""Shared fixtures: archives at head on SQLite and the real PostgreSQL; a socket guard."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from archive import db
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PODIUM_SHARED_DIR") or REPO.parent / "shared")
-PG_URL = os.environ.get("PODIUM_TEST_DATABASE_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("PODIUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -34,24 +34,45 @@ def hits(names: set[str], forbidden: tuple[str, ...]) -> list[str]:
 
 RULES = [
     (("archive/**/*.py",), ("scrapy", "twisted", "itemadapter", "crawler", "scheduler")),
-    (("archive/normalize.py", "archive/language.py", "archive/records.py", "archive/textfold.py",
-      "archive/platforms/*.py"),
-     ("sqlalchemy", "archive.db", "archive.models", "archive.store", "requests", "httpx",
-      "urllib.request", "socket")),
+    (
+        (
+            "archive/normalize.py",
+            "archive/language.py",
+            "archive/records.py",
+            "archive/textfold.py",
+            "archive/platforms/*.py",
+        ),
+        (
+            "sqlalchemy",
+            "archive.db",
+            "archive.models",
+            "archive.store",
+            "requests",
+            "httpx",
+            "urllib.request",
+            "socket",
+        ),
+    ),
     (("crawler/spiders/*.py",), ("sqlalchemy", "archive.db", "archive.models", "archive.store")),
     (("crawler/pipelines.py", "crawler/extensions.py"), ("archive.models",)),
     (("alembic/versions/*.py",), ("archive",)),
 ]
 
 
-@pytest.mark.parametrize("path,forbidden", [
-    (path, forbidden) for patterns, forbidden in RULES for path in files(*patterns)
-], ids=lambda v: str(v.relative_to(REPO)) if isinstance(v, Path) else "")
+@pytest.mark.parametrize(
+    ("path", "forbidden"),
+    [(path, forbidden) for patterns, forbidden in RULES for path in files(*patterns)],
+    ids=lambda v: str(v.relative_to(REPO)) if isinstance(v, Path) else "",
+)
 def test_module_respects_its_boundary(path: Path, forbidden: tuple[str, ...]) -> None:
     assert hits(imports_of(path), forbidden) == []
 
 
 def test_scheduler_code_never_imports_scrapy() -> None:
-    for path in [REPO / "scheduler.py", REPO / "archive" / "refresh.py", REPO / "archive" / "crawl.py"]:
+    for path in [
+        REPO / "scheduler.py",
+        REPO / "archive" / "refresh.py",
+        REPO / "archive" / "crawl.py",
+    ]:
         if path.exists():
             assert hits(imports_of(path), ("scrapy", "twisted")) == [], path.name

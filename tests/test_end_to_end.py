@@ -20,12 +20,23 @@ from archive.demo.server import DemoServer
 from archive.demo.site import expected_facts
 
 pytestmark = pytest.mark.slow
-TABLES = ("post", "post_version", "metric_snapshot", "hashtag", "post_hashtag", "mention", "sound",
-          "account", "article", "article_embed")
+TABLES = (
+    "post",
+    "post_version",
+    "metric_snapshot",
+    "hashtag",
+    "post_hashtag",
+    "mention",
+    "sound",
+    "account",
+    "article",
+    "article_embed",
+)
 
 
-def crawl_all(server: DemoServer, settings: config_mod.Settings, env: dict[str, str], *,
-              full: bool = False) -> list[Any]:
+def crawl_all(
+    server: DemoServer, settings: config_mod.Settings, env: dict[str, str], *, full: bool = False
+) -> list[Any]:
     outcomes = []
     for spider in SPIDERS:
         job = CrawlJob(spider, {"full": "1"} if full else {}, f"{spider}:test")
@@ -33,12 +44,18 @@ def crawl_all(server: DemoServer, settings: config_mod.Settings, env: dict[str, 
     return outcomes
 
 
-def archived(engine: sa.Engine, platform: str, *, roster_only: bool = True) -> dict[str, dict[str, Any]]:
-    sql = ("SELECT p.platform_post_id, p.availability, p.caption, p.likes, p.is_pinned "
-           "FROM post p LEFT JOIN account a ON a.id = p.account_id "
-           "WHERE p.platform = :p" + (" AND a.athlete_id IS NOT NULL" if roster_only else ""))
+def archived(
+    engine: sa.Engine, platform: str, *, roster_only: bool = True
+) -> dict[str, dict[str, Any]]:
+    sql = (
+        "SELECT p.platform_post_id, p.availability, p.caption, p.likes, p.is_pinned "
+        "FROM post p LEFT JOIN account a ON a.id = p.account_id "
+        "WHERE p.platform = :p" + (" AND a.athlete_id IS NOT NULL" if roster_only else "")
+    )
     with engine.connect() as conn:
-        return {r.platform_post_id: r._asdict() for r in conn.execute(sa.text(sql), {"p": platform})}
+        return {
+            r.platform_post_id: r._asdict() for r in conn.execute(sa.text(sql), {"p": platform})
+        }
 
 
 def table_counts(engine: sa.Engine) -> dict[str, int]:
@@ -48,10 +65,16 @@ def table_counts(engine: sa.Engine) -> dict[str, int]:
 
 def versions_of(engine: sa.Engine, platform: str, post_id: str) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT v.body FROM post_version v JOIN post p ON p.id = v.post_id "
-            "WHERE p.platform = :p AND p.platform_post_id = :i AND v.source_kind = 'platform' "
-            "ORDER BY v.observed_at"), {"p": platform, "i": post_id}).scalars())
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT v.body FROM post_version v JOIN post p ON p.id = v.post_id "
+                    "WHERE p.platform = :p AND p.platform_post_id = :i AND v.source_kind = 'platform' "
+                    "ORDER BY v.observed_at"
+                ),
+                {"p": platform, "i": post_id},
+            ).scalars()
+        )
 
 
 def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
@@ -69,8 +92,9 @@ def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
             assert set(archived(engine, platform)) == want, platform
         with engine.connect() as conn:
             embeds = conn.execute(sa.text("SELECT count(*) FROM article_embed")).scalar_one()
-            linked = conn.execute(sa.text(
-                "SELECT count(*) FROM article_embed WHERE post_id IS NOT NULL")).scalar_one()
+            linked = conn.execute(
+                sa.text("SELECT count(*) FROM article_embed WHERE post_id IS NOT NULL")
+            ).scalar_one()
         assert embeds == sum(len(a["embeds"]) for a in early["articles"])
         assert linked >= 1
 
@@ -99,12 +123,16 @@ def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
         for platform, new in later["new"].items():
             assert {ids[platform][pid] for pid in new} <= set(archived(engine, platform))
         with engine.connect() as conn:
-            grown = conn.execute(sa.text(
-                "SELECT count(*) FROM (SELECT post_id FROM metric_snapshot GROUP BY post_id "
-                "HAVING count(*) > 1) t")).scalar_one()
+            grown = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT post_id FROM metric_snapshot GROUP BY post_id "
+                    "HAVING count(*) > 1) t"
+                )
+            ).scalar_one()
             problems = conn.execute(sa.text("SELECT platform, source_url FROM problem")).all()
-            unexpected_deleted = conn.execute(sa.text(
-                "SELECT count(*) FROM post WHERE availability = 'deleted'")).scalar_one()
+            unexpected_deleted = conn.execute(
+                sa.text("SELECT count(*) FROM post WHERE availability = 'deleted'")
+            ).scalar_one()
         assert grown > 100
         assert {p.platform for p in problems} >= {m["platform"] for m in later["malformed"]}
         assert unexpected_deleted == sum(len(v) for v in later["deleted"].values())

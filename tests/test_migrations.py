@@ -1,4 +1,4 @@
-"""Migrations: one head, empty to head, down to base and up again with rows present, models match."""
+"""Migrations: one head, empty to head, down to base and up again with rows, models match."""
 
 from __future__ import annotations
 
@@ -42,17 +42,19 @@ def test_round_trip_with_rows_present(archive_url: str) -> None:
 def test_models_match_migrations(archive_url: str) -> None:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("podium_alembic_env_hooks",
-                                                  db.ALEMBIC_DIR / "env.py")
+    spec = importlib.util.spec_from_file_location(
+        "podium_alembic_env_hooks", db.ALEMBIC_DIR / "env.py"
+    )
     assert spec is not None
     source = (db.ALEMBIC_DIR / "env.py").read_text(encoding="utf-8")
     namespace: dict[str, object] = {}
     # Only the include_object hook is needed; run the module's top half without running migrations.
-    exec(compile(source.split("def _url()")[0], "env.py", "exec"), namespace)  # noqa: S102
+    exec(compile(source.split("def _url()")[0], "env.py", "exec"), namespace)
     engine = db.make_engine(archive_url)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={
-            "include_object": namespace["include_object"], "compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": namespace["include_object"], "compare_type": True}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []
@@ -62,11 +64,15 @@ def test_full_text_index_is_present_at_head(archive_url: str) -> None:
     engine = db.make_engine(archive_url)
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            names = set(conn.execute(sa.text(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")).scalars())
+            names = set(
+                conn.execute(
+                    sa.text("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+                ).scalars()
+            )
             assert {"post_fts", "post_ai", "post_ad", "post_au"} <= names
-            trigger = conn.execute(sa.text(
-                "SELECT sql FROM sqlite_master WHERE name = 'post_au'")).scalar_one()
+            trigger = conn.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE name = 'post_au'")
+            ).scalar_one()
             assert "UPDATE OF search_text" in trigger
         else:
             cols = {c["name"] for c in sa.inspect(conn).get_columns("post")}
@@ -76,12 +82,18 @@ def test_full_text_index_is_present_at_head(archive_url: str) -> None:
 
 
 @pytest.mark.parametrize("statement", ["UPDATE post SET last_seen_at = last_seen_at, likes = 99"])
-def test_fts_triggers_fire_only_when_search_text_changes(sqlite_engine: sa.Engine, statement: str) -> None:
+def test_fts_triggers_fire_only_when_search_text_changes(
+    sqlite_engine: sa.Engine, statement: str
+) -> None:
     store.upsert_posts(sqlite_engine, [observe(0)])
     with sqlite_engine.begin() as conn:
         conn.execute(sa.text("CREATE TEMP TABLE fired(n)"))
-        conn.execute(sa.text("CREATE TEMP TRIGGER watch AFTER INSERT ON post_fts_data "
-                             "BEGIN INSERT INTO fired VALUES (1); END"))
+        conn.execute(
+            sa.text(
+                "CREATE TEMP TRIGGER watch AFTER INSERT ON post_fts_data "
+                "BEGIN INSERT INTO fired VALUES (1); END"
+            )
+        )
         conn.execute(sa.text(statement))
         assert conn.execute(sa.text("SELECT count(*) FROM fired")).scalar_one() == 0
         conn.execute(sa.text("UPDATE post SET search_text = 'nieuw woord'"))

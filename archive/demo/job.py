@@ -1,4 +1,4 @@
-"""`podium demo`: serve the demo site, crawl it twice (early, then later as a full sweep), report."""
+"""`podium demo`: serve the demo site, crawl it twice (early, later as a full sweep), report."""
 
 from __future__ import annotations
 
@@ -21,21 +21,32 @@ DEMO_DB = "sqlite:///podium-demo.db"
 #: The demo crawls a local server: no delays, no throttling, a short stop rule.
 DEMO_CONFIG = "[crawl]\nstop_after_known = 3\nbatch_size = 200\n" + "".join(
     f"\n[platform.{p}]\ndownload_delay = 0.0\nconcurrency = 8\nautothrottle = false\n"
-    f"retry_times = 2\n" for p in SPIDERS)
+    f"retry_times = 2\n"
+    for p in SPIDERS
+)
 
 
-def demo_settings(server: DemoServer, folder: Path, database_url: str) -> tuple[config_mod.Settings, dict[str, str]]:
+def demo_settings(
+    server: DemoServer, folder: Path, database_url: str
+) -> tuple[config_mod.Settings, dict[str, str]]:
     """Settings and child environment that point every spider at the demo server."""
     (folder / "podium.toml").write_text(DEMO_CONFIG, encoding="utf-8")
     (folder / "athletes.toml").write_text(server.roster_toml(), encoding="utf-8")
     env = {f"PODIUM_{p.upper()}_BASE_URL": base for p, base in server.base_urls.items()}
-    settings = config_mod.load(folder, database_url=database_url,
-                               environ={**env, "PODIUM_CONFIG_DIR": str(folder)})
+    settings = config_mod.load(
+        folder, database_url=database_url, environ={**env, "PODIUM_CONFIG_DIR": str(folder)}
+    )
     return settings, env
 
 
-def crawl_demo(server: DemoServer, settings: config_mod.Settings, env: dict[str, str], *,
-               full: bool, run: Callable[..., list[Any]]) -> list[Any]:
+def crawl_demo(
+    server: DemoServer,
+    settings: config_mod.Settings,
+    env: dict[str, str],
+    *,
+    full: bool,
+    run: Callable[..., list[Any]],
+) -> list[Any]:
     """One crawl of every demo spider (a full sweep when ``full``)."""
     args = {"full": "1"} if full else {}
     jobs = [CrawlJob(s, dict(args), f"{s}:{server.snapshot}") for s in SPIDERS]
@@ -77,33 +88,41 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
 def print_summary(summary: dict[str, Any], url: str) -> None:
     """The demo's report, for a person."""
     t = summary["totals"]
-    click.echo(f"\nArchive {make_url(url).render_as_string(hide_password=True)}: {t['posts']} posts "
-               f"of {t['athletes']} athletes ({t['accounts']} accounts), {t['versions']} caption "
-               f"versions, {t['snapshots']} count snapshots, {t['articles']} articles, "
-               f"{t['raw_payloads']} raw payloads, {t['crawl_runs']} crawl runs.")
+    click.echo(
+        f"\nArchive {make_url(url).render_as_string(hide_password=True)}: {t['posts']} posts "
+        f"of {t['athletes']} athletes ({t['accounts']} accounts), {t['versions']} caption "
+        f"versions, {t['snapshots']} count snapshots, {t['articles']} articles, "
+        f"{t['raw_payloads']} raw payloads, {t['crawl_runs']} crawl runs."
+    )
     click.echo("\nPosts per athlete and platform:")
     by_athlete: dict[str, list[str]] = {}
     for row in summary["posts_per_athlete"]:
         by_athlete.setdefault(row["athlete"], []).append(f"{row['platform']} {row['posts']}")
     for athlete, cells in by_athlete.items():
         click.echo(f"  {athlete:<24} {', '.join(cells)}")
-    click.echo("\nLanguages: " + ", ".join(f"{r['language']} {r['posts']}"
-                                           for r in summary["languages"]))
-    click.echo("Top hashtags: " + ", ".join(f"#{r['hashtag']} ({r['posts']})"
-                                            for r in summary["top_hashtags"]))
+    click.echo(
+        "\nLanguages: " + ", ".join(f"{r['language']} {r['posts']}" for r in summary["languages"])
+    )
+    click.echo(
+        "Top hashtags: "
+        + ", ".join(f"#{r['hashtag']} ({r['posts']})" for r in summary["top_hashtags"])
+    )
     click.echo("Top sounds:")
     for r in summary["top_sounds"]:
         origin = " [original]" if r["original"] else ""
-        click.echo(f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts "
-                   f"on {r['platform']}")
+        click.echo(
+            f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts "
+            f"on {r['platform']}"
+        )
     click.echo(f"\nEdited captions: {len(summary['edits'])}")
     for r in summary["edits"]:
         click.echo(f"  {r['platform']} {r['post']}: {r['versions']} versions")
     click.echo(f"Deleted posts: {len(summary['deletions'])}")
     for r in summary["deletions"]:
         click.echo(f"  {r['platform']} {r['url'] or r['post']}")
-    click.echo("Availability: " + ", ".join(f"{k} {v}" for k, v in
-                                           sorted(summary["availability"].items())))
+    click.echo(
+        "Availability: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["availability"].items()))
+    )
     click.echo(f"Problems kept for review: {len(summary['problems'])}")
     for r in summary["problems"]:
         click.echo(f"  {r['platform']}: {r['reason']}")
@@ -120,8 +139,11 @@ def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
     for hit in search_posts(engine, query, limit=5):
         when = hit.posted_at.strftime("%Y-%m-%d") if hit.posted_at else "????-??-??"
         lines.append(f"  {when} {hit.platform:<9} {hit.athlete or hit.handle}: {hit.snippet}")
-    busiest = max((r for r in summary["posts_per_athlete"] if r["athlete"] != "(not on the roster)"),
-                  key=lambda r: r["posts"], default=None)
+    busiest = max(
+        (r for r in summary["posts_per_athlete"] if r["athlete"] != "(not on the roster)"),
+        key=lambda r: r["posts"],
+        default=None,
+    )
     if busiest is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         slug = busiest["athlete"]
@@ -129,6 +151,9 @@ def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
         with path.open("w", encoding="utf-8") as f:
             for chunk in export_timeline(engine, slug, fmt="html"):
                 f.write(chunk)
-        lines += ["", f"Timeline of {slug} (all platforms): {path.resolve()}",
-                  f"  (also: podium timeline {slug} --format ndjson --db <this archive>)"]
+        lines += [
+            "",
+            f"Timeline of {slug} (all platforms): {path.resolve()}",
+            f"  (also: podium timeline {slug} --format ndjson --db <this archive>)",
+        ]
     return lines

@@ -1,4 +1,4 @@
-"""AthleteSpider: roster-driven start requests, politeness from config, the incremental stop rule."""
+"""AthleteSpider: roster-driven start requests, politeness from config, the stop rule."""
 
 from __future__ import annotations
 
@@ -72,8 +72,14 @@ class AthleteSpider(Spider):
 
     platform: ClassVar[str] = ""
 
-    def __init__(self, athlete: str | None = None, handle: str | None = None,
-                 urls: str | None = None, full: str | bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        athlete: str | None = None,
+        handle: str | None = None,
+        urls: str | None = None,
+        full: str | bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.settings_obj = config_mod.load()
         self.athlete = athlete
@@ -106,9 +112,13 @@ class AthleteSpider(Spider):
         roster = config_mod.load_roster(self.settings_obj.roster_path)
         if self.athlete and roster.athlete(self.athlete) is None:
             raise ValueError(f"no athlete '{self.athlete}' in {self.settings_obj.roster_path}")
-        return [(a.slug, acc.handle) for a in roster.athletes
-                if self.athlete in (None, a.slug)
-                for acc in a.accounts if acc.platform == self.platform]
+        return [
+            (a.slug, acc.handle)
+            for a in roster.athletes
+            if self.athlete in (None, a.slug)
+            for acc in a.accounts
+            if acc.platform == self.platform
+        ]
 
     async def start(self) -> AsyncIterator[Any]:
         """Requests for the given URLs, or for every roster account on this platform."""
@@ -118,8 +128,9 @@ class AthleteSpider(Spider):
                     yield request
             return
         for athlete, handle in self.accounts():
-            listing = Listing(athlete, handle, self.known_ids(handle), self.stop_after,
-                              self.full_sweep)
+            listing = Listing(
+                athlete, handle, self.known_ids(handle), self.stop_after, self.full_sweep
+            )
             for request in self.start_account(listing):
                 yield request
 
@@ -138,18 +149,28 @@ class AthleteSpider(Spider):
 
     # --- helpers for callbacks ---------------------------------------------------------
 
-    def read(self, response: Response, *, kind: str | None = None,
-             platform: str | None = None) -> ParseResult | CrawlProblem:
+    def read(
+        self, response: Response, *, kind: str | None = None, platform: str | None = None
+    ) -> ParseResult | CrawlProblem:
         """Parse a response with archive.platforms, or a CrawlProblem saying why not."""
         if response.status >= 400:
-            return CrawlProblem(reason=f"HTTP {response.status}", url=response.url,
-                                platform=platform or self.platform, body=response.body)
+            return CrawlProblem(
+                reason=f"HTTP {response.status}",
+                url=response.url,
+                platform=platform or self.platform,
+                body=response.body,
+            )
         try:
-            return parse_payload(response.body, url=response.url,
-                                 platform=platform or self.platform, kind=kind)
+            return parse_payload(
+                response.body, url=response.url, platform=platform or self.platform, kind=kind
+            )
         except ParseError as exc:
-            return CrawlProblem(reason=str(exc), url=response.url,
-                                platform=platform or self.platform, body=response.body)
+            return CrawlProblem(
+                reason=str(exc),
+                url=response.url,
+                platform=platform or self.platform,
+                body=response.body,
+            )
 
     def listed_posts(self, result: ParseResult, listing: Listing) -> Iterator[RawPost]:
         """The account's own posts of one listing page, taken into the stop rule.
@@ -167,7 +188,12 @@ class AthleteSpider(Spider):
 
     def end_listing(self, listing: Listing, *, complete: bool) -> ListingDone:
         """Close an account's listing (complete: read to its end without a block or error)."""
-        self.logger.info("%s %s: %d pages, %d posts listed%s", self.platform, listing.handle,
-                         listing.pages, len(listing.seen),
-                         "" if complete else " (incomplete: nothing marked deleted)")
+        self.logger.info(
+            "%s %s: %d pages, %d posts listed%s",
+            self.platform,
+            listing.handle,
+            listing.pages,
+            len(listing.seen),
+            "" if complete else " (incomplete: nothing marked deleted)",
+        )
         return listing.done(self.platform, complete=complete)

@@ -31,15 +31,22 @@ class BlueskySpider(AthleteSpider):
     platform = "bluesky"
 
     def feed_url(self, handle: str, cursor: str | None = None) -> str:
-        query = {"actor": handle, "limit": self.page_size, "filter": "posts_and_author_threads",
-                 "includePins": "true"}
+        query = {
+            "actor": handle,
+            "limit": self.page_size,
+            "filter": "posts_and_author_threads",
+            "includePins": "true",
+        }
         if cursor:
             query["cursor"] = cursor
         return f"{self.base_url}/xrpc/app.bsky.feed.getAuthorFeed?{urlencode(query)}"
 
     def start_account(self, listing: Listing) -> Iterable[Request]:
-        yield Request(self.feed_url(listing.handle), callback=self.parse_author_feed,
-                      cb_kwargs={"listing": listing})
+        yield Request(
+            self.feed_url(listing.handle),
+            callback=self.parse_author_feed,
+            cb_kwargs={"listing": listing},
+        )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
         m = _POST_URL.search(url)
@@ -47,8 +54,11 @@ class BlueskySpider(AthleteSpider):
             self.logger.warning("not a Bluesky post URL: %s", url)
             return
         uri = f"at://{m['actor']}/app.bsky.feed.post/{m['rkey']}"
-        yield Request(f"{self.base_url}/xrpc/app.bsky.feed.getPostThread?"
-                      f"{urlencode({'uri': uri, 'depth': 0})}", callback=self.parse_post_thread)
+        yield Request(
+            f"{self.base_url}/xrpc/app.bsky.feed.getPostThread?"
+            f"{urlencode({'uri': uri, 'depth': 0})}",
+            callback=self.parse_post_thread,
+        )
 
     def parse_author_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="author_feed")
@@ -58,8 +68,11 @@ class BlueskySpider(AthleteSpider):
             return
         yield from self.listed_posts(result, listing)
         if result.next_cursor and not listing.should_stop and result.posts:
-            yield Request(self.feed_url(listing.handle, result.next_cursor),
-                          callback=self.parse_author_feed, cb_kwargs={"listing": listing})
+            yield Request(
+                self.feed_url(listing.handle, result.next_cursor),
+                callback=self.parse_author_feed,
+                cb_kwargs={"listing": listing},
+            )
         else:
             yield self.end_listing(listing, complete=not listing.should_stop)
 

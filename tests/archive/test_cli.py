@@ -31,7 +31,7 @@ def all_commands() -> list[tuple[str, click.Command]]:
     return out
 
 
-@pytest.mark.parametrize("name,cmd", all_commands(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("name", "cmd"), all_commands(), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_command_and_option_has_help(name: str, cmd: click.Command) -> None:
     assert cmd.help, f"podium {name} has no help"
     for param in cmd.params:
@@ -41,8 +41,9 @@ def test_every_command_and_option_has_help(name: str, cmd: click.Command) -> Non
     assert result.exit_code == 0 and "Usage: podium" in result.output
 
 
-@pytest.mark.parametrize("name", [n for n, c in all_commands()
-                                  if n and not isinstance(c, click.Group)])
+@pytest.mark.parametrize(
+    "name", [n for n, c in all_commands() if n and not isinstance(c, click.Group)]
+)
 def test_readme_lists_every_command(name: str) -> None:
     assert f"podium {name}" in README.read_text(encoding="utf-8")
 
@@ -53,14 +54,23 @@ def test_init_twice_then_sync_and_list(tmp_path: Path, monkeypatch: pytest.Monke
     again = run("init")
     assert again.exit_code == 0 and "archive ready" in again.stderr
     roster = tmp_path / "roster.toml"
-    roster.write_text('[[athlete]]\nslug = "lotte-van-dijk"\nname = "Lotte van Dijk"\n'
-                      '  [[athlete.account]]\n  platform = "tiktok"\n  handle = "lotte.dijk"\n')
+    roster.write_text(
+        '[[athlete]]\nslug = "lotte-van-dijk"\nname = "Lotte van Dijk"\n'
+        '  [[athlete.account]]\n  platform = "tiktok"\n  handle = "lotte.dijk"\n'
+    )
     synced = run("athletes", "sync", "--roster", str(roster))
     assert synced.exit_code == 0 and "1 added" in synced.stderr
     listed = run("athletes", "list", "--format", "json")
-    assert json.loads(listed.stdout) == [{"slug": "lotte-van-dijk", "name": "Lotte van Dijk",
-                                          "sport": None, "country": None,
-                                          "accounts": ["tiktok:lotte.dijk"], "posts": 0}]
+    assert json.loads(listed.stdout) == [
+        {
+            "slug": "lotte-van-dijk",
+            "name": "Lotte van Dijk",
+            "sport": None,
+            "country": None,
+            "accounts": ["tiktok:lotte.dijk"],
+            "posts": 0,
+        }
+    ]
 
 
 def test_init_on_postgresql(pg_url: str) -> None:
@@ -78,11 +88,17 @@ def test_the_shipped_roster_loads_with_only_known_handles(tmp_path: Path) -> Non
     assert sum(len(r["accounts"]) for r in rows) == 1  # no invented handles
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["athletes", "list", "--db", "sqlite:////nonexistent/dir/x.db"], "podium init"),
-    (["athletes", "list", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x"], "cannot reach"),
-    (["athletes", "list", "--db", "nosuchdb://x"], "bad database URL"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["athletes", "list", "--db", "sqlite:////nonexistent/dir/x.db"], "podium init"),
+        (
+            ["athletes", "list", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/x"],
+            "cannot reach",
+        ),
+        (["athletes", "list", "--db", "nosuchdb://x"], "bad database URL"),
+    ],
+)
 def test_bad_database_gives_one_line(args: list[str], needle: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
@@ -101,30 +117,47 @@ def test_bad_roster_names_file_line_and_key(tmp_path: Path) -> None:
 
 def test_bad_toml_syntax_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "podium.toml").write_text("[crawl]\nbatch_size = = 3\n")
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "init",
-                                      "--db", f"sqlite:///{tmp_path / 'a.db'}"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path), "init", "--db", f"sqlite:///{tmp_path / 'a.db'}"]
+    )
     assert result.exit_code == 1 and "podium.toml" in result.stderr and "line 2" in result.stderr
 
 
 def test_wrong_type_in_podium_toml(tmp_path: Path) -> None:
-    (tmp_path / "podium.toml").write_text("[crawl]\nbatch_size = \"many\"\n")
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path), "init",
-                                      "--db", f"sqlite:///{tmp_path / 'a.db'}"])
+    (tmp_path / "podium.toml").write_text('[crawl]\nbatch_size = "many"\n')
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path), "init", "--db", f"sqlite:///{tmp_path / 'a.db'}"]
+    )
     assert "line 2, key 'crawl.batch_size': must be int" in result.stderr
 
 
 def test_normalize_text_prints_the_contract() -> None:
-    text = ("@lotte.dijk Wat een avond in Thialf, goud op de duizend meter en een baanrecord "
-            "erbij #schaatsen @femke.kok ♬ Ijskoud - De Rijders")
+    text = (
+        "@lotte.dijk Wat een avond in Thialf, goud op de duizend meter en een baanrecord "
+        "erbij #schaatsen @femke.kok ♬ Ijskoud - De Rijders"
+    )
     result = run("normalize-text", text, "--author", "lotte.dijk")
     out = json.loads(result.stdout)
-    assert list(out) == ["language", "language_confidence", "declared_language", "hashtags",
-                         "mentions", "sound", "author", "body", "normalizer_version"]
+    assert list(out) == [
+        "language",
+        "language_confidence",
+        "declared_language",
+        "hashtags",
+        "mentions",
+        "sound",
+        "author",
+        "body",
+        "normalizer_version",
+    ]
     assert out["language"] == "nl" and out["author"] == "lotte.dijk"
     assert out["hashtags"] == [{"display": "schaatsen", "key": "schaatsen"}]
     assert out["mentions"] == [{"display": "femke.kok", "key": "femke.kok"}]
-    assert out["sound"] == {"title": "Ijskoud", "artist": "De Rijders", "is_original": None,
-                            "platform_sound_id": None}
+    assert out["sound"] == {
+        "title": "Ijskoud",
+        "artist": "De Rijders",
+        "is_original": None,
+        "platform_sound_id": None,
+    }
     assert out["body"].startswith("Wat een avond") and "♬" not in out["body"]
     assert "♬" not in result.stdout or "\\u" not in result.stdout  # UTF-8, not escaped
 

@@ -17,8 +17,17 @@ from archive.normalize import normalize_post
 from archive.records import Payload, RawMusic, RawPost
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
-TABLES = ("post", "post_version", "metric_snapshot", "hashtag", "post_hashtag", "mention",
-          "sound", "raw_payload", "account")
+TABLES = (
+    "post",
+    "post_version",
+    "metric_snapshot",
+    "hashtag",
+    "post_hashtag",
+    "mention",
+    "sound",
+    "raw_payload",
+    "account",
+)
 CAPTIONS = [
     "Vandaag een zware training gehad op het ijs van Thialf met de hele ploeg #schaatsen @femke.kok",
     "Heute war das Training im Eisstadion wirklich hart aber es hat Spaß gemacht #über #eisschnelllauf",
@@ -26,15 +35,28 @@ CAPTIONS = [
 ]
 
 
-def observe(n: int, caption: str | None = None, *, at: datetime = T0, likes: int | str = 10,
-            source_kind: str = "platform", music: RawMusic | None = None,
-            availability: str = "active", handle: str = "lotte.dijk") -> store.NormalizedPost:
+def observe(
+    n: int,
+    caption: str | None = None,
+    *,
+    at: datetime = T0,
+    likes: int | str = 10,
+    source_kind: str = "platform",
+    music: RawMusic | None = None,
+    availability: str = "active",
+    handle: str = "lotte.dijk",
+) -> store.NormalizedPost:
     raw = RawPost(
-        platform="tiktok", platform_post_id=f"7{n:018d}", url=f"https://www.tiktok.com/@{handle}/video/{n}",
-        source_kind=source_kind, author_handle=handle, author_id="6800000001",
+        platform="tiktok",
+        platform_post_id=f"7{n:018d}",
+        url=f"https://www.tiktok.com/@{handle}/video/{n}",
+        source_kind=source_kind,
+        author_handle=handle,
+        author_id="6800000001",
         posted_at=1_760_000_000 + n * 3600,
         caption=CAPTIONS[n % len(CAPTIONS)] if caption is None else caption,
-        counts={"likes": likes, "views": "1000", "comments": 3}, music=music,
+        counts={"likes": likes, "views": "1000", "comments": 3},
+        music=music,
         availability=availability,
     )
     post = normalize_post(raw, fetched_at=at)
@@ -55,11 +77,22 @@ def test_new_posts_get_a_first_version_tags_sound_and_snapshot(engine: Engine) -
     assert c["post"] == 3 and c["post_version"] == 3 and c["metric_snapshot"] == 3
     assert c["sound"] == 1 and c["account"] == 1 and c["mention"] == 1
     with engine.connect() as conn:
-        tags = conn.execute(sa.text(
-            "SELECT h.key FROM post_hashtag ph JOIN hashtag h ON h.id = ph.hashtag_id "
-            "ORDER BY ph.post_id, ph.position")).scalars().all()
-        row = conn.execute(sa.text("SELECT language, likes, views, availability FROM post "
-                                   "WHERE platform_post_id = :i"), {"i": f"7{0:018d}"}).one()
+        tags = (
+            conn.execute(
+                sa.text(
+                    "SELECT h.key FROM post_hashtag ph JOIN hashtag h ON h.id = ph.hashtag_id "
+                    "ORDER BY ph.post_id, ph.position"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        row = conn.execute(
+            sa.text(
+                "SELECT language, likes, views, availability FROM post WHERE platform_post_id = :i"
+            ),
+            {"i": f"7{0:018d}"},
+        ).one()
     assert tags == ["schaatsen", "über", "eisschnelllauf", "speedskating"]
     assert tuple(row) == ("nl", 10, 1000, "active")
 
@@ -91,20 +124,31 @@ def test_an_edit_adds_a_version_and_the_newest_is_on_post(engine: Engine) -> Non
     assert result.updated == 1
     with engine.connect() as conn:
         caption = conn.execute(sa.text("SELECT caption FROM post")).scalar_one()
-        versions = conn.execute(sa.text(
-            "SELECT body FROM post_version ORDER BY observed_at")).scalars().all()
+        versions = (
+            conn.execute(sa.text("SELECT body FROM post_version ORDER BY observed_at"))
+            .scalars()
+            .all()
+        )
     assert caption == edited
     assert len(versions) == 2 and "zware" in versions[0] and "lange" in versions[1]
 
 
 def test_an_embeds_text_is_never_an_edit_of_the_page_caption(engine: Engine) -> None:
     store.upsert_posts(engine, [observe(0)])
-    embed = observe(0, "@lotte.dijk Vandaag een training op het ijs, kort samengevat voor de krant",
-                    at=T0 + timedelta(days=1), source_kind="embed")
+    embed = observe(
+        0,
+        "@lotte.dijk Vandaag een training op het ijs, kort samengevat voor de krant",
+        at=T0 + timedelta(days=1),
+        source_kind="embed",
+    )
     store.upsert_posts(engine, [embed])
     with engine.connect() as conn:
         caption, source = conn.execute(sa.text("SELECT caption, caption_source FROM post")).one()
-        kinds = conn.execute(sa.text("SELECT source_kind FROM post_version ORDER BY id")).scalars().all()
+        kinds = (
+            conn.execute(sa.text("SELECT source_kind FROM post_version ORDER BY id"))
+            .scalars()
+            .all()
+        )
     assert caption == CAPTIONS[0] and source == "platform"
     assert kinds == ["platform", "embed"]  # what the embed showed is kept, not as an edit
 
@@ -115,8 +159,11 @@ def test_changed_counts_add_a_snapshot_unchanged_write_nothing(engine: Engine) -
     assert counts(engine)["metric_snapshot"] == 1
     store.upsert_posts(engine, [observe(0, likes=25, at=T0 + timedelta(hours=2))])
     with engine.connect() as conn:
-        likes = conn.execute(sa.text(
-            "SELECT likes FROM metric_snapshot ORDER BY captured_at")).scalars().all()
+        likes = (
+            conn.execute(sa.text("SELECT likes FROM metric_snapshot ORDER BY captured_at"))
+            .scalars()
+            .all()
+        )
         latest = conn.execute(sa.text("SELECT likes FROM post")).scalar_one()
     assert likes == [10, 25] and latest == 25
 
@@ -157,9 +204,13 @@ def test_a_block_never_changes_what_we_knew_but_private_does(engine: Engine) -> 
 
 def test_full_sweep_marks_only_missing_posts_deleted(engine: Engine) -> None:
     store.upsert_posts(engine, [observe(n) for n in range(4)])
-    gone = store.mark_missing_deleted(engine, "tiktok", "lotte.dijk",
-                                      [f"7{n:018d}" for n in (0, 1, 3)],
-                                      swept_at=T0 + timedelta(days=1))
+    gone = store.mark_missing_deleted(
+        engine,
+        "tiktok",
+        "lotte.dijk",
+        [f"7{n:018d}" for n in (0, 1, 3)],
+        swept_at=T0 + timedelta(days=1),
+    )
     assert gone == [f"7{2:018d}"]
     with engine.connect() as conn:
         states = conn.execute(sa.text("SELECT availability FROM post ORDER BY id")).scalars().all()
@@ -177,8 +228,8 @@ def test_two_writers_at_once_give_the_same_archive(archive_url: str) -> None:
         try:
             barrier.wait()
             for i in range(0, 60, 20):
-                store.upsert_posts(e, batch[i:i + 20])
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                store.upsert_posts(e, batch[i : i + 20])
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(e,)) for e in engines]
@@ -197,8 +248,18 @@ def test_two_writers_at_once_give_the_same_archive(archive_url: str) -> None:
 
 
 def test_roster_sync_adds_then_updates_and_is_idempotent(engine: Engine) -> None:
-    roster = Roster((AthleteConfig("lotte-van-dijk", "Lotte van Dijk", "speed skating", "NL", ("nl",),
-                                   (AccountConfig("tiktok", "lotte.dijk"),)),))
+    roster = Roster(
+        (
+            AthleteConfig(
+                "lotte-van-dijk",
+                "Lotte van Dijk",
+                "speed skating",
+                "NL",
+                ("nl",),
+                (AccountConfig("tiktok", "lotte.dijk"),),
+            ),
+        )
+    )
     first = store.sync_roster(engine, roster)
     assert (first.athletes_added, first.accounts_added) == (1, 1)
     again = store.sync_roster(engine, roster)
@@ -211,16 +272,23 @@ def test_roster_sync_adds_then_updates_and_is_idempotent(engine: Engine) -> None
 
 def test_a_problem_keeps_reason_record_and_payload(engine: Engine) -> None:
     payload = Payload(b'{"itemList": [', "https://example.test/page", T0, "item_list")
-    pid = store.record_problem(engine, reason="truncated JSON", platform="tiktok",
-                               source_url=payload.source_url, payload=payload, detail={"page": 2})
+    pid = store.record_problem(
+        engine,
+        reason="truncated JSON",
+        platform="tiktok",
+        source_url=payload.source_url,
+        payload=payload,
+        detail={"page": 2},
+    )
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT reason, detail, raw_payload_id FROM problem "
-                                   "WHERE id = :i"), {"i": pid}).one()
+        row = conn.execute(
+            sa.text("SELECT reason, detail, raw_payload_id FROM problem WHERE id = :i"), {"i": pid}
+        ).one()
         assert store.read_payload(conn, row.raw_payload_id) == payload.body
     assert row.reason == "truncated JSON" and '"page": 2' in row.detail
 
 
-@pytest.mark.parametrize("slug,hint", [("lote-van-dijk", "lotte-van-dijk"), ("zzz", "")])
+@pytest.mark.parametrize(("slug", "hint"), [("lote-van-dijk", "lotte-van-dijk"), ("zzz", "")])
 def test_unknown_athlete_names_close_matches(engine: Engine, slug: str, hint: str) -> None:
     store.sync_roster(engine, Roster((AthleteConfig("lotte-van-dijk", "Lotte van Dijk"),)))
     with engine.connect() as conn, pytest.raises(store.UnknownAthleteError) as info:
