@@ -1,0 +1,135 @@
+"""Validate -> Normalize -> Store on a real SQLite archive: problems kept, batches, crawl_run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from archive import db
+from archive.records import NormalizedPost, RawArticle, RawEmbed
+from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
+from crawler.pipelines import NormalizePipeline, StorePipeline, ValidatePipeline
+from crawler.spiders.bluesky import BlueskySpider
+
+CAPTION = "Vandaag weer een lange training op het ijs gedaan met de hele ploeg #schaatsen"
+
+
+def raw(n: int, **kw: object) -> RawPost:
+    values: dict[str, object] = {
+        "platform": "tiktok",
+        "platform_post_id": f"73{n:017d}",
+        "caption": f"{CAPTION} {n}",
+        "author_handle": "lotte.dijk",
+        "author_id": "68",
+        "posted_at": 1_760_000_000 + n,
+        "counts": {"likes": n},
+        "raw": {"id": n, "desc": CAPTION},
+        "source_url": "https://www.tiktok.com/api/creator/item_list/",
+    }
+    values.update(kw)
+    return RawPost(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def pipelines(sqlite_engine: sa.Engine, sqlite_url: str):  # type: ignore[no-untyped-def]
+    crawler = get_crawler(
+        BlueskySpider, {"PODIUM_DATABASE_URL": sqlite_url, "PODIUM_BATCH_SIZE": 3}
+    )
+    crawler.spider = BlueskySpider.from_crawler(crawler)
+    stages = [ValidatePipeline(crawler), NormalizePipeline(crawler), StorePipeline(crawler)]
+    for stage in stages:
+        stage.open_spider()
+
+    def run(item: object) -> object:
+        for stage in stages:
+            item = stage.process_item(item)
+        return item
+
+    yield run, stages[-1], crawler
+
+
+def count(engine: sa.Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def test_a_post_without_identity_becomes_a_problem_and_the_batch_goes_on(
+    pipelines, sqlite_engine
+) -> None:
+    run, store_stage, _ = pipelines
+    assert isinstance(run(raw(1, platform_post_id=None)), CrawlProblem)
+    for n in range(2, 6):
+        assert isinstance(run(raw(n)), NormalizedPost)
+    store_stage.spider_closed(None, "finished")
+    assert count(sqlite_engine, "SELECT count(*) FROM post") == 4
+    with sqlite_engine.connect() as conn:
+        reason, detail = conn.execute(sa.text("SELECT reason, detail FROM problem")).one()
+        payload = conn.execute(sa.text("SELECT count(*) FROM raw_payload")).scalar_one()
+    assert "without identity" in reason and "training" in detail
+    assert payload == 5  # the problem's raw record is kept too
+
+
+def test_posts_are_stored_in_batches_and_the_run_is_closed(pipelines, sqlite_engine) -> None:
+    run, store_stage, _ = pipelines
+    for n in range(4):
+        run(raw(n))
+    assert count(sqlite_engine, "SELECT count(*) FROM post") == 3  # one batch of PODIUM_BATCH_SIZE
+    store_stage.spider_closed(None, "finished")
+    with sqlite_engine.connect() as conn:
+        r = conn.execute(sa.text("SELECT status, posts_new, finished_at FROM crawl_run")).one()
+    assert (r.status, r.posts_new) == ("finished", 4) and r.finished_at is not None
+
+
+def test_duplicates_within_a_run_are_dropped(pipelines) -> None:
+    run, _, _ = pipelines
+    run(raw(1))
+    with pytest.raises(DropItem):
+        run(raw(1))
+    assert isinstance(run(raw(1, source_kind="embed")), NormalizedPost)  # another observation kind
+
+
+def test_a_full_sweep_marks_missing_posts_deleted_only_when_complete(
+    pipelines, sqlite_engine
+) -> None:
+    run, _, crawler = pipelines
+    crawler.spider.started_at = datetime.now(UTC)
+    for n in range(3):
+        run(raw(n))
+    ids = [f"73{n:017d}" for n in range(3)]
+    crawler.spider.started_at = datetime(2100, 1, 1, tzinfo=UTC)
+    run(ListingDone("tiktok", "lotte.dijk", ids[:1], complete=False, full_sweep=True))
+    assert count(sqlite_engine, "SELECT count(*) FROM post WHERE availability = 'deleted'") == 0
+    run(ListingDone("tiktok", "lotte.dijk", ids[:1], complete=True, full_sweep=True))
+    assert count(sqlite_engine, "SELECT count(*) FROM post WHERE availability = 'deleted'") == 2
+
+
+def test_an_article_links_its_embeds_to_archived_posts(pipelines, sqlite_engine) -> None:
+    run, _, _ = pipelines
+    run(raw(7, source_kind="embed", raw=None))
+    article = RawArticle(
+        url="https://sport.example/a",
+        title="Goud",
+        embeds=[
+            RawEmbed("tiktok", "https://www.tiktok.com/@lotte.dijk/video/7", f"73{7:017d}", 0),
+            RawEmbed("instagram", "https://www.instagram.com/p/ABC/", "ABC", 1),
+        ],
+    )
+    run(ArticleItem(article, "https://sport.example/a", b"<html></html>"))
+    with sqlite_engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT platform, post_id IS NOT NULL FROM article_embed ORDER BY position")
+        ).all()
+    assert [tuple(r) for r in rows] == [("tiktok", 1), ("instagram", 0)]
+
+
+def test_store_stage_needs_a_reachable_database(tmp_path) -> None:
+    crawler = get_crawler(
+        BlueskySpider, {"PODIUM_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/x"}
+    )
+    crawler.spider = BlueskySpider.from_crawler(crawler)
+    with pytest.raises(db.DatabaseError, match="cannot reach"):
+        StorePipeline(crawler).open_spider()
