@@ -50,6 +50,7 @@ def pipelines(sqlite_engine: sa.Engine, sqlite_url: str):  # type: ignore[no-unt
         return item
 
     yield run, stages[-1], crawler
+    stages[-1].engine.dispose()
 
 
 def count(engine: sa.Engine, sql: str) -> int:
