@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from logging.config import fileConfig
 from typing import Any
 
 from sqlalchemy import pool
@@ -12,6 +13,10 @@ from archive.db import make_engine
 from archive.models import Base
 
 target_metadata = Base.metadata
+
+# `alembic …` from the repository root logs what it does; `podium init` stays quiet.
+if context.config.config_file_name:
+    fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
 #: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
 #: tsvector column and index (made by hand in the migration), APScheduler's job table.
