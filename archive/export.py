@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from archive import store
@@ -98,11 +99,23 @@ def _post_query(conn: Connection, athlete_id: int, platform: str | None,
             .order_by(post_t.c.posted_at.is_(None), post_t.c.posted_at, post_t.c.id))
 
 
-def _grouped(conn: Connection, stmt: Any) -> dict[int, list[Any]]:
+def _grouped(conn: Connection, stmt: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
     out: dict[int, list[Any]] = {}
-    for row in conn.execute(stmt):
+    for row in conn.execute(stmt, {"ids": _ids_param(conn, ids)}).tuples().all():
         out.setdefault(row[0], []).append(row)
     return out
+
+
+def _ids_param(conn: Connection, ids: Sequence[int]) -> Any:
+    return json.dumps(list(ids)) if conn.dialect.name == "sqlite" else list(ids)
+
+
+def _in_ids(conn: Connection, col: Any) -> Any:
+    """``col`` in the chunk's ids, as one bound value (a 1000-item IN list costs its compile)."""
+    if conn.dialect.name == "sqlite":
+        each = sa.func.json_each(sa.bindparam("ids")).table_valued("value")
+        return col.in_(sa.select(each.c.value))
+    return col == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
 
 
 def _related(conn: Connection, ids: Sequence[int], history: bool) -> dict[str, dict[int, Any]]:
@@ -111,59 +124,63 @@ def _related(conn: Connection, ids: Sequence[int], history: bool) -> dict[str, d
     art, emb = store.article_t, store.embed_t
     rel: dict[str, dict[int, Any]] = {
         "hashtags": _grouped(conn, sa.select(pht.c.post_id, ht.c.display)
-                             .join(ht, ht.c.id == pht.c.hashtag_id).where(pht.c.post_id.in_(ids))
-                             .order_by(pht.c.post_id, pht.c.position)),
+                             .join(ht, ht.c.id == pht.c.hashtag_id)
+                             .where(_in_ids(conn, pht.c.post_id))
+                             .order_by(pht.c.post_id, pht.c.position), ids),
         "mentions": _grouped(conn, sa.select(men.c.post_id, men.c.display)
-                             .where(men.c.post_id.in_(ids))
-                             .order_by(men.c.post_id, men.c.position)),
-        "versions_n": dict(conn.execute(  # type: ignore[arg-type]
-            sa.select(version_t.c.post_id, sa.func.count())
-            .where(version_t.c.post_id.in_(ids), version_t.c.source_kind == "platform")
-            .group_by(version_t.c.post_id)).all()),
+                             .where(_in_ids(conn, men.c.post_id))
+                             .order_by(men.c.post_id, men.c.position), ids),
+        "versions_n": {pid: rows[0][1] for pid, rows in _grouped(
+            conn, sa.select(version_t.c.post_id, sa.func.count())
+            .where(_in_ids(conn, version_t.c.post_id), version_t.c.source_kind == "platform")
+            .group_by(version_t.c.post_id), ids).items()},
         "articles": _grouped(conn, sa.select(emb.c.post_id, art.c.url, art.c.title)
                              .join(art, art.c.id == emb.c.article_id)
-                             .where(emb.c.post_id.in_(ids))
-                             .order_by(emb.c.post_id, art.c.url, emb.c.position)),
+                             .where(_in_ids(conn, emb.c.post_id))
+                             .order_by(emb.c.post_id, art.c.url, emb.c.position), ids),
     }
     if history:
         rel["versions"] = _grouped(conn, sa.select(
             version_t.c.post_id, _text_ts(conn, version_t.c.observed_at).label("observed_at"),
             version_t.c.source_kind, version_t.c.caption,
             _text_ts(conn, version_t.c.edited_at).label("edited_at"))
-            .where(version_t.c.post_id.in_(ids))
-            .order_by(version_t.c.post_id, version_t.c.observed_at, version_t.c.id))
+            .where(_in_ids(conn, version_t.c.post_id))
+            .order_by(version_t.c.post_id, version_t.c.observed_at, version_t.c.id), ids)
         rel["snapshots"] = _grouped(conn, sa.select(
             metric_t.c.post_id, _text_ts(conn, metric_t.c.captured_at).label("captured_at"),
             *(metric_t.c[c] for c in COUNTS))
-            .where(metric_t.c.post_id.in_(ids))
-            .order_by(metric_t.c.post_id, metric_t.c.captured_at))
+            .where(_in_ids(conn, metric_t.c.post_id))
+            .order_by(metric_t.c.post_id, metric_t.c.captured_at), ids)
     return rel
 
 
-def _post_dict(r: Any, rel: dict[str, dict[int, Any]], history: bool) -> dict[str, Any]:
-    pid = r.id
-    sound = None
-    if r.sound_title or r.sound_artist:
-        sound = {"title": r.sound_title, "artist": r.sound_artist}
+def _post_dict(r: tuple[Any, ...], rel: dict[str, dict[int, Any]],
+               history: bool) -> dict[str, Any]:
+    # Positional: the columns of _post_query, in order (attribute access per field is slow).
+    (pid, platform, platform_post_id, url, handle, posted_at, first_seen_at, last_seen_at,
+     caption, language, declared_language, availability, views, likes, comments, shares, saves,
+     sound_title, sound_artist, source_url) = r
+    empty: tuple[Any, ...] = ()
     post: dict[str, Any] = {
-        "platform": r.platform, "platform_post_id": r.platform_post_id, "url": r.url,
-        "handle": r.handle, "posted_at": iso(r.posted_at), "caption": r.caption,
-        "language": r.language, "declared_language": r.declared_language,
-        "hashtags": [t.display for t in rel["hashtags"].get(pid, ())],
-        "mentions": [m.display for m in rel["mentions"].get(pid, ())],
-        "sound": sound, "counts": {c: getattr(r, c) for c in COUNTS},
-        "availability": r.availability, "edits": max(0, rel["versions_n"].get(pid, 1) - 1),
-        "articles": [{"url": a.url, "title": a.title} for a in rel["articles"].get(pid, ())],
-        "source_url": r.source_url, "first_seen_at": iso(r.first_seen_at),
-        "last_seen_at": iso(r.last_seen_at),
+        "platform": platform, "platform_post_id": platform_post_id, "url": url,
+        "handle": handle, "posted_at": iso(posted_at), "caption": caption,
+        "language": language, "declared_language": declared_language,
+        "hashtags": [t[1] for t in rel["hashtags"].get(pid, empty)],
+        "mentions": [m[1] for m in rel["mentions"].get(pid, empty)],
+        "sound": {"title": sound_title, "artist": sound_artist}
+        if sound_title or sound_artist else None,
+        "counts": {"views": views, "likes": likes, "comments": comments, "shares": shares,
+                   "saves": saves},
+        "availability": availability, "edits": max(0, rel["versions_n"].get(pid, 1) - 1),
+        "articles": [{"url": a[1], "title": a[2]} for a in rel["articles"].get(pid, empty)],
+        "source_url": source_url, "first_seen_at": iso(first_seen_at),
+        "last_seen_at": iso(last_seen_at),
     }
     if history:
-        post["versions"] = [{"observed_at": iso(v.observed_at), "source_kind": v.source_kind,
-                             "caption": v.caption, "edited_at": iso(v.edited_at)}
-                            for v in rel["versions"].get(pid, ())]
-        post["snapshots"] = [{"captured_at": iso(s.captured_at),
-                              **{c: getattr(s, c) for c in COUNTS}}
-                             for s in rel["snapshots"].get(pid, ())]
+        post["versions"] = [{"observed_at": iso(v[1]), "source_kind": v[2], "caption": v[3],
+                             "edited_at": iso(v[4])} for v in rel["versions"].get(pid, empty)]
+        post["snapshots"] = [{"captured_at": iso(s[1]), **dict(zip(COUNTS, s[2:], strict=True))}
+                             for s in rel["snapshots"].get(pid, empty)]
     return post
 
 
@@ -179,8 +196,8 @@ def _iter_posts(engine: Engine, athlete_id: int, platform: str | None, since: da
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
             _post_query(conn, athlete_id, platform, since, until))
-        for rows in result.partitions():
-            rel = _related(conn, [r.id for r in rows], history)
+        for rows in result.tuples().partitions():
+            rel = _related(conn, [r[0] for r in rows], history)
             for r in rows:
                 yield _post_dict(r, rel, history)
 
@@ -222,8 +239,15 @@ def _weekly(engine: Engine, athlete_id: int, platform: str | None, since: date |
 
 
 def _ndjson(posts: Iterable[dict[str, Any]]) -> Iterator[str]:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    lines: list[str] = []
     for p in posts:
-        yield json.dumps(p, ensure_ascii=False) + "\n"
+        lines.append(dumps(p))
+        if len(lines) == 200:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
+    if lines:
+        yield "\n".join(lines) + "\n"
 
 
 def _csv_row(p: dict[str, Any]) -> list[Any]:

@@ -187,12 +187,14 @@ def test_streaming_reads_in_chunks(archive: Engine, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(export, "_related", spy)
     chunks = export_timeline(archive, LOTTE, fmt="ndjson")
     assert calls == []  # nothing read before the first chunk is asked for
-    first = next(chunks)
-    assert json.loads(first)["platform_post_id"] == LOTTE_ORDER[0]
-    assert len(calls) == 1
-    rest = list(chunks)
-    assert len(rest) == len(LOTTE_ORDER) - 1
+    assert len("".join(chunks).splitlines()) == len(LOTTE_ORDER)
     assert [len(c) for c in calls] == [2, 2, 1]
+    calls.clear()
+    posts = iter_timeline(archive, LOTTE)
+    assert next(posts)["platform_post_id"] == LOTTE_ORDER[0]
+    assert len(calls) == 1  # one chunk read for the first post, not the whole timeline
+    assert len(list(posts)) == len(LOTTE_ORDER) - 1
+    assert len(calls) == 3
 
 
 def test_a_week_chart_counts_posts_per_utc_week(archive: Engine) -> None:
