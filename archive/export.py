@@ -374,9 +374,8 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
     for (w, _), c in weeks.items():
         totals[w] += c
     peak = max(totals.values())
-    bar = max(2.0, min(16.0, 860 / n))
-    left, top, height = 34, 8, 140
-    width = left + bar * n + 4
+    left, top, height, width = 34, 8, 140, 860
+    bar = (width - left - 4) / n
     out = [f'<svg viewBox="0 0 {width:.0f} {top + height + 24}" role="img" '
            f'aria-label="posts per week">',
            f'<line x1="{left}" y1="{top + height}" x2="{width}" y2="{top + height}" '
@@ -387,10 +386,12 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
            'fill="#66788a">0</text>']
     label_every = "year" if n > 80 else "month"
     prev = None
+    last_label = -1000.0
     for i, w in enumerate(totals):
         x = left + i * bar
         key = w.year if label_every == "year" else (w.year, w.month)
-        if key != prev:
+        if key != prev and x - last_label >= 64:
+            last_label = x
             label = str(w.year) if label_every == "year" else w.strftime("%b %Y")
             out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + height}" '
                        'stroke="#eef0f3"/>'
