@@ -275,10 +275,18 @@ def _resolve_account(
         )
     ).all()
     # Prefer the row with the stable id; a handle can move between people, an id cannot.
+    # Without an id (an embed's byline), the account holding the handle now is the one.
     row = next(
         (r for r in rows if platform_account_id and r.platform_account_id == platform_account_id),
         None,
-    ) or next((r for r in rows if r.platform_account_id in (None, platform_account_id)), None)
+    ) or next(
+        (
+            r
+            for r in rows
+            if platform_account_id is None or r.platform_account_id in (None, platform_account_id)
+        ),
+        None,
+    )
     if row is None:
         stmt = _insert(conn, account_t).on_conflict_do_nothing()
         conn.execute(
@@ -808,12 +816,14 @@ def find_account(conn: Connection, platform: str, handle: str) -> dict[str, Any]
     """The account with this platform and handle (case-insensitive), or None.
 
     A roster may name an account by its stable id instead (YouTube: the ``UC…`` channel id,
-    which its feed gives as the author id, with no handle): that is tried when no handle matches.
+    which its feed gives as the author id, with no handle). An account holding that id is
+    preferred: after ``athletes sync`` the roster's handle-only row and the row the posts
+    arrived on may both exist, and only the latter holds the posts.
     """
     row = (
         conn.execute(
             sa.select(account_t).where(
-                account_t.c.platform == platform, account_t.c.handle_key == handle.casefold()
+                account_t.c.platform == platform, account_t.c.platform_account_id == handle
             )
         )
         .mappings()
@@ -823,7 +833,7 @@ def find_account(conn: Connection, platform: str, handle: str) -> dict[str, Any]
         row = (
             conn.execute(
                 sa.select(account_t).where(
-                    account_t.c.platform == platform, account_t.c.platform_account_id == handle
+                    account_t.c.platform == platform, account_t.c.handle_key == handle.casefold()
                 )
             )
             .mappings()
