@@ -14,7 +14,6 @@ SIGINT/SIGTERM: no new crawls start; the running ones get ``shutdown_wait_second
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import os
 import random
@@ -253,9 +252,14 @@ class _OnlyWhileRunning:
         return super()._process_jobs()  # type: ignore[misc]
 
 
-@functools.cache
+_GUARDED: dict[type[BaseScheduler], type[BaseScheduler]] = {}
+
+
 def _guarded(scheduler_class: type[BaseScheduler]) -> type[BaseScheduler]:
-    return type(f"Podium{scheduler_class.__name__}", (_OnlyWhileRunning, scheduler_class), {})
+    if scheduler_class not in _GUARDED:
+        _GUARDED[scheduler_class] = type(f"Podium{scheduler_class.__name__}",
+                                         (_OnlyWhileRunning, scheduler_class), {})
+    return _GUARDED[scheduler_class]
 
 
 def build_scheduler(settings: config_mod.Settings, *, roster: config_mod.Roster | None = None,
@@ -398,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
         settings = config_mod.load(args.config, database_url=args.db)
         roster = config_mod.load_roster(settings.roster_path)

@@ -716,6 +716,72 @@ def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
     run_demo(db_url, out_dir=out_dir, debug=_debug(ctx))
 
 
+# --- schedule, status ---------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Crawls that may run at once (each is one child process).")
+@click.option("--list", "list_only", is_flag=True,
+              help="Print the jobs the configuration asks for and exit; nothing starts.")
+@click.pass_context
+def schedule(ctx: click.Context, db_url: str | None, workers: int, list_only: bool) -> None:
+    """Keep the archive fresh: run the scheduler (the same as `python scheduler.py`).
+
+    One job per account and news source, cadence from config/podium.toml; jobs and their next
+    run times are kept in the archive database, so a restart continues the schedule. Stop with
+    Ctrl-C or SIGTERM: no new crawls start, the running one is waited for.
+    """
+    import os
+
+    from archive.crawl import PROJECT_ROOT
+
+    s = settings(ctx, db_url)
+    config_mod.load_roster(s.roster_path)  # a bad roster fails here, with its line number
+    script = PROJECT_ROOT / "scheduler.py"
+    argv = [sys.executable, str(script), "--workers", str(workers)]
+    argv += ["--list"] if list_only else []
+    argv += ["--debug"] if _debug(ctx) else []
+    # The database URL goes through the environment, not argv, where `ps` would show a password.
+    env = {**os.environ, "PODIUM_DATABASE_URL": s.database_url,
+           "PODIUM_CONFIG_DIR": str(s.config_dir)}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)  # noqa: S606 - become the scheduler: signals reach it
+
+
+@cli.command()
+@db_option
+@format_option(("table", "json"))
+@click.pass_context
+def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
+    """Per account and news source: last run, next run and health; then the archive's totals.
+
+    Health is `ok`, `failing since <time>` (crawls failed or were killed), `blocked since <time>`
+    (crawls fetched nothing, or were refused), or `never run`. The next run comes from the
+    scheduler's job store (`podium schedule`), when it has run on this archive.
+    """
+    from archive.status import TABLE_COLUMNS, refresh_status, table_rows
+
+    s = settings(ctx, db_url)
+    roster = config_mod.load_roster(s.roster_path)
+    engine = open_archive(s.database_url)
+    report = refresh_status(engine, s, roster)
+    engine.dispose()
+    if fmt == "json":
+        echo_json(report)
+        return
+    if report["targets"]:
+        render_rows(table_rows(report), "table", columns=TABLE_COLUMNS)
+    else:
+        click.echo("no accounts or news sources in the roster", err=True)
+    t = report["totals"]
+    click.echo(f"\narchive: {t['posts']} posts of {t['athletes']} athletes ({t['accounts']} "
+               f"accounts), {t['versions']} caption versions, {t['snapshots']} count snapshots, "
+               f"{t['articles']} articles, {t['problems']} problems, {t['crawl_runs']} crawl runs")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``podium`` script."""
     try:
