@@ -44,7 +44,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from archive import config as config_mod
 from archive import db, refresh
@@ -411,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
             for t in refresh.targets(settings, roster):
                 print(f"{t.id}\tevery {t.cadence_minutes:g} min\t{t.athlete or ''}")
             return 0
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+                and not Path(url.database).exists():
+            raise ArchiveError(f"no archive at {url.database}; create it with `podium init`")
         engine = db.make_engine(settings.database_url)
         db.check_connection(engine)
         if db.current_revision(engine) is None:
