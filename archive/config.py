@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +291,8 @@ def _typed(where: _Where, section: str, values: Mapping[str, Any], cls: type) ->
         if key not in fields or key == "name":
             raise where.fail(f"{section}.{key}", "unknown key")
         default = fields[key].default
-        expected = type(default)
+        # A field without a default (PlatformConfig.base_url) is a string.
+        expected = str if default is MISSING else type(default)
         ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok = float(value), True
