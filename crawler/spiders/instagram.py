@@ -46,17 +46,25 @@ class InstagramSpider(AthleteSpider):
         return f"{self.base_url}/api/v1/feed/user/{user_id}/?{query}"
 
     def start_account(self, listing: Listing) -> Iterable[Request]:
-        yield Request(self.profile_url(listing.handle), headers=_WEB_APP_HEADERS,
-                      callback=self.parse_web_profile_info, errback=self.listing_failed,
-                      cb_kwargs={"listing": listing})
+        yield Request(
+            self.profile_url(listing.handle),
+            headers=_WEB_APP_HEADERS,
+            callback=self.parse_web_profile_info,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing},
+        )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
         code = shortcode_from_url(url)
         if code is None:
             self.logger.warning("not an Instagram post URL: %s", url)
             return
-        yield Request(f"{self.base_url}/p/{code}/?__a=1&__d=dis", headers=_WEB_APP_HEADERS,
-                      callback=self.parse_post, cb_kwargs={"shortcode": code})
+        yield Request(
+            f"{self.base_url}/p/{code}/?__a=1&__d=dis",
+            headers=_WEB_APP_HEADERS,
+            callback=self.parse_post,
+            cb_kwargs={"shortcode": code},
+        )
 
     # --- callbacks --------------------------------------------------------------------------
 
@@ -82,14 +90,21 @@ class InstagramSpider(AthleteSpider):
         """The page's posts, then the next feed page or the end of the listing."""
         yield from self.listed_posts(result, listing)
         if result.has_more and result.next_cursor and result.posts and user_id is None:
-            yield CrawlProblem(reason="Instagram profile without a user id: cannot page on",
-                               url=None, platform=self.platform, detail={"handle": listing.handle})
+            yield CrawlProblem(
+                reason="Instagram profile without a user id: cannot page on",
+                url=None,
+                platform=self.platform,
+                detail={"handle": listing.handle},
+            )
             yield self.end_listing(listing, complete=False)
         elif result.has_more and result.next_cursor and result.posts and not listing.should_stop:
-            yield Request(self.feed_url(str(user_id), result.next_cursor),
-                          headers=_WEB_APP_HEADERS, callback=self.parse_user_feed,
-                          errback=self.listing_failed,
-                          cb_kwargs={"listing": listing, "user_id": str(user_id)})
+            yield Request(
+                self.feed_url(str(user_id), result.next_cursor),
+                headers=_WEB_APP_HEADERS,
+                callback=self.parse_user_feed,
+                errback=self.listing_failed,
+                cb_kwargs={"listing": listing, "user_id": str(user_id)},
+            )
         else:
             yield self.end_listing(listing, complete=not listing.should_stop)
 
@@ -105,7 +120,10 @@ class InstagramSpider(AthleteSpider):
         """A listing request that failed for good (network, DNS): the listing ends."""
         request = failure.request  # type: ignore[attr-defined]
         listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(reason=f"request failed: {failure.getErrorMessage()}",
-                           url=request.url, platform=self.platform,
-                           detail={"handle": listing.handle})
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=self.platform,
+            detail={"handle": listing.handle},
+        )
         yield self.end_listing(listing, complete=False)

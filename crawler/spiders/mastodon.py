@@ -48,8 +48,10 @@ class MastodonSpider(AthleteSpider):
         return f"https://{host}" if host else None
 
     def statuses_url(self, base: str, account_id: str, max_id: str | None = None) -> str:
-        query: dict[str, Any] = {"limit": min(self.page_size, _MAX_LIMIT),
-                                 "exclude_reblogs": "true"}
+        query: dict[str, Any] = {
+            "limit": min(self.page_size, _MAX_LIMIT),
+            "exclude_reblogs": "true",
+        }
         if max_id:
             query["max_id"] = max_id
         return f"{base}/api/v1/accounts/{account_id}/statuses?{urlencode(query)}"
@@ -58,13 +60,20 @@ class MastodonSpider(AthleteSpider):
         _, _, host = listing.handle.partition("@")
         base = self.instance_base(host)
         if base is None:
-            yield CrawlProblem(reason="Mastodon handle without an instance (user@instance)",
-                               url=None, platform=self.platform, detail={"handle": listing.handle})
+            yield CrawlProblem(
+                reason="Mastodon handle without an instance (user@instance)",
+                url=None,
+                platform=self.platform,
+                detail={"handle": listing.handle},
+            )
             yield self.end_listing(listing, complete=False)
             return
-        yield Request(f"{base}/api/v1/accounts/lookup?{urlencode({'acct': listing.handle})}",
-                      callback=self.parse_account, errback=self.listing_failed,
-                      cb_kwargs={"listing": listing, "base": base})
+        yield Request(
+            f"{base}/api/v1/accounts/lookup?{urlencode({'acct': listing.handle})}",
+            callback=self.parse_account,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing, "base": base},
+        )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
         parts = urlsplit(url)
@@ -91,17 +100,25 @@ class MastodonSpider(AthleteSpider):
         # The API pages by the instance-local id; the parser's account id is the stable uri.
         local_id = (result.accounts[0].raw or {}).get("id") if result.accounts else None
         if not local_id:
-            yield CrawlProblem(reason="Mastodon account lookup: no id", url=response.url,
-                               platform=self.platform, body=response.body,
-                               detail={"handle": listing.handle})
+            yield CrawlProblem(
+                reason="Mastodon account lookup: no id",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+                detail={"handle": listing.handle},
+            )
             yield self.end_listing(listing, complete=False)
             return
-        yield Request(self.statuses_url(base, str(local_id)), callback=self.parse_statuses,
-                      errback=self.listing_failed,
-                      cb_kwargs={"listing": listing, "base": base, "account_id": str(local_id)})
+        yield Request(
+            self.statuses_url(base, str(local_id)),
+            callback=self.parse_statuses,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing, "base": base, "account_id": str(local_id)},
+        )
 
-    def parse_statuses(self, response: Response, listing: Listing, base: str,
-                       account_id: str) -> Iterator[Any]:
+    def parse_statuses(
+        self, response: Response, listing: Listing, base: str, account_id: str
+    ) -> Iterator[Any]:
         result = self.read(response, kind="statuses")
         if isinstance(result, CrawlProblem):
             yield result
@@ -111,9 +128,12 @@ class MastodonSpider(AthleteSpider):
         link = response.headers.get(b"Link", b"").decode("latin-1")
         max_id = mastodon.next_max_id(link)
         if result.posts and max_id and not listing.should_stop:
-            yield Request(self.statuses_url(base, account_id, max_id),
-                          callback=self.parse_statuses, errback=self.listing_failed,
-                          cb_kwargs={"listing": listing, "base": base, "account_id": account_id})
+            yield Request(
+                self.statuses_url(base, account_id, max_id),
+                callback=self.parse_statuses,
+                errback=self.listing_failed,
+                cb_kwargs={"listing": listing, "base": base, "account_id": account_id},
+            )
         else:
             yield self.end_listing(listing, complete=not listing.should_stop)
 
@@ -128,7 +148,10 @@ class MastodonSpider(AthleteSpider):
         """A listing request that failed for good (network, DNS): the listing ends."""
         request = failure.request  # type: ignore[attr-defined]
         listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(reason=f"request failed: {failure.getErrorMessage()}",
-                           url=request.url, platform=self.platform,
-                           detail={"handle": listing.handle})
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=self.platform,
+            detail={"handle": listing.handle},
+        )
         yield self.end_listing(listing, complete=False)

@@ -22,8 +22,13 @@ from crawler.spiders.base import AthleteSpider, Listing
 from crawler.spiders.tiktok import page_observations, post_url_id
 
 # How each platform's post is fetched when an embed shows only its URL: (kind, parser kind).
-_POST_KINDS = {"tiktok": "video_page", "instagram": "post", "x": "syndication",
-               "bluesky": "post_thread", "mastodon": "status"}
+_POST_KINDS = {
+    "tiktok": "video_page",
+    "instagram": "post",
+    "x": "syndication",
+    "bluesky": "post_thread",
+    "mastodon": "status",
+}
 
 
 @dataclass
@@ -84,8 +89,11 @@ class NewsSpider(AthleteSpider):
     @cached_property
     def athletes_by_handle(self) -> dict[tuple[str, str], str]:
         """(platform, case-folded handle) -> athlete slug, for every roster account."""
-        return {(acc.platform, acc.handle.casefold()): a.slug
-                for a in self.roster.athletes for acc in a.accounts}
+        return {
+            (acc.platform, acc.handle.casefold()): a.slug
+            for a in self.roster.athletes
+            for acc in a.accounts
+        }
 
     def athlete_of(self, post: RawPost) -> str | None:
         """The roster athlete whose account on the post's platform wrote it, or None."""
@@ -108,8 +116,9 @@ class NewsSpider(AthleteSpider):
             for feed in source.feeds:
                 yield Request(feed, callback=self.parse_feed, cb_kwargs={"source": source.slug})
             for sitemap in source.sitemaps:
-                yield Request(sitemap, callback=self.parse_sitemap,
-                              cb_kwargs={"source": source.slug})
+                yield Request(
+                    sitemap, callback=self.parse_sitemap, cb_kwargs={"source": source.slug}
+                )
 
     def start_account(self, listing: Listing) -> Iterable[Request]:
         return ()  # news has sources, not accounts
@@ -121,8 +130,12 @@ class NewsSpider(AthleteSpider):
 
     def _xml(self, response: Response, what: str) -> Selector | CrawlProblem:
         if response.status >= 400:
-            return CrawlProblem(reason=f"{what}: HTTP {response.status}", url=response.url,
-                                platform=self.platform, body=response.body)
+            return CrawlProblem(
+                reason=f"{what}: HTTP {response.status}",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+            )
         selector = Selector(text=response.text, type="xml")
         selector.remove_namespaces()
         return selector
@@ -133,13 +146,19 @@ class NewsSpider(AthleteSpider):
         if isinstance(xml, CrawlProblem):
             yield xml
             return
-        links = xml.xpath("//item/link/text()").getall() or xml.xpath(
-            "//item/guid[not(@isPermaLink='false')]/text()").getall()
+        links = (
+            xml.xpath("//item/link/text()").getall()
+            or xml.xpath("//item/guid[not(@isPermaLink='false')]/text()").getall()
+        )
         links += xml.xpath("//entry/link[not(@rel) or @rel='alternate']/@href").getall()
         if not xml.xpath("//item | //entry"):
-            yield CrawlProblem(reason="news feed: neither RSS items nor Atom entries",
-                               url=response.url, platform=self.platform, body=response.body,
-                               detail={"source": source})
+            yield CrawlProblem(
+                reason="news feed: neither RSS items nor Atom entries",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+                detail={"source": source},
+            )
             return
         yield from self._article_requests(response, links)
 
@@ -150,12 +169,19 @@ class NewsSpider(AthleteSpider):
             yield xml
             return
         for loc in xml.xpath("//sitemapindex/sitemap/loc/text()").getall():
-            yield Request(response.urljoin(loc.strip()), callback=self.parse_sitemap,
-                          cb_kwargs={"source": source})
+            yield Request(
+                response.urljoin(loc.strip()),
+                callback=self.parse_sitemap,
+                cb_kwargs={"source": source},
+            )
         if not xml.xpath("//urlset | //sitemapindex"):
-            yield CrawlProblem(reason="news sitemap: neither urlset nor sitemapindex",
-                               url=response.url, platform=self.platform, body=response.body,
-                               detail={"source": source})
+            yield CrawlProblem(
+                reason="news sitemap: neither urlset nor sitemapindex",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+                detail={"source": source},
+            )
             return
         yield from self._article_requests(response, xml.xpath("//urlset/url/loc/text()").getall())
 
@@ -218,19 +244,41 @@ class NewsSpider(AthleteSpider):
             return
         yield self.post_request(url, platform, pending, post_id=post_id, embed_url=embed.url)
 
-    def post_request(self, url: str, platform: str, pending: _PendingArticle, *,
-                     kind: str | None = None, post_id: str | None = None,
-                     embed_url: str | None = None) -> Request:
+    def post_request(
+        self,
+        url: str,
+        platform: str,
+        pending: _PendingArticle,
+        *,
+        kind: str | None = None,
+        post_id: str | None = None,
+        embed_url: str | None = None,
+    ) -> Request:
         obey = self.settings_obj.platform(platform).obey_robots
-        return Request(url, callback=self.parse_embedded_post, errback=self.embed_failed,
-                       dont_filter=True,  # two articles may embed one post: each must finish
-                       meta={"dont_obey_robotstxt": not obey},
-                       cb_kwargs={"pending": pending, "platform": platform,
-                                  "kind": kind or _POST_KINDS[platform], "post_id": post_id,
-                                  "embed_url": embed_url})
+        return Request(
+            url,
+            callback=self.parse_embedded_post,
+            errback=self.embed_failed,
+            dont_filter=True,  # two articles may embed one post: each must finish
+            meta={"dont_obey_robotstxt": not obey},
+            cb_kwargs={
+                "pending": pending,
+                "platform": platform,
+                "kind": kind or _POST_KINDS[platform],
+                "post_id": post_id,
+                "embed_url": embed_url,
+            },
+        )
 
-    def parse_embedded_post(self, response: Response, pending: _PendingArticle, platform: str,
-                            kind: str, post_id: str | None, embed_url: str | None) -> Iterator[Any]:
+    def parse_embedded_post(
+        self,
+        response: Response,
+        pending: _PendingArticle,
+        platform: str,
+        kind: str,
+        post_id: str | None,
+        embed_url: str | None,
+    ) -> Iterator[Any]:
         """A post fetched from its platform for an article: a ``platform`` observation."""
         result = self.read(response, platform=platform, kind=kind)
         if isinstance(result, CrawlProblem):
@@ -248,9 +296,13 @@ class NewsSpider(AthleteSpider):
                 # The page is a challenge shell: oEmbed still tells the caption.
                 pending.waiting += 1
                 oembed = urlencode({"url": canonical})
-                yield self.post_request(f"{self.settings_obj.platform('tiktok').base_url}"
-                                        f"/oembed?{oembed}", "tiktok", pending, kind="oembed",
-                                        post_id=post_id)
+                yield self.post_request(
+                    f"{self.settings_obj.platform('tiktok').base_url}/oembed?{oembed}",
+                    "tiktok",
+                    pending,
+                    kind="oembed",
+                    post_id=post_id,
+                )
         for post in posts:
             post.athlete_slug = self.athlete_of(post)
             yield post
@@ -260,8 +312,10 @@ class NewsSpider(AthleteSpider):
         """A post request that failed for good: a problem; the article still comes."""
         request = failure.request  # type: ignore[attr-defined]
         pending: _PendingArticle = request.cb_kwargs["pending"]
-        yield CrawlProblem(reason=f"request failed: {failure.getErrorMessage()}",
-                           url=request.url, platform=request.cb_kwargs["platform"],
-                           detail={"platform_post_id": request.cb_kwargs["post_id"],
-                                   "article": pending.item.url})
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=request.cb_kwargs["platform"],
+            detail={"platform_post_id": request.cb_kwargs["post_id"], "article": pending.item.url},
+        )
         yield from pending.finish_one()

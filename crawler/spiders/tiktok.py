@@ -28,8 +28,9 @@ def post_url_id(url: str) -> tuple[str, str] | None:
     return (m["what"], m["id"]) if m else None
 
 
-def page_observations(result: ParseResult, post_id: str, url: str,
-                      source_url: str) -> list[RawPost]:
+def page_observations(
+    result: ParseResult, post_id: str, url: str, source_url: str
+) -> list[RawPost]:
     """What one video/photo page fetched for ``post_id`` says about that post.
 
     - a page with the item: the post, as the parser read it;
@@ -46,8 +47,16 @@ def page_observations(result: ParseResult, post_id: str, url: str,
                 post.availability = "deleted"
         return result.posts
     if result.status == "blocked" and not result.posts:
-        return [RawPost(platform="tiktok", platform_post_id=post_id, url=url,
-                        source_url=source_url, availability="blocked", caption=None)]
+        return [
+            RawPost(
+                platform="tiktok",
+                platform_post_id=post_id,
+                url=url,
+                source_url=source_url,
+                availability="blocked",
+                caption=None,
+            )
+        ]
     return result.posts
 
 
@@ -83,14 +92,25 @@ class TiktokSpider(AthleteSpider):
         return f"{self.base_url}/@{handle}"
 
     def item_list_url(self, sec_uid: str, cursor: int) -> str:
-        query = {"aid": 1988, "app_name": "tiktok_web", "device_platform": "web_pc",
-                 "channel": "tiktok_web", "secUid": sec_uid, "cursor": cursor,
-                 "count": min(self.page_size, _MAX_COUNT), "type": 1}
+        query = {
+            "aid": 1988,
+            "app_name": "tiktok_web",
+            "device_platform": "web_pc",
+            "channel": "tiktok_web",
+            "secUid": sec_uid,
+            "cursor": cursor,
+            "count": min(self.page_size, _MAX_COUNT),
+            "type": 1,
+        }
         return f"{self.base_url}/api/creator/item_list/?{urlencode(query)}"
 
     def start_account(self, listing: Listing) -> Iterable[Request]:
-        yield Request(self.profile_url(listing.handle), callback=self.parse_profile_page,
-                      errback=self.listing_failed, cb_kwargs={"listing": listing})
+        yield Request(
+            self.profile_url(listing.handle),
+            callback=self.parse_profile_page,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing},
+        )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
         found = post_url_id(url)
@@ -98,8 +118,11 @@ class TiktokSpider(AthleteSpider):
             self.logger.warning("not a TikTok post URL: %s", url)
             return
         what, post_id = found
-        yield Request(f"{self.base_url}/@_/{what}/{post_id}", callback=self.parse_video_page,
-                      cb_kwargs={"post_id": post_id, "url": canonical_url(url, what, post_id)})
+        yield Request(
+            f"{self.base_url}/@_/{what}/{post_id}",
+            callback=self.parse_video_page,
+            cb_kwargs={"post_id": post_id, "url": canonical_url(url, what, post_id)},
+        )
 
     # --- callbacks --------------------------------------------------------------------------
 
@@ -112,37 +135,52 @@ class TiktokSpider(AthleteSpider):
         account = result.accounts[0] if result.accounts else None
         sec_uid = (account.raw or {}).get("secUid") if account else None
         if result.status != "ok" or not sec_uid:
-            yield CrawlProblem(reason=f"TikTok profile page: {result.status}, no secUid",
-                               url=response.url, platform=self.platform, body=response.body,
-                               detail={"handle": listing.handle})
+            yield CrawlProblem(
+                reason=f"TikTok profile page: {result.status}, no secUid",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+                detail={"handle": listing.handle},
+            )
             yield self.end_listing(listing, complete=False)
             return
         for post in result.posts:  # userInfo.itemList, when the page carries one
             post.athlete_slug = listing.athlete
             yield post
-        yield Request(self.item_list_url(sec_uid, 0), callback=self.parse_item_list,
-                      errback=self.listing_failed,
-                      cb_kwargs={"listing": listing, "sec_uid": sec_uid, "cursor": 0})
+        yield Request(
+            self.item_list_url(sec_uid, 0),
+            callback=self.parse_item_list,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing, "sec_uid": sec_uid, "cursor": 0},
+        )
 
-    def parse_item_list(self, response: Response, listing: Listing, sec_uid: str,
-                        cursor: int) -> Iterator[Any]:
+    def parse_item_list(
+        self, response: Response, listing: Listing, sec_uid: str, cursor: int
+    ) -> Iterator[Any]:
         result = self.read(response, kind="item_list")
         if isinstance(result, CrawlProblem):
             yield result
             yield self.end_listing(listing, complete=False)
             return
         if result.status != "ok":
-            yield CrawlProblem(reason=f"TikTok item_list: {result.status}", url=response.url,
-                               platform=self.platform, body=response.body,
-                               detail={"handle": listing.handle})
+            yield CrawlProblem(
+                reason=f"TikTok item_list: {result.status}",
+                url=response.url,
+                platform=self.platform,
+                body=response.body,
+                detail={"handle": listing.handle},
+            )
             yield self.end_listing(listing, complete=False)
             return
         yield from self.listed_posts(result, listing)
         next_cursor = self.next_cursor(result, cursor)
         if next_cursor is not None and not listing.should_stop:
-            yield Request(self.item_list_url(sec_uid, next_cursor), callback=self.parse_item_list,
-                          errback=self.listing_failed,
-                          cb_kwargs={"listing": listing, "sec_uid": sec_uid, "cursor": next_cursor})
+            yield Request(
+                self.item_list_url(sec_uid, next_cursor),
+                callback=self.parse_item_list,
+                errback=self.listing_failed,
+                cb_kwargs={"listing": listing, "sec_uid": sec_uid, "cursor": next_cursor},
+            )
         else:
             yield self.end_listing(listing, complete=not listing.should_stop)
 
@@ -171,7 +209,10 @@ class TiktokSpider(AthleteSpider):
         """A listing request that failed for good (network, DNS, robots): the listing ends."""
         request = failure.request  # type: ignore[attr-defined]
         listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(reason=f"request failed: {failure.getErrorMessage()}",
-                           url=request.url, platform=self.platform,
-                           detail={"handle": listing.handle})
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=self.platform,
+            detail={"handle": listing.handle},
+        )
         yield self.end_listing(listing, complete=False)

@@ -40,8 +40,12 @@ class YoutubeSpider(AthleteSpider):
         return f"{self.base_url}/feeds/videos.xml?{urlencode({'channel_id': channel_id})}"
 
     def start_account(self, listing: Listing) -> Iterable[Request]:
-        yield Request(self.feed_url(listing.handle), callback=self.parse_channel_feed,
-                      errback=self.listing_failed, cb_kwargs={"listing": listing})
+        yield Request(
+            self.feed_url(listing.handle),
+            callback=self.parse_channel_feed,
+            errback=self.listing_failed,
+            cb_kwargs={"listing": listing},
+        )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
         m = _CHANNEL_URL.search(url)
@@ -50,7 +54,8 @@ class YoutubeSpider(AthleteSpider):
             return
         channel_id = m[1] or m[2]
         yield from self.start_account(
-            Listing(None, channel_id, self.known_ids(channel_id), self.stop_after, self.full_sweep))
+            Listing(None, channel_id, self.known_ids(channel_id), self.stop_after, self.full_sweep)
+        )
 
     def parse_channel_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="channel_feed")
@@ -66,7 +71,10 @@ class YoutubeSpider(AthleteSpider):
         """A feed request that failed for good (network, DNS): the listing ends."""
         request = failure.request  # type: ignore[attr-defined]
         listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(reason=f"request failed: {failure.getErrorMessage()}",
-                           url=request.url, platform=self.platform,
-                           detail={"handle": listing.handle})
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=self.platform,
+            detail={"handle": listing.handle},
+        )
         yield self.end_listing(listing, complete=False)

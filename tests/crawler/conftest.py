@@ -71,11 +71,14 @@ sitemaps = ["{DEMO_ROOT}/news/sitemap-news.xml"]
 TEST_CONFIG = """
 [crawl]
 stop_after_known = 3
-""" + "".join(f"""
+""" + "".join(
+    f"""
 [platform.{p}]
 download_delay = 0.0
 retry_times = 2
-""" for p in PLATFORMS)
+"""
+    for p in PLATFORMS
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +101,13 @@ def fixture_path(spider: str, name: str) -> Path:
     return FIXTURES / spider / name
 
 
-def fake_response(path_or_bytes: Path | str | bytes, url: str, meta: dict[str, Any] | None = None,
-                  status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def fake_response(
+    path_or_bytes: Path | str | bytes,
+    url: str,
+    meta: dict[str, Any] | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """A response as the downloader would hand it over, with a real Request attached.
 
     ``path_or_bytes`` is a fixture file (a Path, or "spider/name" under the fixtures folder) or
@@ -120,8 +128,9 @@ def fake_response(path_or_bytes: Path | str | bytes, url: str, meta: dict[str, A
         cls = XmlResponse
     else:
         cls = TextResponse
-    return cls(url=url, status=status, headers=headers or {}, body=body, request=request,
-               encoding="utf-8")
+    return cls(
+        url=url, status=status, headers=headers or {}, body=body, request=request, encoding="utf-8"
+    )
 
 
 def spider_for(cls: type[Spider], settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:

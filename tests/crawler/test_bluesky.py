@@ -41,14 +41,20 @@ def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
 
 
 def _feed(spider: BlueskySpider, name: str, listing: Listing) -> list:
-    return collect(spider.parse_author_feed(
-        fake_response(f"bluesky/{name}", spider.feed_url(listing.handle)), listing=listing))
+    return collect(
+        spider.parse_author_feed(
+            fake_response(f"bluesky/{name}", spider.feed_url(listing.handle)), listing=listing
+        )
+    )
 
 
 def _own_uris(name: str) -> list[str]:
     feed = json.loads(fixture_path("bluesky", name).read_bytes())["feed"]
-    return [i["post"]["uri"] for i in feed if (i.get("reason") or {}).get("$type", "").endswith(
-        "reasonPin") or not i.get("reason")]
+    return [
+        i["post"]["uri"]
+        for i in feed
+        if (i.get("reason") or {}).get("$type", "").endswith("reasonPin") or not i.get("reason")
+    ]
 
 
 @pytest.fixture
@@ -59,7 +65,9 @@ def spider() -> BlueskySpider:
 def test_roster_accounts_start_at_their_author_feeds(spider: BlueskySpider) -> None:
     requests = start_requests(spider)
     assert [parse_qs(urlsplit(r.url).query)["actor"] for r in requests] == [
-        [HANDLE], ["mila.bsky.example"]]
+        [HANDLE],
+        ["mila.bsky.example"],
+    ]
     assert all(r.url.startswith(f"{BASE}/xrpc/app.bsky.feed.getAuthorFeed?") for r in requests)
 
 
@@ -99,10 +107,15 @@ def test_malformed_feed_page_is_a_problem_and_an_incomplete_listing(spider: Blue
 def test_post_url_reads_the_thread(spider: BlueskySpider) -> None:
     [request] = spider.requests_for_url(f"https://bsky.app/profile/{HANDLE}/post/3meq57ghxe2q2")
     assert parse_qs(urlsplit(request.url).query)["uri"] == [
-        f"at://{HANDLE}/app.bsky.feed.post/3meq57ghxe2q2"]
-    [post] = collect(spider.parse_post_thread(fake_response("bluesky/post_thread.json",
-                                                            request.url)))
+        f"at://{HANDLE}/app.bsky.feed.post/3meq57ghxe2q2"
+    ]
+    [post] = collect(
+        spider.parse_post_thread(fake_response("bluesky/post_thread.json", request.url))
+    )
     assert post.platform_post_id.startswith("at://did:plc:")
-    [problem] = collect(spider.parse_post_thread(
-        fake_response("bluesky/post_thread_not_found.json", request.url, status=400)))
+    [problem] = collect(
+        spider.parse_post_thread(
+            fake_response("bluesky/post_thread_not_found.json", request.url, status=400)
+        )
+    )
     assert problem.reason == "HTTP 400"

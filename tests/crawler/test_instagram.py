@@ -49,9 +49,12 @@ def _profile_codes() -> list[str]:
 
 
 def _profile(spider: InstagramSpider, listing: Listing) -> list:
-    return collect(spider.parse_web_profile_info(
-        fake_response("instagram/web_profile_info.json", spider.profile_url("lotte.vandijk")),
-        listing=listing))
+    return collect(
+        spider.parse_web_profile_info(
+            fake_response("instagram/web_profile_info.json", spider.profile_url("lotte.vandijk")),
+            listing=listing,
+        )
+    )
 
 
 @pytest.fixture
@@ -63,7 +66,8 @@ def test_roster_accounts_start_at_web_profile_info(spider: InstagramSpider) -> N
     requests = start_requests(spider)
     assert [r.url for r in requests] == [
         f"{BASE}/api/v1/users/web_profile_info/?username=lotte.vandijk",
-        f"{BASE}/api/v1/users/web_profile_info/?username=mila.verhoeven"]
+        f"{BASE}/api/v1/users/web_profile_info/?username=mila.verhoeven",
+    ]
     assert requests[0].callback == spider.parse_web_profile_info
     assert requests[0].headers.get("X-IG-App-ID") == b"936619743392459"
 
@@ -75,7 +79,11 @@ def test_profile_yields_its_posts_and_the_feed_page_after_them(spider: Instagram
     assert [p.platform_post_id for p in posts] == _profile_codes()
     first = posts[0]
     assert (first.platform, first.athlete_slug, first.author_handle, first.url) == (
-        "instagram", "lotte-van-dijk", "lotte.vandijk", "https://www.instagram.com/p/DUfixpf_Zdn/")
+        "instagram",
+        "lotte-van-dijk",
+        "lotte.vandijk",
+        "https://www.instagram.com/p/DUfixpf_Zdn/",
+    )
     assert first.caption
     [request] = of_type(out, Request)
     assert request.callback == spider.parse_user_feed
@@ -86,9 +94,13 @@ def test_profile_yields_its_posts_and_the_feed_page_after_them(spider: Instagram
 
 def test_last_feed_page_closes_a_complete_listing(spider: InstagramSpider) -> None:
     listing = _listing(full=True)
-    out = collect(spider.parse_user_feed(
-        fake_response("instagram/user_feed.json", spider.feed_url(USER_ID, CURSOR)),
-        listing=listing, user_id=USER_ID))
+    out = collect(
+        spider.parse_user_feed(
+            fake_response("instagram/user_feed.json", spider.feed_url(USER_ID, CURSOR)),
+            listing=listing,
+            user_id=USER_ID,
+        )
+    )
     assert not of_type(out, Request)
     [done] = of_type(out, ListingDone)
     assert done.complete is True
@@ -108,9 +120,14 @@ def test_full_sweep_pages_on_past_known_posts(spider: InstagramSpider) -> None:
 
 
 def test_unknown_user_is_a_problem_and_an_incomplete_listing(spider: InstagramSpider) -> None:
-    out = collect(spider.parse_web_profile_info(
-        fake_response("instagram/user_not_found.json", spider.profile_url("nobody.here"),
-                      status=404), listing=_listing(full=True)))
+    out = collect(
+        spider.parse_web_profile_info(
+            fake_response(
+                "instagram/user_not_found.json", spider.profile_url("nobody.here"), status=404
+            ),
+            listing=_listing(full=True),
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert out[0].reason == "HTTP 404"
     assert out[1].complete is False
@@ -118,8 +135,13 @@ def test_unknown_user_is_a_problem_and_an_incomplete_listing(spider: InstagramSp
 
 def test_malformed_feed_page_is_a_problem(spider: InstagramSpider) -> None:
     body = fixture_path("instagram", "user_feed.json").read_bytes()[:500]
-    out = collect(spider.parse_user_feed(fake_response(body, spider.feed_url(USER_ID, CURSOR)),
-                                         listing=_listing(), user_id=USER_ID))
+    out = collect(
+        spider.parse_user_feed(
+            fake_response(body, spider.feed_url(USER_ID, CURSOR)),
+            listing=_listing(),
+            user_id=USER_ID,
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert out[1].complete is False
 
@@ -132,16 +154,27 @@ def test_url_asks_for_the_post_json(spider: InstagramSpider) -> None:
 
 
 def test_post_json_gives_the_post(spider: InstagramSpider) -> None:
-    [post] = collect(spider.parse_post(
-        fake_response("instagram/post.json", f"{BASE}/p/DUfixpf_Zdn/?__a=1&__d=dis"),
-        shortcode="DUfixpf_Zdn"))
+    [post] = collect(
+        spider.parse_post(
+            fake_response("instagram/post.json", f"{BASE}/p/DUfixpf_Zdn/?__a=1&__d=dis"),
+            shortcode="DUfixpf_Zdn",
+        )
+    )
     assert (post.platform_post_id, post.author_handle, post.availability) == (
-        "DUfixpf_Zdn", "lotte.vandijk", "active")
+        "DUfixpf_Zdn",
+        "lotte.vandijk",
+        "active",
+    )
 
 
 def test_post_not_found_is_a_problem_not_a_deletion(spider: InstagramSpider) -> None:
-    [problem] = collect(spider.parse_post(
-        fake_response("instagram/post_not_found.json", f"{BASE}/p/DMAr8wTpyiA/?__a=1&__d=dis",
-                      status=404), shortcode="DMAr8wTpyiA"))
+    [problem] = collect(
+        spider.parse_post(
+            fake_response(
+                "instagram/post_not_found.json", f"{BASE}/p/DMAr8wTpyiA/?__a=1&__d=dis", status=404
+            ),
+            shortcode="DMAr8wTpyiA",
+        )
+    )
     assert isinstance(problem, CrawlProblem)
     assert problem.detail == {"platform_post_id": "DMAr8wTpyiA"}

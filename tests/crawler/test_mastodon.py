@@ -42,11 +42,18 @@ def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
     return Listing("lotte-van-dijk", "lotte@schaats.example", known or set(), 3, full)
 
 
-def _statuses(spider: MastodonSpider, name: str, listing: Listing,
-              headers: dict[str, str] | None = None) -> list:
+def _statuses(
+    spider: MastodonSpider, name: str, listing: Listing, headers: dict[str, str] | None = None
+) -> list:
     url = spider.statuses_url(BASE, ACCOUNT_ID)
-    return collect(spider.parse_statuses(fake_response(f"mastodon/{name}", url, headers=headers),
-                                         listing=listing, base=BASE, account_id=ACCOUNT_ID))
+    return collect(
+        spider.parse_statuses(
+            fake_response(f"mastodon/{name}", url, headers=headers),
+            listing=listing,
+            base=BASE,
+            account_id=ACCOUNT_ID,
+        )
+    )
 
 
 def _uris(name: str) -> list[str]:
@@ -62,30 +69,39 @@ def test_roster_accounts_are_looked_up_by_acct(spider: MastodonSpider) -> None:
     requests = start_requests(spider)
     assert [r.url for r in requests] == [
         f"{BASE}/api/v1/accounts/lookup?acct=lotte%40schaats.example",
-        f"{BASE}/api/v1/accounts/lookup?acct=mila%40voetbal.example"]
+        f"{BASE}/api/v1/accounts/lookup?acct=mila%40voetbal.example",
+    ]
     assert requests[0].callback == spider.parse_account
 
 
 def test_without_a_base_url_each_account_is_asked_at_its_instance(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("PODIUM_MASTODON_BASE_URL")
     spider = spider_for(MastodonSpider)
     [request] = spider.start_account(_listing())
-    assert request.url == "https://schaats.example/api/v1/accounts/lookup?acct=lotte%40schaats.example"
+    assert (
+        request.url == "https://schaats.example/api/v1/accounts/lookup?acct=lotte%40schaats.example"
+    )
     [status] = spider.requests_for_url("https://schaats.example/@lotte/115374217560081679")
     assert status.url == "https://schaats.example/api/v1/statuses/115374217560081679"
-    problem, done = collect(spider.start_account(
-        Listing(None, "lotte", set(), 3, False)))
+    problem, done = collect(spider.start_account(Listing(None, "lotte", set(), 3, False)))
     assert isinstance(problem, CrawlProblem)
     assert done.complete is False
 
 
 def test_lookup_leads_to_the_statuses_without_boosts(spider: MastodonSpider) -> None:
     listing = _listing()
-    [request] = collect(spider.parse_account(
-        fake_response("mastodon/account_lookup.json",
-                      f"{BASE}/api/v1/accounts/lookup?acct=lotte%40schaats.example"),
-        listing=listing, base=BASE))
+    [request] = collect(
+        spider.parse_account(
+            fake_response(
+                "mastodon/account_lookup.json",
+                f"{BASE}/api/v1/accounts/lookup?acct=lotte%40schaats.example",
+            ),
+            listing=listing,
+            base=BASE,
+        )
+    )
     assert request.callback == spider.parse_statuses
     assert request.url.startswith(f"{BASE}/api/v1/accounts/{ACCOUNT_ID}/statuses?")
     assert parse_qs(urlsplit(request.url).query) == {"limit": ["30"], "exclude_reblogs": ["true"]}
@@ -93,9 +109,17 @@ def test_lookup_leads_to_the_statuses_without_boosts(spider: MastodonSpider) -> 
 
 
 def test_unknown_account_is_a_problem_and_an_incomplete_listing(spider: MastodonSpider) -> None:
-    out = collect(spider.parse_account(
-        fake_response("mastodon/account_not_found.json", f"{BASE}/api/v1/accounts/lookup?acct=x",
-                      status=404), listing=_listing(full=True), base=BASE))
+    out = collect(
+        spider.parse_account(
+            fake_response(
+                "mastodon/account_not_found.json",
+                f"{BASE}/api/v1/accounts/lookup?acct=x",
+                status=404,
+            ),
+            listing=_listing(full=True),
+            base=BASE,
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert out[0].reason == "HTTP 404"
     assert out[1].complete is False
@@ -107,7 +131,11 @@ def test_statuses_page_yields_posts_and_follows_the_next_link(spider: MastodonSp
     assert [p.platform_post_id for p in posts] == _uris("statuses_page1.json")
     first = posts[0]
     assert (first.platform, first.athlete_slug, first.author_handle, first.kind) == (
-        "mastodon", "lotte-van-dijk", "lotte@schaats.example", "text")
+        "mastodon",
+        "lotte-van-dijk",
+        "lotte@schaats.example",
+        "text",
+    )
     assert first.url.startswith("https://schaats.example/@lotte/")
     assert first.caption
     [request] = of_type(out, Request)
@@ -132,8 +160,9 @@ def test_an_empty_page_ends_the_listing(spider: MastodonSpider) -> None:
 
 def test_known_statuses_in_a_row_stop_paging(spider: MastodonSpider) -> None:
     uris = _uris("statuses_page1.json")
-    out = _statuses(spider, "statuses_page1.json", _listing(known=set(uris[-3:])),
-                    headers={"Link": LINK})
+    out = _statuses(
+        spider, "statuses_page1.json", _listing(known=set(uris[-3:])), headers={"Link": LINK}
+    )
     assert not of_type(out, Request)
     [done] = of_type(out, ListingDone)
     assert done.complete is False
@@ -141,8 +170,9 @@ def test_known_statuses_in_a_row_stop_paging(spider: MastodonSpider) -> None:
 
 def test_a_run_broken_by_a_new_status_pages_on(spider: MastodonSpider) -> None:
     uris = _uris("statuses_page1.json")
-    out = _statuses(spider, "statuses_page1.json", _listing(known={*uris[:3], uris[4]}),
-                    headers={"Link": LINK})
+    out = _statuses(
+        spider, "statuses_page1.json", _listing(known={*uris[:3], uris[4]}), headers={"Link": LINK}
+    )
     assert len(of_type(out, Request)) == 1
 
 
@@ -157,10 +187,16 @@ def test_url_of_a_status_asks_the_api(spider: MastodonSpider) -> None:
 
 def test_status_gives_the_post(spider: MastodonSpider) -> None:
     data = json.loads(fixture_path("mastodon", "status.json").read_bytes())
-    [post] = collect(spider.parse_status(
-        fake_response("mastodon/status.json", f"{BASE}/api/v1/statuses/{data['id']}")))
+    [post] = collect(
+        spider.parse_status(
+            fake_response("mastodon/status.json", f"{BASE}/api/v1/statuses/{data['id']}")
+        )
+    )
     assert (post.platform_post_id, post.url, post.declared_language) == (
-        data["uri"], data["url"], data["language"])
+        data["uri"],
+        data["url"],
+        data["language"],
+    )
 
 
 def test_malformed_status_is_a_problem_and_the_crawl_goes_on(spider: MastodonSpider) -> None:

@@ -18,10 +18,10 @@ def _middleware(retry_times: int = 2) -> tuple[BackoffRetryMiddleware, Spider]:
     return BackoffRetryMiddleware.from_crawler(crawler), spider
 
 
-def _answer(mw: BackoffRetryMiddleware, spider: Spider, request: Request,
-            status: int = 429) -> Request | Response:
-    response = Response(request.url, status=status, headers={"Retry-After": "0"},
-                        request=request)
+def _answer(
+    mw: BackoffRetryMiddleware, spider: Spider, request: Request, status: int = 429
+) -> Request | Response:
+    response = Response(request.url, status=status, headers={"Retry-After": "0"}, request=request)
     return asyncio.run(mw.process_response(request, response, spider))
 
 
@@ -51,8 +51,9 @@ def test_other_statuses_and_dont_retry_pass_through() -> None:
     mw, spider = _middleware()
     request = Request("http://127.0.0.1:8765/x")
     assert isinstance(_answer(mw, spider, request, status=404), Response)
-    assert isinstance(_answer(mw, spider, Request(request.url, meta={"dont_retry": True})),
-                      Response)
+    assert isinstance(
+        _answer(mw, spider, Request(request.url, meta={"dont_retry": True})), Response
+    )
 
 
 def test_retry_after_is_honoured_and_capped() -> None:

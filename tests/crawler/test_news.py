@@ -39,9 +39,13 @@ from tests.crawler.conftest import (
 
 NEWS = f"{DEMO_ROOT}/news"
 ARTICLES = f"{NEWS}/articles"
-SLUGS = ["lotte-van-dijk-in-tranen-na-gouden-race", "sociale-media-overzicht-week-6",
-         "mila-verhoeven-leidt-comeback-in-de-kuip", "jonas-bruckner-trainingskamp-mallorca",
-         "sindre-haugland-springt-238-meter"]
+SLUGS = [
+    "lotte-van-dijk-in-tranen-na-gouden-race",
+    "sociale-media-overzicht-week-6",
+    "mila-verhoeven-leidt-comeback-in-de-kuip",
+    "jonas-bruckner-trainingskamp-mallorca",
+    "sindre-haugland-springt-238-meter",
+]
 TRAINING_ID = "7602692730669977785"
 TRAINING_URL = f"https://www.tiktok.com/@milaverhoeven10/video/{TRAINING_ID}"
 TWEET_ID = "2018048082313690698"
@@ -65,7 +69,9 @@ def spider() -> NewsSpider:
 def test_roster_news_sources_start_at_their_feeds_and_sitemaps(spider: NewsSpider) -> None:
     requests = start_requests(spider)
     assert [(r.url, r.callback) for r in requests] == [
-        (f"{NEWS}/feed.xml", spider.parse_feed), (f"{NEWS}/sitemap-news.xml", spider.parse_sitemap)]
+        (f"{NEWS}/feed.xml", spider.parse_feed),
+        (f"{NEWS}/sitemap-news.xml", spider.parse_sitemap),
+    ]
     assert spider.settings.getbool("ROBOTSTXT_OBEY") is False  # the test config says so
     with pytest.raises(ValueError, match="no news source"):
         start_requests(spider_for(NewsSpider, source="elsewhere"))
@@ -89,24 +95,29 @@ def test_feed_names_every_article(spider: NewsSpider) -> None:
 
 
 def test_news_sitemap_names_every_article(spider: NewsSpider) -> None:
-    out = collect(spider.parse_sitemap(
-        fake_response("news/sitemap-news.xml", f"{NEWS}/sitemap-news.xml")))
+    out = collect(
+        spider.parse_sitemap(fake_response("news/sitemap-news.xml", f"{NEWS}/sitemap-news.xml"))
+    )
     assert sorted(r.url for r in out) == sorted(f"{ARTICLES}/{slug}.html" for slug in SLUGS)
 
 
 def test_sitemap_index_is_followed(spider: NewsSpider) -> None:
-    body = (b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            b"<sitemap><loc>/news/sitemap-news.xml</loc></sitemap></sitemapindex>")
+    body = (
+        b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<sitemap><loc>/news/sitemap-news.xml</loc></sitemap></sitemapindex>"
+    )
     [request] = collect(spider.parse_sitemap(fake_response(body, f"{NEWS}/sitemap.xml")))
     assert (request.url, request.callback) == (f"{NEWS}/sitemap-news.xml", spider.parse_sitemap)
 
 
 def test_a_feed_that_is_not_a_feed_is_a_problem(spider: NewsSpider) -> None:
-    [problem] = collect(spider.parse_feed(
-        fake_response("news/article_x_embed.html", f"{NEWS}/feed.xml")))
+    [problem] = collect(
+        spider.parse_feed(fake_response("news/article_x_embed.html", f"{NEWS}/feed.xml"))
+    )
     assert isinstance(problem, CrawlProblem)
-    [gone] = collect(spider.parse_sitemap(
-        fake_response(b"Not Found", f"{NEWS}/sitemap-news.xml", status=404)))
+    [gone] = collect(
+        spider.parse_sitemap(fake_response(b"Not Found", f"{NEWS}/sitemap-news.xml", status=404))
+    )
     assert gone.reason == "news sitemap: HTTP 404"
 
 
@@ -115,15 +126,24 @@ def test_embeds_with_their_own_text_come_before_the_article(spider: NewsSpider) 
     assert [type(i) for i in out] == [RawPost, RawPost, ArticleItem]
     tiktok, instagram, article = out
     assert (tiktok.platform, tiktok.platform_post_id, tiktok.source_kind, tiktok.athlete_slug) == (
-        "tiktok", "7604234655129082857", "embed", "lotte-van-dijk")
+        "tiktok",
+        "7604234655129082857",
+        "embed",
+        "lotte-van-dijk",
+    )
     assert (instagram.platform, instagram.platform_post_id, instagram.athlete_slug) == (
-        "instagram", "DUfixpf_Zdn", "lotte-van-dijk")
+        "instagram",
+        "DUfixpf_Zdn",
+        "lotte-van-dijk",
+    )
     assert tiktok.source_url == f"{ARTICLES}/{SLUGS[0]}.html"
     assert article.url == f"{ARTICLES}/{SLUGS[0]}.html"
     assert article.body == fixture_path("news", "article_full_embeds.html").read_bytes()
     assert article.article.title
     assert [(e.platform, e.platform_post_id) for e in article.article.embeds] == [
-        ("tiktok", "7604234655129082857"), ("instagram", "DUfixpf_Zdn")]
+        ("tiktok", "7604234655129082857"),
+        ("instagram", "DUfixpf_Zdn"),
+    ]
 
 
 def test_url_only_embeds_are_fetched_and_the_article_comes_last(spider: NewsSpider) -> None:
@@ -136,7 +156,11 @@ def test_url_only_embeds_are_fetched_and_the_article_comes_last(spider: NewsSpid
 
     [post] = _answer(tiktok, "tiktok_video_page.html")
     assert (post.platform_post_id, post.source_kind, post.availability, post.athlete_slug) == (
-        TRAINING_ID, "platform", "active", "mila-verhoeven")
+        TRAINING_ID,
+        "platform",
+        "active",
+        "mila-verhoeven",
+    )
     [post, article] = _answer(instagram, "instagram_post.json")
     assert (post.platform_post_id, post.source_kind) == ("DUXukdv_a-I", "platform")
     assert post.athlete_slug is None  # Haruka is not in the test roster
@@ -148,13 +172,19 @@ def test_blocked_tiktok_embed_is_blocked_then_read_through_oembed(spider: NewsSp
     tiktok, instagram = _article(spider, "article_url_only_embeds.html", SLUGS[1])
     oembed, blocked = _answer(tiktok, "tiktok_video_page_blocked.html")
     assert (blocked.platform_post_id, blocked.availability, blocked.url) == (
-        TRAINING_ID, "blocked", TRAINING_URL)
+        TRAINING_ID,
+        "blocked",
+        TRAINING_URL,
+    )
     assert oembed.url.startswith(f"{DEMO_ROOT}/tiktok/oembed?")
     assert parse_qs(urlsplit(oembed.url).query)["url"] == [TRAINING_URL]
     assert [type(i) for i in _answer(instagram, "instagram_post.json")] == [RawPost]  # no article
     post, article = _answer(oembed, "tiktok_oembed.json")
     assert (post.platform_post_id, post.availability, post.athlete_slug) == (
-        TRAINING_ID, "active", "mila-verhoeven")
+        TRAINING_ID,
+        "active",
+        "mila-verhoeven",
+    )
     assert isinstance(article, ArticleItem)
 
 
@@ -165,7 +195,10 @@ def test_x_embeds_are_also_read_through_syndication(spider: NewsSpider) -> None:
     assert parse_qs(urlsplit(request.url).query)["id"] == [TWEET_ID]
     post, article = _answer(request, "x_tweet_result.json")
     assert (post.platform_post_id, post.source_kind, post.author_handle) == (
-        TWEET_ID, "platform", "MilaVerhoeven10")
+        TWEET_ID,
+        "platform",
+        "MilaVerhoeven10",
+    )
     assert isinstance(article, ArticleItem)
 
 
@@ -177,12 +210,17 @@ def test_youtube_embeds_are_not_fetched(spider: NewsSpider) -> None:
 def test_bluesky_embed_text_is_kept_without_a_roster_athlete(spider: NewsSpider) -> None:
     post, article = _article(spider, "article_bluesky_embed.html", SLUGS[4])
     assert (post.platform, post.source_kind, post.author_handle, post.athlete_slug) == (
-        "bluesky", "embed", "sindre.bsky.example", None)
+        "bluesky",
+        "embed",
+        "sindre.bsky.example",
+        None,
+    )
     assert isinstance(article, ArticleItem)
 
 
 def test_a_malformed_or_failed_embed_fetch_is_a_problem_and_the_article_still_comes(
-        spider: NewsSpider) -> None:
+    spider: NewsSpider,
+) -> None:
     tiktok, instagram = _article(spider, "article_url_only_embeds.html", SLUGS[1])
     broken = fixture_path("news", "instagram_post.json").read_bytes()[:300]
     out = collect(instagram.callback(fake_response(broken, instagram.url), **instagram.cb_kwargs))

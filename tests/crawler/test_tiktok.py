@@ -47,8 +47,11 @@ def _listing(known: set[str] = frozenset(), full: bool = False) -> Listing:  # t
 
 def _item_list(spider: TiktokSpider, name: str, listing: Listing, cursor: int = 0) -> list:
     url = spider.item_list_url(SEC_UID, cursor)
-    return collect(spider.parse_item_list(fake_response(f"tiktok/{name}", url), listing=listing,
-                                          sec_uid=SEC_UID, cursor=cursor))
+    return collect(
+        spider.parse_item_list(
+            fake_response(f"tiktok/{name}", url), listing=listing, sec_uid=SEC_UID, cursor=cursor
+        )
+    )
 
 
 def _ids(name: str) -> list[str]:
@@ -70,8 +73,11 @@ def test_roster_accounts_start_at_their_profile_pages(spider: TiktokSpider) -> N
 
 def test_profile_page_leads_to_item_list_with_the_secuid(spider: TiktokSpider) -> None:
     listing = _listing()
-    out = collect(spider.parse_profile_page(
-        fake_response("tiktok/profile_page.html", f"{BASE}/@lottevandijk"), listing=listing))
+    out = collect(
+        spider.parse_profile_page(
+            fake_response("tiktok/profile_page.html", f"{BASE}/@lottevandijk"), listing=listing
+        )
+    )
     [request] = out
     assert request.callback == spider.parse_item_list
     query = parse_qs(urlsplit(request.url).query)
@@ -81,8 +87,11 @@ def test_profile_page_leads_to_item_list_with_the_secuid(spider: TiktokSpider) -
 
 
 def test_unknown_profile_is_a_problem_and_an_incomplete_listing(spider: TiktokSpider) -> None:
-    out = collect(spider.parse_profile_page(
-        fake_response("tiktok/profile_unknown.html", f"{BASE}/@nobody.here"), listing=_listing()))
+    out = collect(
+        spider.parse_profile_page(
+            fake_response("tiktok/profile_unknown.html", f"{BASE}/@nobody.here"), listing=_listing()
+        )
+    )
     problem, done = out
     assert isinstance(problem, CrawlProblem)
     assert "no secUid" in problem.reason
@@ -91,9 +100,12 @@ def test_unknown_profile_is_a_problem_and_an_incomplete_listing(spider: TiktokSp
 
 
 def test_challenge_shell_instead_of_profile_ends_the_listing(spider: TiktokSpider) -> None:
-    out = collect(spider.parse_profile_page(
-        fake_response("tiktok/video_page_blocked.html", f"{BASE}/@lottevandijk"),
-        listing=_listing(full=True)))
+    out = collect(
+        spider.parse_profile_page(
+            fake_response("tiktok/video_page_blocked.html", f"{BASE}/@lottevandijk"),
+            listing=_listing(full=True),
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert "blocked" in out[0].reason
     assert out[1].complete is False
@@ -105,7 +117,11 @@ def test_item_list_page_yields_posts_and_the_next_page(spider: TiktokSpider) -> 
     assert [p.platform_post_id for p in posts] == _ids("item_list_page1.json")
     first = posts[0]
     assert (first.platform, first.athlete_slug, first.author_handle, first.source_kind) == (
-        "tiktok", "lotte-van-dijk", "lottevandijk", "platform")
+        "tiktok",
+        "lotte-van-dijk",
+        "lottevandijk",
+        "platform",
+    )
     assert first.url == "https://www.tiktok.com/@lottevandijk/video/7604234655129082857"
     assert first.source_url.startswith(f"{BASE}/api/creator/item_list/")
     assert isinstance(first.posted_at, int)
@@ -144,8 +160,14 @@ def test_a_known_pinned_post_does_not_count_for_the_stop_rule(spider: TiktokSpid
     data["itemList"] = data["itemList"][:3]  # the pinned post and the two newest
     listing = _listing(known={item["id"] for item in data["itemList"]})
     url = spider.item_list_url(SEC_UID, 0)
-    out = collect(spider.parse_item_list(fake_response(json.dumps(data).encode(), url),
-                                         listing=listing, sec_uid=SEC_UID, cursor=0))
+    out = collect(
+        spider.parse_item_list(
+            fake_response(json.dumps(data).encode(), url),
+            listing=listing,
+            sec_uid=SEC_UID,
+            cursor=0,
+        )
+    )
     assert listing.known_in_a_row == 2  # below stop_after=3: the pinned one does not count
     assert len(of_type(out, Request)) == 1
     assert not of_type(out, ListingDone)
@@ -160,8 +182,11 @@ def test_full_sweep_pages_on_past_known_posts(spider: TiktokSpider) -> None:
 def test_malformed_item_list_is_a_problem_and_ends_the_listing(spider: TiktokSpider) -> None:
     body = fixture_path("tiktok", "item_list_page1.json").read_bytes()[:3000]
     url = spider.item_list_url(SEC_UID, 0)
-    out = collect(spider.parse_item_list(fake_response(body, url), listing=_listing(),
-                                         sec_uid=SEC_UID, cursor=0))
+    out = collect(
+        spider.parse_item_list(
+            fake_response(body, url), listing=_listing(), sec_uid=SEC_UID, cursor=0
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert out[0].body == body
     assert out[1].complete is False
@@ -169,8 +194,14 @@ def test_malformed_item_list_is_a_problem_and_ends_the_listing(spider: TiktokSpi
 
 def test_rate_limited_item_list_is_a_problem_never_a_deletion(spider: TiktokSpider) -> None:
     url = spider.item_list_url(SEC_UID, 0)
-    out = collect(spider.parse_item_list(fake_response(b'{"statusCode": 0}', url, status=429),
-                                         listing=_listing(full=True), sec_uid=SEC_UID, cursor=0))
+    out = collect(
+        spider.parse_item_list(
+            fake_response(b'{"statusCode": 0}', url, status=429),
+            listing=_listing(full=True),
+            sec_uid=SEC_UID,
+            cursor=0,
+        )
+    )
     assert out[0].reason == "HTTP 429"
     assert out[1].complete is False
 
@@ -178,42 +209,65 @@ def test_rate_limited_item_list_is_a_problem_never_a_deletion(spider: TiktokSpid
 def test_a_cursor_that_does_not_move_steps_back_a_week() -> None:
     from archive.records import ParseResult
 
-    stuck = ParseResult("tiktok", "item_list", posts=[RawPost("tiktok", "1")],
-                        next_cursor="1745489904000", has_more=True)
+    stuck = ParseResult(
+        "tiktok",
+        "item_list",
+        posts=[RawPost("tiktok", "1")],
+        next_cursor="1745489904000",
+        has_more=True,
+    )
     assert TiktokSpider.next_cursor(stuck, 1745489904000) == 1745489904000 - 7 * 86400 * 1000
-    old = ParseResult("tiktok", "item_list", posts=[RawPost("tiktok", "1")],
-                      next_cursor="1400000000000", has_more=True)
+    old = ParseResult(
+        "tiktok",
+        "item_list",
+        posts=[RawPost("tiktok", "1")],
+        next_cursor="1400000000000",
+        has_more=True,
+    )
     assert TiktokSpider.next_cursor(old, 1500000000000) is None
 
 
 def test_url_asks_for_the_video_page(spider: TiktokSpider) -> None:
     [request] = spider.requests_for_url(
-        "https://www.tiktok.com/@lottevandijk/video/7604234655129082857?lang=nl")
+        "https://www.tiktok.com/@lottevandijk/video/7604234655129082857?lang=nl"
+    )
     assert request.url == f"{BASE}/@_/video/7604234655129082857"
     assert request.callback == spider.parse_video_page
     assert request.cb_kwargs == {
         "post_id": "7604234655129082857",
-        "url": "https://www.tiktok.com/@lottevandijk/video/7604234655129082857"}
+        "url": "https://www.tiktok.com/@lottevandijk/video/7604234655129082857",
+    }
     assert list(spider.requests_for_url("https://www.tiktok.com/@lottevandijk")) == []
 
 
 def test_video_page_gives_the_post(spider: TiktokSpider) -> None:
     post_id = "7604234655129082857"
-    out = collect(spider.parse_video_page(
-        fake_response("tiktok/video_page.html", f"{BASE}/@_/video/{post_id}"), post_id=post_id,
-        url=f"https://www.tiktok.com/@_/video/{post_id}"))
+    out = collect(
+        spider.parse_video_page(
+            fake_response("tiktok/video_page.html", f"{BASE}/@_/video/{post_id}"),
+            post_id=post_id,
+            url=f"https://www.tiktok.com/@_/video/{post_id}",
+        )
+    )
     [post] = out
     assert (post.platform_post_id, post.availability, post.author_handle) == (
-        post_id, "active", "lottevandijk")
+        post_id,
+        "active",
+        "lottevandijk",
+    )
     assert post.caption
     assert post.counts
 
 
 def test_blocked_video_page_is_a_blocked_observation_never_deleted(spider: TiktokSpider) -> None:
     url = f"https://www.tiktok.com/@milaverhoeven10/video/{BLOCKED_ID}"
-    out = collect(spider.parse_video_page(
-        fake_response("tiktok/video_page_blocked.html", f"{BASE}/@_/video/{BLOCKED_ID}"),
-        post_id=BLOCKED_ID, url=url))
+    out = collect(
+        spider.parse_video_page(
+            fake_response("tiktok/video_page_blocked.html", f"{BASE}/@_/video/{BLOCKED_ID}"),
+            post_id=BLOCKED_ID,
+            url=url,
+        )
+    )
     [post] = out
     assert (post.platform, post.platform_post_id, post.url) == ("tiktok", BLOCKED_ID, url)
     assert post.availability == "blocked"
@@ -221,9 +275,13 @@ def test_blocked_video_page_is_a_blocked_observation_never_deleted(spider: Tikto
 
 
 def test_unavailable_video_page_marks_the_asked_post_deleted(spider: TiktokSpider) -> None:
-    out = collect(spider.parse_video_page(
-        fake_response("tiktok/video_page_unavailable.html", f"{BASE}/@_/video/{GONE_ID}"),
-        post_id=GONE_ID, url=f"https://www.tiktok.com/@_/video/{GONE_ID}"))
+    out = collect(
+        spider.parse_video_page(
+            fake_response("tiktok/video_page_unavailable.html", f"{BASE}/@_/video/{GONE_ID}"),
+            post_id=GONE_ID,
+            url=f"https://www.tiktok.com/@_/video/{GONE_ID}",
+        )
+    )
     [post] = out
     assert (post.platform_post_id, post.availability) == (GONE_ID, "deleted")
 

@@ -30,8 +30,9 @@ from tests.crawler.conftest import (
 
 BASE = f"{DEMO_ROOT}/youtube"
 CHANNEL = "UCuz9_EOqmAqt06ppoVI--Lg"
-VIDEO_IDS = re.findall(r"<yt:videoId>([^<]+)<",
-                       fixture_path("youtube", "channel_feed.xml").read_text(encoding="utf-8"))
+VIDEO_IDS = re.findall(
+    r"<yt:videoId>([^<]+)<", fixture_path("youtube", "channel_feed.xml").read_text(encoding="utf-8")
+)
 
 
 def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
@@ -47,19 +48,26 @@ def test_roster_channels_start_at_their_feeds(spider: YoutubeSpider) -> None:
     requests = start_requests(spider)
     assert [r.url for r in requests] == [
         f"{BASE}/feeds/videos.xml?channel_id={CHANNEL}",
-        f"{BASE}/feeds/videos.xml?channel_id=UCmilaverhoeven0000000000"]
+        f"{BASE}/feeds/videos.xml?channel_id=UCmilaverhoeven0000000000",
+    ]
     assert requests[0].callback == spider.parse_channel_feed
 
 
 def test_feed_yields_every_video_and_closes_a_complete_listing(spider: YoutubeSpider) -> None:
-    out = collect(spider.parse_channel_feed(
-        fake_response("youtube/channel_feed.xml", spider.feed_url(CHANNEL)),
-        listing=_listing(known=set(VIDEO_IDS[:5]), full=True)))
+    out = collect(
+        spider.parse_channel_feed(
+            fake_response("youtube/channel_feed.xml", spider.feed_url(CHANNEL)),
+            listing=_listing(known=set(VIDEO_IDS[:5]), full=True),
+        )
+    )
     posts = of_type(out, RawPost)
     assert [p.platform_post_id for p in posts] == VIDEO_IDS
     first = posts[0]
     assert (first.platform, first.athlete_slug, first.author_id) == (
-        "youtube", "lotte-van-dijk", CHANNEL)
+        "youtube",
+        "lotte-van-dijk",
+        CHANNEL,
+    )
     assert first.url.startswith("https://www.youtube.com/")
     assert first.caption
     assert not of_type(out, Request)  # one page, however many videos are known
@@ -68,17 +76,23 @@ def test_feed_yields_every_video_and_closes_a_complete_listing(spider: YoutubeSp
 
 
 def test_unknown_channel_is_a_problem_and_an_incomplete_listing(spider: YoutubeSpider) -> None:
-    out = collect(spider.parse_channel_feed(
-        fake_response("youtube/channel_not_found.xml", spider.feed_url("UCnobody"), status=404),
-        listing=_listing(full=True)))
+    out = collect(
+        spider.parse_channel_feed(
+            fake_response("youtube/channel_not_found.xml", spider.feed_url("UCnobody"), status=404),
+            listing=_listing(full=True),
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert out[1].complete is False
 
 
 def test_malformed_feed_is_a_problem(spider: YoutubeSpider) -> None:
     body = fixture_path("youtube", "channel_feed.xml").read_bytes()[:1500]
-    out = collect(spider.parse_channel_feed(fake_response(body, spider.feed_url(CHANNEL)),
-                                            listing=_listing(full=True)))
+    out = collect(
+        spider.parse_channel_feed(
+            fake_response(body, spider.feed_url(CHANNEL)), listing=_listing(full=True)
+        )
+    )
     assert [type(i) for i in out] == [CrawlProblem, ListingDone]
     assert "malformed XML" in out[0].reason
     assert out[1].complete is False
