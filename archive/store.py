@@ -267,6 +267,10 @@ def _resolve_account(
     conds = []
     if platform_account_id:
         conds.append(c.platform_account_id == platform_account_id)
+        # A roster may name an account by its stable id (a YouTube UC… channel id) as handle.
+        conds.append(
+            sa.and_(c.platform_account_id.is_(None), c.handle_key == platform_account_id.casefold())
+        )
     if handle_key:
         conds.append(c.handle_key == handle_key)
     rows = conn.execute(
@@ -551,10 +555,8 @@ def upsert_posts_in(
             snapshots.append({"post_id": pid, "captured_at": p.observed_at, **new_counts})
             changed = True
         state = p.availability
-        if (
-            (state in _POST_STATES
-            and state != old["availability"])
-            or (state == "blocked" and old["availability"] == "unknown")
+        if (state in _POST_STATES and state != old["availability"]) or (
+            state == "blocked" and old["availability"] == "unknown"
         ):
             values["availability"] = state
             changed = True
@@ -726,7 +728,12 @@ def sync_roster(engine: Engine, roster: Roster) -> SyncResult:
                 key = acc.handle.casefold()
                 found = conn.execute(
                     sa.select(account_t.c.id, account_t.c.athlete_id).where(
-                        account_t.c.platform == acc.platform, account_t.c.handle_key == key
+                        account_t.c.platform == acc.platform,
+                        # the handle, or the stable id a roster may give instead (YouTube UC…)
+                        sa.or_(
+                            account_t.c.handle_key == key,
+                            account_t.c.platform_account_id == acc.handle,
+                        ),
                     )
                 ).first()
                 if found is None:

@@ -294,3 +294,32 @@ def test_unknown_athlete_names_close_matches(engine: Engine, slug: str, hint: st
     with engine.connect() as conn, pytest.raises(store.UnknownAthleteError) as info:
         store.require_athlete(conn, slug)
     assert hint in str(info.value)
+
+
+def test_a_roster_account_named_by_its_stable_id_is_one_account(engine: Engine) -> None:
+    channel = "UCabcdefghijklmnopqrstuv"
+    roster = Roster(
+        (
+            AthleteConfig(
+                "lotte-van-dijk", "Lotte van Dijk", accounts=(AccountConfig("youtube", channel),)
+            ),
+        )
+    )
+    store.sync_roster(engine, roster)
+    video = normalize_post(
+        RawPost(
+            platform="youtube",
+            platform_post_id="dQw4w9WgXcQ",
+            author_id=channel,
+            author_handle="Lotte van Dijk Skating",
+            posted_at="2026-01-05T10:00:00+00:00",
+            caption="Mijn eerste training van het nieuwe jaar op de ijsbaan in Heerenveen",
+        ),
+        fetched_at=T0,
+    )
+    store.upsert_posts(engine, [video])
+    store.sync_roster(engine, roster)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT platform_account_id, athlete_id FROM account")).all()
+    assert len(rows) == 1 and rows[0].platform_account_id == channel and rows[0].athlete_id
+    assert store.known_post_ids(engine, "youtube", channel) == {"dQw4w9WgXcQ"}
