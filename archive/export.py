@@ -398,7 +398,7 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
                        f'<text x="{x:.1f}" y="{top + height + 16}" font-size="11" '
                        f'fill="#66788a">{_e(label)}</text>')
             prev = key
-        y = top + height
+        y: float = top + height
         for p in platforms:
             c = weeks.get((w, p), 0)
             if not c:

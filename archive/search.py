@@ -55,7 +55,7 @@ account_t = store.account_t
 athlete_t = store.athlete_t
 fts_t = sa.table("post_fts", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
 _MATCH = sa.literal_column("post_fts").op("MATCH")
-_TSV = sa.literal_column("post.search_tsv")
+_TSV: Any = sa.literal_column("post.search_tsv")
 
 
 _READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()

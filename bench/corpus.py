@@ -19,33 +19,22 @@ from datetime import UTC, datetime, timedelta
 from archive.textfold import fold
 
 HEADS = {
-    "nl": "de het een en van ik op vandaag training schaatsen goud wedstrijd ploeg ijs baan "
-          "morgen weer samen dank iedereen seizoen record sprint race meter thialf zware "
-          "mooie trots blij kou wereldbeker finale tijd snel sterk team coach".split(),
-    "en": "the a and to of in today training race gold world record team season medal final "
-          "thanks everyone proud happy tomorrow again fast strong coach ice track sprint "
-          "personal best night day week love great".split(),
-    "de": "der die das und ich heute training rennen gold welt rekord mannschaft saison "
-          "medaille finale danke alle stolz glücklich morgen wieder schnell stark trainer "
-          "eis bahn mädchen über schön".split(),
-    "fr": "le la les et de je aujourd hui entraînement course or monde record équipe saison "
-          "médaille finale merci tous fier heureux demain encore vite fort glace piste".split(),
-    "es": "el la los y de hoy entrenamiento carrera oro mundo récord equipo temporada medalla "
-          "final gracias todos orgulloso feliz mañana otra rápido fuerte hielo pista".split(),
+    "nl": ["de", "het", "een", "en", "van", "ik", "op", "vandaag", "training", "schaatsen", "goud", "wedstrijd", "ploeg", "ijs", "baan", "morgen", "weer", "samen", "dank", "iedereen", "seizoen", "record", "sprint", "race", "meter", "thialf", "zware", "mooie", "trots", "blij", "kou", "wereldbeker", "finale", "tijd", "snel", "sterk", "team", "coach"],
+    "en": ["the", "a", "and", "to", "of", "in", "today", "training", "race", "gold", "world", "record", "team", "season", "medal", "final", "thanks", "everyone", "proud", "happy", "tomorrow", "again", "fast", "strong", "coach", "ice", "track", "sprint", "personal", "best", "night", "day", "week", "love", "great"],
+    "de": ["der", "die", "das", "und", "ich", "heute", "training", "rennen", "gold", "welt", "rekord", "mannschaft", "saison", "medaille", "finale", "danke", "alle", "stolz", "glücklich", "morgen", "wieder", "schnell", "stark", "trainer", "eis", "bahn", "mädchen", "über", "schön"],
+    "fr": ["le", "la", "les", "et", "de", "je", "aujourd", "hui", "entraînement", "course", "or", "monde", "record", "équipe", "saison", "médaille", "finale", "merci", "tous", "fier", "heureux", "demain", "encore", "vite", "fort", "glace", "piste"],
+    "es": ["el", "la", "los", "y", "de", "hoy", "entrenamiento", "carrera", "oro", "mundo", "récord", "equipo", "temporada", "medalla", "final", "gracias", "todos", "orgulloso", "feliz", "mañana", "otra", "rápido", "fuerte", "hielo", "pista"],
 }
 CJK_HEADS = {
-    "ja": "金メダル 五輪 練習 試合 今日 明日 ありがとう 応援 世界 記録 優勝 選手 最高 頑張り "
-          "スケート 氷 チーム 決勝 嬉しい 幸せ".split(),
-    "zh": "金牌 奥运 训练 比赛 今天 明天 谢谢 加油 世界 纪录 冠军 运动员 最好 努力 滑冰 冰 "
-          "团队 决赛 开心 幸福".split(),
-    "ko": "금메달 올림픽 훈련 경기 오늘 내일 감사 응원 세계 기록 우승 선수 최고 노력 스케이트 "
-          "얼음 팀 결승 행복".split(),
+    "ja": ["金メダル", "五輪", "練習", "試合", "今日", "明日", "ありがとう", "応援", "世界", "記録", "優勝", "選手", "最高", "頑張り", "スケート", "氷", "チーム", "決勝", "嬉しい", "幸せ"],
+    "zh": ["金牌", "奥运", "训练", "比赛", "今天", "明天", "谢谢", "加油", "世界", "纪录", "冠军", "运动员", "最好", "努力", "滑冰", "冰", "团队", "决赛", "开心", "幸福"],
+    "ko": ["금메달", "올림픽", "훈련", "경기", "오늘", "내일", "감사", "응원", "세계", "기록", "우승", "선수", "최고", "노력", "스케이트", "얼음", "팀", "결승", "행복"],
 }
-SYLLABLES = "ka ro mi ten sa vel dor un li bra tes mo gan pi fel or ast qui zen lu har ne tov".split()
+SYLLABLES = ["ka", "ro", "mi", "ten", "sa", "vel", "dor", "un", "li", "bra", "tes", "mo", "gan", "pi", "fel", "or", "ast", "qui", "zen", "lu", "har", "ne", "tov"]
 KANA = "かきくけこさしすせそたちつてとなにぬねのまみむめもらりるれろアイウエオカキクケコ"
 HANZI = "天地人山水火木金土日月风云雨雪花草鸟鱼龙虎马牛羊心手口目耳足"
 HANGUL = "가나다라마바사아자차카타파하고노도로모보소오조초"
-EMOJI = "🥇 🥈 🥉 ⛸ 🏃 ❤ 🔥 💪 🙏 🇳🇱 🎉 😍".split()
+EMOJI = ["🥇", "🥈", "🥉", "⛸", "🏃", "❤", "🔥", "💪", "🙏", "🇳🇱", "🎉", "😍"]
 TAIL = 6000
 ZIPF_S = 1.05
 

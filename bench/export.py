@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive import db  # noqa: E402
-from archive.export import export_timeline  # noqa: E402
-from bench import corpus  # noqa: E402
+from archive import db
+from archive.export import export_timeline
+from bench import corpus
 
 VERSION = 1
 ATHLETE = "athlete-0"

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive import db  # noqa: E402
-from archive.search import parse_query, search_posts  # noqa: E402
-from bench import corpus  # noqa: E402
+from archive import db
+from archive.search import parse_query, search_posts
+from bench import corpus
 
 VERSION = 2  # bump when the generator or the schema changes
 
