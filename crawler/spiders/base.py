@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from scrapy import Request, Spider
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
 
 from archive import config as config_mod
 from archive.errors import ParseError
@@ -185,6 +186,22 @@ class AthleteSpider(Spider):
             post.athlete_slug = listing.athlete
             listing.see(post)
             yield post
+
+    def listing_failed(self, failure: Failure) -> Iterator[Any]:
+        """Errback of listing requests that failed for good (network, DNS, robots.txt).
+
+        The request carries its ``listing`` in ``cb_kwargs``: the listing ends, incomplete, so
+        a full sweep marks nothing deleted from it.
+        """
+        request = failure.request  # type: ignore[attr-defined]
+        listing: Listing = request.cb_kwargs["listing"]
+        yield CrawlProblem(
+            reason=f"request failed: {failure.getErrorMessage()}",
+            url=request.url,
+            platform=self.platform,
+            detail={"handle": listing.handle},
+        )
+        yield self.end_listing(listing, complete=False)
 
     def end_listing(self, listing: Listing, *, complete: bool) -> ListingDone:
         """Close an account's listing (complete: read to its end without a block or error)."""

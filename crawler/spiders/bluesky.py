@@ -46,6 +46,7 @@ class BlueskySpider(AthleteSpider):
             self.feed_url(listing.handle),
             callback=self.parse_author_feed,
             cb_kwargs={"listing": listing},
+            errback=self.listing_failed,
         )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
@@ -72,6 +73,7 @@ class BlueskySpider(AthleteSpider):
                 self.feed_url(listing.handle, result.next_cursor),
                 callback=self.parse_author_feed,
                 cb_kwargs={"listing": listing},
+                errback=self.listing_failed,
             )
         else:
             yield self.end_listing(listing, complete=not listing.should_stop)

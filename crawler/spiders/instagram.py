@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from archive.platforms.instagram import shortcode_from_url
 from crawler.items import CrawlProblem
@@ -116,14 +115,3 @@ class InstagramSpider(AthleteSpider):
             return
         yield from result.posts
 
-    def listing_failed(self, failure: Failure) -> Iterator[Any]:
-        """A listing request that failed for good (network, DNS): the listing ends."""
-        request = failure.request  # type: ignore[attr-defined]
-        listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(
-            reason=f"request failed: {failure.getErrorMessage()}",
-            url=request.url,
-            platform=self.platform,
-            detail={"handle": listing.handle},
-        )
-        yield self.end_listing(listing, complete=False)

@@ -9,7 +9,6 @@ from urllib.parse import urlencode, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from archive.platforms import mastodon
 from crawler.items import CrawlProblem
@@ -144,14 +143,3 @@ class MastodonSpider(AthleteSpider):
             return
         yield from result.posts
 
-    def listing_failed(self, failure: Failure) -> Iterator[Any]:
-        """A listing request that failed for good (network, DNS): the listing ends."""
-        request = failure.request  # type: ignore[attr-defined]
-        listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(
-            reason=f"request failed: {failure.getErrorMessage()}",
-            url=request.url,
-            platform=self.platform,
-            detail={"handle": listing.handle},
-        )
-        yield self.end_listing(listing, complete=False)

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from scrapy import Request
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
 from crawler.items import CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
@@ -67,14 +66,3 @@ class YoutubeSpider(AthleteSpider):
         yield from self.listed_posts(result, listing)
         yield self.end_listing(listing, complete=True)
 
-    def listing_failed(self, failure: Failure) -> Iterator[Any]:
-        """A feed request that failed for good (network, DNS): the listing ends."""
-        request = failure.request  # type: ignore[attr-defined]
-        listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(
-            reason=f"request failed: {failure.getErrorMessage()}",
-            url=request.url,
-            platform=self.platform,
-            detail={"handle": listing.handle},
-        )
-        yield self.end_listing(listing, complete=False)
