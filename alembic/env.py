@@ -9,6 +9,7 @@ from sqlalchemy import pool
 
 from alembic import context
 from archive import config as podium_config
+from archive.db import alembic_include_object as include_object
 from archive.db import make_engine
 from archive.models import Base
 
@@ -17,21 +18,6 @@ target_metadata = Base.metadata
 # `alembic …` from the repository root logs what it does; `podium init` stays quiet.
 if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
-
-#: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
-#: tsvector column and index (made by hand in the migration), APScheduler's job table.
-_HIDDEN_TABLES = ("post_fts", "apscheduler_jobs")
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    if type_ == "table" and name and name.startswith(_HIDDEN_TABLES):
-        return False
-    if type_ == "column" and name == "search_tsv":
-        return False
-    return not (type_ == "index" and name == "ix_post__search_tsv")
-
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Migrations never import archive.models: render its UTC type as plain sa.DateTime."""

@@ -80,6 +80,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+#: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
+#: tsvector column, its index and function (made by hand in the migrations), APScheduler's jobs.
+_HIDDEN_TABLES = ("post_fts", "apscheduler_jobs")
+
+
+def alembic_include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """alembic/env.py's ``include_object`` hook (here, so tests can use it too)."""
+    if type_ == "table" and name and name.startswith(_HIDDEN_TABLES):
+        return False
+    if type_ == "column" and name == "search_tsv":
+        return False
+    return not (type_ == "index" and name == "ix_post__search_tsv")
+
+
 def alembic_config(url: str) -> Any:
     """An Alembic Config for this project, found relative to the installed package."""
     from alembic.config import Config

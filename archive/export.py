@@ -25,7 +25,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from archive import store
 from archive.errors import QueryError
-from archive.search import reading_engine
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +209,6 @@ def iter_timeline(engine: Engine, athlete: str, *, platform: str | None = None,
     The athlete is checked at once (UnknownAthleteError names close matches); the posts are
     read lazily, a chunk at a time.
     """
-    engine = reading_engine(engine)
     a = _athlete(engine, athlete)
     return _iter_posts(engine, a["id"], platform, since, until, history)
 
@@ -508,7 +506,6 @@ def export_timeline(engine: Engine, athlete: str, *, fmt: str = "ndjson",
     """
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    engine = reading_engine(engine)
     a = _athlete(engine, athlete)
     history = fmt in ("json", "html")
     posts = _iter_posts(engine, a["id"], platform, since, until, history)

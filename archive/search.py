@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,17 +19,16 @@ from typing import Any
 
 import regex
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from archive import db, store
+from archive import store
 from archive.errors import QueryError
 from archive.textfold import fold
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ParsedQuery", "SearchHit", "Term", "make_snippet", "parse_query", "reading_engine",
+__all__ = ["ParsedQuery", "SearchHit", "Term", "make_snippet", "parse_query",
            "search_posts", "tokens"]
 
 SORTS = ("rank", "date")
@@ -56,32 +54,6 @@ athlete_t = store.athlete_t
 fts_t = sa.table("post_fts", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
 _MATCH = sa.literal_column("post_fts").op("MATCH")
 _TSV: Any = sa.literal_column("post.search_tsv")
-
-
-_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
-def _begin_deferred(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
-
-
-def reading_engine(engine: Engine) -> Engine:
-    """For reads: on a SQLite file, a twin engine whose transactions are ``BEGIN DEFERRED``.
-
-    archive.db begins every transaction IMMEDIATE, which is right for writers but would make a
-    search wait for a crawl's batch, and a long streamed export hold the write lock throughout.
-    A deferred read transaction in WAL mode sees one snapshot and blocks nobody.
-    """
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
-        return engine
-    reader = _READERS.get(engine)
-    if reader is None:
-        reader = db.make_engine(engine.url.render_as_string(hide_password=False))
-        event.remove(reader, "begin", db._sqlite_begin)
-        event.listen(reader, "begin", _begin_deferred)
-        _READERS[engine] = reader
-    return reader
 
 
 def tokens(text: str) -> list[str]:
@@ -486,7 +458,7 @@ def search_posts(engine: Engine, query: str, *, athlete: str | None = None,
     if not 1 <= limit <= 100_000:
         raise QueryError("limit must be between 1 and 100000")
     parsed = parse_query(query)
-    with reading_engine(engine).connect() as conn:
+    with engine.connect() as conn:  # a deferred read: never waits for a crawl's batch
         conds = _filters(conn, parsed, athlete=athlete, platform=platform, lang=lang,
                          hashtag=hashtag, sound=sound, since=since, until=until)
         run = _search_postgresql if conn.dialect.name == "postgresql" else _search_sqlite

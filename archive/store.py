@@ -863,11 +863,14 @@ def known_post_ids(engine: Engine, platform: str, handle: str) -> set[str]:
 
 
 def mark_missing_deleted(
-    engine: Engine, platform: str, handle: str, seen_ids: Iterable[str], *, swept_at: datetime
+    engine: Engine, platform: str, handle: str, seen_ids: Iterable[str], *, swept_at: datetime,
+    listed_since: datetime | None = None,
 ) -> list[str]:
     """After a full sweep: posts of the account that the listing no longer shows become deleted.
 
-    Only posts first seen before the sweep started, and still active, are marked. Returns their ids.
+    Only posts first seen before the sweep started, and still active, are marked; with
+    ``listed_since`` (a listing that covers only recent posts) only posts from then on.
+    Returns their ids.
     """
     seen = set(seen_ids)
     with db.writer(engine).begin() as conn:
@@ -881,6 +884,7 @@ def mark_missing_deleted(
                 post_t.c.is_repost.is_(False),
                 post_t.c.caption_source == "platform",
                 post_t.c.first_seen_at < swept_at,
+                *([post_t.c.posted_at >= listed_since] if listed_since else []),
             )
         ).all()
         gone = [r for r in rows if r.platform_post_id not in seen]

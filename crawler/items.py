@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from archive.records import RawArticle, RawPost
 
@@ -42,3 +43,6 @@ class ListingDone:
     seen_ids: list[str]
     complete: bool
     full_sweep: bool
+    #: The listing shows only posts from this time on (a YouTube feed holds the latest 15):
+    #: older posts are not judged. As the platform gave it; None when the listing is whole.
+    window_start: Any = None

@@ -58,9 +58,10 @@ class Listing:
         """True once an incremental crawl has reached what the archive already holds."""
         return not self.full and self.known_in_a_row >= self.stop_after
 
-    def done(self, platform: str, *, complete: bool) -> ListingDone:
+    def done(self, platform: str, *, complete: bool, window_start: Any = None) -> ListingDone:
         """The item that closes this listing (a full sweep reconciles deletions from it)."""
-        return ListingDone(platform, self.handle, list(self.seen), complete, self.full)
+        return ListingDone(platform, self.handle, list(self.seen), complete, self.full,
+                           window_start)
 
 
 class AthleteSpider(Spider):
@@ -203,7 +204,8 @@ class AthleteSpider(Spider):
         )
         yield self.end_listing(listing, complete=False)
 
-    def end_listing(self, listing: Listing, *, complete: bool) -> ListingDone:
+    def end_listing(self, listing: Listing, *, complete: bool,
+                    window_start: Any = None) -> ListingDone:
         """Close an account's listing (complete: read to its end without a block or error)."""
         self.logger.info(
             "%s %s: %d pages, %d posts listed%s",
@@ -213,4 +215,4 @@ class AthleteSpider(Spider):
             len(listing.seen),
             "" if complete else " (incomplete: nothing marked deleted)",
         )
-        return listing.done(self.platform, complete=complete)
+        return listing.done(self.platform, complete=complete, window_start=window_start)

@@ -16,6 +16,10 @@ from crawler.spiders.base import AthleteSpider, Listing
 _CHANNEL_URL = re.compile(r"youtube\.com/channel/(UC[\w-]+)|[?&]channel_id=(UC[\w-]+)")
 
 
+#: YouTube's channel feed holds the latest 15 videos, newest first.
+FEED_LIMIT = 15
+
+
 class YoutubeSpider(AthleteSpider):
     """YouTube channels (the roster handle is the ``UC…`` channel id).
 
@@ -64,5 +68,7 @@ class YoutubeSpider(AthleteSpider):
             yield self.end_listing(listing, complete=False)
             return
         yield from self.listed_posts(result, listing)
-        yield self.end_listing(listing, complete=True)
+        # A full feed may have dropped older videos: judge only what it still covers.
+        window = result.posts[-1].posted_at if len(result.posts) >= FEED_LIMIT else None
+        yield self.end_listing(listing, complete=True, window_start=window)
 

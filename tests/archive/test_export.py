@@ -227,14 +227,12 @@ def test_csv_neutralizes_captions_that_start_a_formula(engine: Engine, caption: 
 
 
 def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_engine: Engine) -> None:
-    import time
-
+    """A reader that took the write lock would fail with "database is locked" here."""
+    from archive import db
     from archive.search import search_posts
 
     seed(sqlite_engine)
-    with sqlite_engine.begin() as writer:  # BEGIN IMMEDIATE: holds SQLite's write lock
+    with db.writer(sqlite_engine).begin() as writer:  # BEGIN IMMEDIATE: holds the write lock
         writer.exec_driver_sql("UPDATE post SET likes = 1")
-        start = time.perf_counter()
         assert len(list(iter_timeline(sqlite_engine, LOTTE))) == len(LOTTE_ORDER)
         assert search_posts(sqlite_engine, "training")
-        assert time.perf_counter() - start < 5  # busy_timeout is 30 s
