@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from archive import config as config_mod
 from archive import db, store
-from archive.crawl import SPIDERS, CrawlJob, run_crawl_job
+from archive.crawl import SPIDERS, CrawlJob, plan, run_crawl_job
 from archive.demo.job import demo_settings
 from archive.demo.server import DemoServer
 from archive.demo.site import expected_facts
@@ -134,6 +134,20 @@ def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
                 sa.text("SELECT count(*) FROM post WHERE availability = 'deleted'")
             ).scalar_one()
         assert grown > 100
-        assert {p.platform for p in problems} >= {m["platform"] for m in later["malformed"]}
+        assert "bluesky" in {p.platform for p in problems}  # the truncated feed page, kept
         assert unexpected_deleted == sum(len(v) for v in later["deleted"].values())
+
+        # `podium crawl --url`: single posts through each platform's public route.
+        urls = [u["url"] for u in later["url_list"]]
+        urls += [m["demo_url"] for m in later["malformed"] if "demo_url" in m]
+        jobs = plan(settings, config_mod.Roster(), urls=urls)
+        assert {j.spider for j in jobs} == {u["platform"] for u in later["url_list"]} | {"mastodon"}
+        by_url = [run_crawl_job(job, settings, extra_env=env, timeout=240) for job in jobs]
+        assert all(o.status == "finished" for o in by_url), [o.log_tail for o in by_url]
+        for u in later["url_list"]:
+            state = archived(engine, u["platform"], roster_only=False)[u["post_id"]]["availability"]
+            assert state == ("active" if u["expect"] == "blocked" else u["expect"]), u
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT count(*) FROM problem WHERE platform = 'mastodon'"))
+            assert kept.scalar_one() == 1  # the malformed status page, and the crawl went on
     engine.dispose()
