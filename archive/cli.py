@@ -136,7 +136,11 @@ def open_archive(url: str) -> Engine:
     ):
         raise DatabaseError(
             f"no archive at {parsed.database}; create it with `podium init`"
-            + ("" if url == config_mod.DEFAULT_DATABASE_URL else f" --db {url}")
+            + (
+                ""
+                if url == config_mod.absolute_sqlite_url(config_mod.DEFAULT_DATABASE_URL)
+                else f" --db {url}"
+            )
         )
     engine = db.make_engine(url)
     db.check_connection(engine)
