@@ -678,15 +678,15 @@ def crawl(
             + (f"; did you mean {', '.join(close)}?" if close else ""),
             param_hint="--athlete",
         )
-    engine = open_archive(s.database_url)
-    store.sync_roster(engine, roster)
-    engine.dispose()
     jobs = plan(s, roster, athlete=athlete, platform=platform, urls=urls, full=full)
     if not jobs:
         raise click.ClickException(
             "nothing to crawl: the roster has no accounts for that "
             "(add handles to config/athletes.toml, or give --url)"
         )
+    engine = open_archive(s.database_url)
+    store.sync_roster(engine, roster)
+    engine.dispose()
     outcomes = run_jobs(jobs, s, debug=_debug(ctx))
     failed = [o for o in outcomes if o.status != "finished"]
     if failed:
@@ -725,10 +725,19 @@ def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
 
 @cli.command()
 @db_option
-@click.option("--workers", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Crawls that may run at once (each is one child process).")
-@click.option("--list", "list_only", is_flag=True,
-              help="Print the jobs the configuration asks for and exit; nothing starts.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Crawls that may run at once (each is one child process).",
+)
+@click.option(
+    "--list",
+    "list_only",
+    is_flag=True,
+    help="Print the jobs the configuration asks for and exit; nothing starts.",
+)
 @click.pass_context
 def schedule(ctx: click.Context, db_url: str | None, workers: int, list_only: bool) -> None:
     """Keep the archive fresh: run the scheduler (the same as `python scheduler.py`).
@@ -748,8 +757,11 @@ def schedule(ctx: click.Context, db_url: str | None, workers: int, list_only: bo
     argv += ["--list"] if list_only else []
     argv += ["--debug"] if _debug(ctx) else []
     # The database URL goes through the environment, not argv, where `ps` would show a password.
-    env = {**os.environ, "PODIUM_DATABASE_URL": s.database_url,
-           "PODIUM_CONFIG_DIR": str(s.config_dir)}
+    env = {
+        **os.environ,
+        "PODIUM_DATABASE_URL": s.database_url,
+        "PODIUM_CONFIG_DIR": str(s.config_dir),
+    }
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)  # noqa: S606 - become the scheduler: signals reach it
@@ -781,9 +793,11 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     else:
         click.echo("no accounts or news sources in the roster", err=True)
     t = report["totals"]
-    click.echo(f"\narchive: {t['posts']} posts of {t['athletes']} athletes ({t['accounts']} "
-               f"accounts), {t['versions']} caption versions, {t['snapshots']} count snapshots, "
-               f"{t['articles']} articles, {t['problems']} problems, {t['crawl_runs']} crawl runs")
+    click.echo(
+        f"\narchive: {t['posts']} posts of {t['athletes']} athletes ({t['accounts']} "
+        f"accounts), {t['versions']} caption versions, {t['snapshots']} count snapshots, "
+        f"{t['articles']} articles, {t['problems']} problems, {t['crawl_runs']} crawl runs"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,17 +22,11 @@ from urllib.parse import urlsplit
 
 from archive import config as config_mod
 from archive import db, store
+from archive.platforms import platform_from_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPIDERS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "news")
 _PROGRESS = re.compile(r"PODIUM-PROGRESS pages=(\d+) posts=(\d+) errors=(\d+)")
-_HOSTS = {
-    "tiktok.com": "tiktok",
-    "instagram.com": "instagram",
-    "bsky.app": "bluesky",
-    "youtube.com": "youtube",
-    "youtu.be": "youtube",
-}
 _MASTODON_PATH = re.compile(r"^/@[\w.]+(@[\w.-]+)?/\d+")
 
 
@@ -76,12 +70,10 @@ def platform_of_url(url: str, base_urls: Mapping[str, str]) -> str:
     for platform, base in base_urls.items():
         if base and platform != "news" and url.startswith(base.rstrip("/") + "/"):
             return platform
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
-    for known, platform in _HOSTS.items():
-        if host == known or host.endswith("." + known):
-            return platform
-    if _MASTODON_PATH.match(parts.path):
+    known = platform_from_url(url)
+    if known in SPIDERS:
+        return known
+    if _MASTODON_PATH.match(urlsplit(url).path):
         return "mastodon"
     return "news"
 
@@ -100,6 +92,12 @@ def plan(
     if urls:
         bases = {p: settings.platform(p).base_url for p in SPIDERS}
         grouped: dict[str, list[str]] = {}
+        unsupported = [u for u in urls if platform is None and platform_from_url(u) == "x"]
+        if unsupported:
+            raise ValueError(
+                f"X posts are archived through the articles that embed them; give "
+                f"the article's URL instead of {unsupported[0]}"
+            )
         for url in urls:
             grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
         return [

@@ -95,7 +95,7 @@ def detect_payload(
     text = as_text(body).lstrip("\ufeff \t\r\n")
     if not text:
         raise ParseError("empty payload")
-    hinted = platform or _platform_from_url(url)
+    hinted = platform or platform_from_url(url)
     if text[0] in "{[":
         return _detect_json(text, url, platform, hinted)
     if text.startswith(("<?xml", "<feed", "<rss")) and "<html" not in text[:2000].lower():
@@ -171,7 +171,8 @@ def _dispatch(platform: str, kind: str, body: str | bytes, url: str | None) -> P
     return parser(body, url)
 
 
-def _platform_from_url(url: str | None) -> str | None:
+def platform_from_url(url: str | None) -> str | None:
+    """The platform a URL's host belongs to (``www.tiktok.com`` -> tiktok), or None."""
     host = host_of(url)
     while host:
         if host in _HOSTS:
