@@ -566,11 +566,13 @@ class ProgressLine:
     def __init__(self, stream: Any = None, every: float = 5.0) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every, self.last = every, 0.0
+        self.every, self.last, self.job = every, 0.0, None
 
     def __call__(self, job: Any, progress: Any) -> None:
         import time
 
+        if job is not self.job:  # a log gets its first line after `every` seconds, not at once
+            self.job, self.last = job, time.monotonic()
         text = (
             f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
             f"errors {progress.errors}"
