@@ -76,7 +76,7 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
         second = crawl_demo(server, settings, env, full=True, run=run_jobs)
     summary = archive_summary(engine)
     print_summary(summary, url)
-    extras = _use_the_archive(engine, out_dir)
+    extras = _use_the_archive(engine, out_dir, url)
     engine.dispose()
     for line in extras:
         click.echo(line)
@@ -128,7 +128,7 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
         click.echo(f"  {r['platform']}: {r['reason']}")
 
 
-def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
+def _use_the_archive(engine: Any, out_dir: Path, url: str) -> list[str]:
     """A sample search and the busiest athlete's timeline page, to show what the archive is for."""
     from archive.export import export_timeline
     from archive.search import search_posts
@@ -139,14 +139,17 @@ def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
     for hit in search_posts(engine, query, limit=5):
         when = hit.posted_at.strftime("%Y-%m-%d") if hit.posted_at else "????-??-??"
         lines.append(f"  {when} {hit.platform:<9} {hit.athlete or hit.handle}: {hit.snippet}")
+    # The athlete on the most platforms (then with the most posts) shows the timeline best.
+    per_athlete: dict[str, list[int]] = {}
+    for row in summary["posts_per_athlete"]:
+        if row["athlete"] != "(not on the roster)":
+            per_athlete.setdefault(row["athlete"], []).append(row["posts"])
     busiest = max(
-        (r for r in summary["posts_per_athlete"] if r["athlete"] != "(not on the roster)"),
-        key=lambda r: r["posts"],
-        default=None,
+        per_athlete, key=lambda a: (len(per_athlete[a]), sum(per_athlete[a])), default=None
     )
     if busiest is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        slug = busiest["athlete"]
+        slug = busiest
         path = out_dir / f"{slug}.html"
         with path.open("w", encoding="utf-8") as f:
             for chunk in export_timeline(engine, slug, fmt="html"):
@@ -154,6 +157,6 @@ def _use_the_archive(engine: Any, out_dir: Path) -> list[str]:
         lines += [
             "",
             f"Timeline of {slug} (all platforms): {path.resolve()}",
-            f"  (also: podium timeline {slug} --format ndjson --db <this archive>)",
+            f"  (also: podium timeline {slug} --format ndjson --db {url})",
         ]
     return lines
