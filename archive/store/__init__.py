@@ -1,0 +1,99 @@
+"""Persistence: idempotent batched upserts of normalized posts, roster sync, crawl-run bookkeeping.
+
+Every write goes through unique keys and ``ON CONFLICT``, one transaction per batch (``BEGIN
+IMMEDIATE`` on SQLite, see archive.db), so the same batch twice, a crash and restart, or two writers
+at once give the same archive. SQLAlchemy Core, not the ORM, where speed matters.
+
+The modules: ``posts`` (the upsert, known ids, deletions), ``accounts`` (roster, identity),
+``payloads`` (raw payloads), ``runs`` (articles, crawl runs, problems); this package re-exports
+their public names.
+"""
+
+from __future__ import annotations
+
+from archive.errors import UnknownAthleteError
+from archive.records import NormalizedPost
+from archive.store._common import (
+    account_t,
+    article_t,
+    athlete_t,
+    embed_t,
+    hashtag_t,
+    mention_t,
+    metric_t,
+    payload_t,
+    post_hashtag_t,
+    post_t,
+    problem_t,
+    run_t,
+    sound_t,
+    utcnow,
+    version_t,
+)
+from archive.store.accounts import (
+    AthleteSummary,
+    SyncResult,
+    find_account,
+    get_athlete,
+    list_athletes,
+    require_athlete,
+    sync_roster,
+)
+from archive.store.payloads import read_payload, store_payloads
+from archive.store.posts import (
+    BatchResult,
+    known_post_ids,
+    mark_missing_deleted,
+    upsert_posts,
+    upsert_posts_in,
+)
+from archive.store.runs import (
+    finish_crawl_run,
+    get_crawl_run,
+    post_to_detail,
+    record_problem,
+    set_crawl_run_exit_code,
+    start_crawl_run,
+    upsert_article,
+)
+
+__all__ = [
+    "AthleteSummary",
+    "BatchResult",
+    "NormalizedPost",
+    "SyncResult",
+    "UnknownAthleteError",
+    "account_t",
+    "article_t",
+    "athlete_t",
+    "embed_t",
+    "find_account",
+    "finish_crawl_run",
+    "get_athlete",
+    "get_crawl_run",
+    "hashtag_t",
+    "known_post_ids",
+    "list_athletes",
+    "mark_missing_deleted",
+    "mention_t",
+    "metric_t",
+    "payload_t",
+    "post_hashtag_t",
+    "post_t",
+    "post_to_detail",
+    "problem_t",
+    "read_payload",
+    "record_problem",
+    "require_athlete",
+    "run_t",
+    "set_crawl_run_exit_code",
+    "sound_t",
+    "start_crawl_run",
+    "store_payloads",
+    "sync_roster",
+    "upsert_article",
+    "upsert_posts",
+    "upsert_posts_in",
+    "utcnow",
+    "version_t",
+]

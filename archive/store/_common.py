@@ -1,0 +1,112 @@
+"""Shared pieces of the store: table handles, the bulk insert, chunking, hashing."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from archive.models import (
+    Account,
+    Article,
+    ArticleEmbed,
+    Athlete,
+    CrawlRun,
+    Hashtag,
+    Mention,
+    MetricSnapshot,
+    Post,
+    PostHashtag,
+    PostVersion,
+    Problem,
+    RawPayload,
+    Sound,
+    UTCDateTime,
+)
+
+athlete_t = Athlete.__table__
+account_t = Account.__table__
+post_t = Post.__table__
+version_t = PostVersion.__table__
+metric_t = MetricSnapshot.__table__
+hashtag_t = Hashtag.__table__
+post_hashtag_t = PostHashtag.__table__
+mention_t = Mention.__table__
+sound_t = Sound.__table__
+payload_t = RawPayload.__table__
+article_t = Article.__table__
+embed_t = ArticleEmbed.__table__
+run_t = CrawlRun.__table__
+problem_t = Problem.__table__
+
+_CHUNK = 500  # ids per IN (...) list
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC (the store's only clock, used for bookkeeping rows)."""
+    return datetime.now(UTC)
+
+
+def insert_for(conn: Connection, table: sa.Table) -> Any:
+    """A dialect insert that supports ``on_conflict_do_nothing``/``do_update``."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqlite_time(value: datetime) -> str:
+    """A datetime as SQLAlchemy's SQLite DateTime stores it (UTC, no zone); a batch shares a few."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING for many rows through the driver's executemany.
+
+    The hot path of every batch: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's own work here, so rows go to the DBAPI as tuples (identifiers are our own columns,
+    values are bound parameters; times are converted as SQLAlchemy would on SQLite).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+        f"({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
+    times = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, UTCDateTime)]
+    if conn.dialect.name == "sqlite" and times:
+        params = []
+        for r in rows:
+            values = list(r.values())
+            for i in times:
+                if values[i] is not None:
+                    values[i] = _sqlite_time(values[i])
+            params.append(tuple(values))
+    else:
+        params = [tuple(r.values()) for r in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def sha256_hex(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for chunk in chunks(keys):
+        out.update(conn.execute(sa.select(key_col, val_col).where(key_col.in_(chunk))).all())
+    return out
+
+
+# --- accounts, sounds, hashtags -------------------------------------------------------------

@@ -1,0 +1,331 @@
+"""Athletes and accounts: the roster sync, account identity, athlete look-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from archive import db
+from archive.config import Roster
+from archive.errors import UnknownAthleteError  # re-exported for callers
+from archive.records import NormalizedPost
+from archive.store._common import (
+    account_t,
+    athlete_t,
+    chunks,
+    insert_for,
+    post_t,
+    utcnow,
+)
+
+
+def resolve_accounts(
+    conn: Connection, posts: Sequence[NormalizedPost], now: datetime, athlete_ids: Mapping[str, int]
+) -> dict[int, int | None]:
+    """account.id for each post index (None when the post names no author).
+
+    One query finds the accounts a batch already knows; their last_seen_at moves in one
+    executemany. Only new or changed accounts (new id, new handle) take the slow careful path.
+    """
+    wanted: dict[tuple[str, str | None, str | None], list[int]] = {}
+    for i, p in enumerate(posts):
+        if p.author_id or p.author_handle:
+            key = (p.platform, p.author_id, p.author_handle.casefold() if p.author_handle else None)
+            wanted.setdefault(key, []).append(i)
+    out: dict[int, int | None] = dict.fromkeys(range(len(posts)))
+    c = account_t.c
+    by_id: dict[tuple[str, str], Any] = {}
+    by_handle: dict[tuple[str, str], Any] = {}
+    for platform in {k[0] for k in wanted}:
+        ids = [k[1] for k in wanted if k[0] == platform and k[1]]
+        keys = [k[2] for k in wanted if k[0] == platform and k[2]]
+        for chunk_ids, chunk_keys in ((ids, []), ([], keys)):
+            for chunk in chunks(chunk_ids or chunk_keys):
+                col = c.platform_account_id if chunk_ids else c.handle_key
+                for row in conn.execute(
+                    sa.select(
+                        c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name
+                    ).where(c.platform == platform, col.in_(chunk))
+                ):
+                    if row.platform_account_id:
+                        by_id[(platform, row.platform_account_id)] = row
+                    if row.handle_key:
+                        by_handle[(platform, row.handle_key)] = row
+    touched = []
+    for (platform, pid, hkey), idxs in wanted.items():
+        sample = posts[idxs[0]]
+        slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
+        athlete_id = athlete_ids.get(slug or "")
+        row = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
+        settled = (
+            row is not None
+            and (not hkey or row.handle_key == hkey)
+            and (not pid or row.platform_account_id == pid)
+            and (not sample.author_name or row.display_name == sample.author_name)
+            and (not athlete_id or row.athlete_id is not None)
+        )
+        if settled:
+            account_id = int(row.id)
+            touched.append({"_id": account_id, "last_seen_at": now})
+        else:
+            account_id = _resolve_account(
+                conn, platform, pid, hkey, sample.author_handle, sample.author_name, now, athlete_id
+            )
+        for i in idxs:
+            out[i] = account_id
+    if touched:
+        conn.execute(
+            account_t.update()
+            .where(c.id == sa.bindparam("_id"))
+            .values(last_seen_at=sa.bindparam("last_seen_at")),
+            touched,
+        )
+    return out
+
+
+def _resolve_account(
+    conn: Connection,
+    platform: str,
+    platform_account_id: str | None,
+    handle_key: str | None,
+    handle: str | None,
+    display_name: str | None,
+    now: datetime,
+    athlete_id: int | None,
+) -> int:
+    """Find or create one account, learning its stable id and current handle as they come."""
+    c = account_t.c
+    conds = []
+    if platform_account_id:
+        conds.append(c.platform_account_id == platform_account_id)
+        # A roster may name an account by its stable id (a YouTube UC… channel id) as handle.
+        conds.append(
+            sa.and_(c.platform_account_id.is_(None), c.handle_key == platform_account_id.casefold())
+        )
+    if handle_key:
+        conds.append(c.handle_key == handle_key)
+    rows = conn.execute(
+        sa.select(c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name).where(
+            c.platform == platform, sa.or_(*conds)
+        )
+    ).all()
+    # Prefer the row with the stable id; a handle can move between people, an id cannot.
+    # Without an id (an embed's byline), the account holding the handle now is the one.
+    row = next(
+        (r for r in rows if platform_account_id and r.platform_account_id == platform_account_id),
+        None,
+    ) or next(
+        (
+            r
+            for r in rows
+            if platform_account_id is None or r.platform_account_id in (None, platform_account_id)
+        ),
+        None,
+    )
+    if row is None:
+        stmt = insert_for(conn, account_t).on_conflict_do_nothing()
+        conn.execute(
+            stmt,
+            {
+                "platform": platform,
+                "platform_account_id": platform_account_id,
+                "handle": handle,
+                "handle_key": None if any(r.handle_key == handle_key for r in rows) else handle_key,
+                "display_name": display_name,
+                "athlete_id": athlete_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+        )
+        return _resolve_account(
+            conn, platform, platform_account_id, handle_key, handle, display_name, now, athlete_id
+        )
+    values: dict[str, Any] = {"last_seen_at": now}
+    if platform_account_id and row.platform_account_id is None:
+        values["platform_account_id"] = platform_account_id
+    if handle_key and row.handle_key != handle_key:
+        # The handle moved to this account: free it elsewhere first (unique per platform).
+        conn.execute(
+            account_t.update()
+            .where(c.platform == platform, c.handle_key == handle_key, c.id != row.id)
+            .values(handle_key=None)
+        )
+        values.update(handle=handle, handle_key=handle_key)
+    if display_name and row.display_name != display_name:
+        values["display_name"] = display_name
+    if athlete_id and row.athlete_id is None:
+        values["athlete_id"] = athlete_id
+    conn.execute(account_t.update().where(c.id == row.id).values(**values))
+    return int(row.id)
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """What ``sync_roster`` changed."""
+
+    athletes_added: int = 0
+    athletes_updated: int = 0
+    accounts_added: int = 0
+
+
+def sync_roster(engine: Engine, roster: Roster) -> SyncResult:
+    """Create or update the roster's athletes and their accounts (never deletes anything)."""
+    result = SyncResult()
+    now = utcnow()
+    with db.writer(engine).begin() as conn:
+        for a in roster.athletes:
+            values = {
+                "name": a.name,
+                "sport": a.sport,
+                "country": a.country,
+                "languages": ",".join(a.languages) or None,
+            }
+            row = (
+                conn.execute(sa.select(athlete_t).where(athlete_t.c.slug == a.slug))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                conn.execute(
+                    insert_for(conn, athlete_t).on_conflict_do_nothing(),
+                    {"slug": a.slug, "created_at": now, "updated_at": now, **values},
+                )
+                result.athletes_added += 1
+            elif any(row[k] != v for k, v in values.items()):
+                conn.execute(
+                    athlete_t.update()
+                    .where(athlete_t.c.slug == a.slug)
+                    .values(updated_at=now, **values)
+                )
+                result.athletes_updated += 1
+            athlete_id = conn.execute(
+                sa.select(athlete_t.c.id).where(athlete_t.c.slug == a.slug)
+            ).scalar_one()
+            for acc in a.accounts:
+                key = acc.handle.casefold()
+                found = conn.execute(
+                    sa.select(account_t.c.id, account_t.c.athlete_id).where(
+                        account_t.c.platform == acc.platform,
+                        # the handle, or the stable id a roster may give instead (YouTube UC…)
+                        sa.or_(
+                            account_t.c.handle_key == key,
+                            account_t.c.platform_account_id == acc.handle,
+                        ),
+                    )
+                ).first()
+                if found is None:
+                    _resolve_account(
+                        conn, acc.platform, None, key, acc.handle, None, now, athlete_id
+                    )
+                    result.accounts_added += 1
+                elif found.athlete_id != athlete_id:
+                    conn.execute(
+                        account_t.update()
+                        .where(account_t.c.id == found.id)
+                        .values(athlete_id=athlete_id)
+                    )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class AthleteSummary:
+    """One athlete with their accounts and post count (``podium athletes list``)."""
+
+    slug: str
+    name: str
+    sport: str | None
+    country: str | None
+    accounts: tuple[tuple[str, str | None], ...]
+    posts: int
+
+
+def list_athletes(engine: Engine) -> list[AthleteSummary]:
+    """Every athlete, by slug, with accounts and number of posts."""
+    with engine.connect() as conn:
+        athletes = conn.execute(sa.select(athlete_t).order_by(athlete_t.c.slug)).mappings().all()
+        accounts = conn.execute(
+            sa.select(
+                account_t.c.athlete_id, account_t.c.platform, account_t.c.handle, account_t.c.id
+            )
+            .where(account_t.c.athlete_id.is_not(None))
+            .order_by(account_t.c.platform, account_t.c.handle)
+        ).all()
+        counts = dict(
+            conn.execute(
+                sa.select(account_t.c.athlete_id, sa.func.count(post_t.c.id))
+                .join(post_t, post_t.c.account_id == account_t.c.id)
+                .group_by(account_t.c.athlete_id)
+            ).all()
+        )
+    return [
+        AthleteSummary(
+            a["slug"],
+            a["name"],
+            a["sport"],
+            a["country"],
+            tuple((r.platform, r.handle) for r in accounts if r.athlete_id == a["id"]),
+            int(counts.get(a["id"], 0)),
+        )
+        for a in athletes
+    ]
+
+
+def get_athlete(conn: Connection, slug: str) -> dict[str, Any] | None:
+    """The athlete row with this slug, or None."""
+    row = conn.execute(sa.select(athlete_t).where(athlete_t.c.slug == slug)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def require_athlete(conn: Connection, slug: str) -> dict[str, Any]:
+    """The athlete row, or UnknownAthleteError naming the closest slugs."""
+    import difflib
+
+    row = get_athlete(conn, slug)
+    if row is not None:
+        return row
+    slugs = list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
+    close = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5)
+    hint = (
+        f"; did you mean {', '.join(close)}?"
+        if close
+        else ("; the archive has no athletes yet (run `podium athletes sync`)" if not slugs else "")
+    )
+    raise UnknownAthleteError(f"no athlete '{slug}' in the archive{hint}")
+
+
+# --- what a crawl needs to know -----------------------------------------------------------
+
+
+def find_account(conn: Connection, platform: str, handle: str) -> dict[str, Any] | None:
+    """The account with this platform and handle (case-insensitive), or None.
+
+    A roster may name an account by its stable id instead (YouTube: the ``UC…`` channel id,
+    which its feed gives as the author id, with no handle). An account holding that id is
+    preferred: after ``athletes sync`` the roster's handle-only row and the row the posts
+    arrived on may both exist, and only the latter holds the posts.
+    """
+    row = (
+        conn.execute(
+            sa.select(account_t).where(
+                account_t.c.platform == platform, account_t.c.platform_account_id == handle
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        row = (
+            conn.execute(
+                sa.select(account_t).where(
+                    account_t.c.platform == platform, account_t.c.handle_key == handle.casefold()
+                )
+            )
+            .mappings()
+            .first()
+        )
+    return None if row is None else dict(row)

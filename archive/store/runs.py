@@ -1,0 +1,193 @@
+"""Articles, crawl runs and problems."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from archive import db
+from archive.records import Payload, RawArticle
+from archive.store._common import (
+    article_t,
+    embed_t,
+    insert_for,
+    problem_t,
+    run_t,
+    sha256_hex,
+    utcnow,
+)
+from archive.store.payloads import store_payloads
+from archive.store.posts import BatchResult, existing_posts
+
+
+def upsert_article(
+    engine: Engine,
+    article: RawArticle,
+    *,
+    published_at: datetime | None,
+    observed_at: datetime,
+    payload: Payload | None = None,
+    post_ids: Mapping[tuple[str, str], int] | None = None,
+) -> int:
+    """Store an article and where its embeds sit; links embeds to archived posts by identity."""
+    assert article.url
+    with db.writer(engine).begin() as conn:
+        pay_id = store_payloads(conn, [payload]).get(sha256_hex(payload.body)) if payload else None
+        values = {
+            "title": article.title,
+            "published_at": published_at,
+            "author": article.author,
+            "publisher": article.publisher,
+            "language": article.language,
+            "description": article.description,
+            "last_seen_at": observed_at,
+            "raw_payload_id": pay_id,
+        }
+        stmt = insert_for(conn, article_t).values(
+            url=article.url, first_seen_at=observed_at, **values
+        )
+        conn.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
+        art_id = conn.execute(
+            sa.select(article_t.c.id).where(article_t.c.url == article.url)
+        ).scalar_one()
+        known = dict(post_ids or {})
+        keys = [(e.platform, e.platform_post_id) for e in article.embeds if e.platform_post_id]
+        missing = [k for k in keys if k not in known]
+        if missing:
+            known.update({k: v["id"] for k, v in existing_posts(conn, missing).items()})
+        for e in article.embeds:
+            post_id = known.get((e.platform, e.platform_post_id or ""))
+            row = {
+                "platform": e.platform,
+                "url": e.url,
+                "platform_post_id": e.platform_post_id,
+                "post_id": post_id,
+            }
+            stmt = insert_for(conn, embed_t).values(article_id=art_id, position=e.position, **row)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["article_id", "position"],
+                    set_={k: v for k, v in row.items() if v is not None},
+                )
+            )
+    return int(art_id)
+
+
+# --- crawl runs and problems ------------------------------------------------------------------
+
+
+def start_crawl_run(
+    engine: Engine, *, spider: str, target: str | None, athlete_slug: str | None, full_sweep: bool
+) -> int:
+    """Open a crawl_run row (status ``running``); returns its id."""
+    with db.writer(engine).begin() as conn:
+        res = conn.execute(
+            run_t.insert().values(
+                spider=spider,
+                target=target,
+                athlete_slug=athlete_slug,
+                full_sweep=full_sweep,
+                started_at=utcnow(),
+                status="running",
+                pages=0,
+                posts_new=0,
+                posts_updated=0,
+                posts_unchanged=0,
+                posts_deleted=0,
+                problems=0,
+            )
+        )
+        return int(res.inserted_primary_key[0])
+
+
+def finish_crawl_run(
+    engine: Engine,
+    run_id: int,
+    *,
+    status: str,
+    reason: str | None = None,
+    pages: int | None = None,
+    result: BatchResult | None = None,
+    deleted: int = 0,
+    errors: str | None = None,
+    exit_code: int | None = None,
+) -> None:
+    """Close a crawl_run row with its counts and how it ended."""
+    values: dict[str, Any] = {
+        "finished_at": utcnow(),
+        "status": status,
+        "finish_reason": reason,
+        "posts_deleted": deleted,
+        "errors": errors,
+        "exit_code": exit_code,
+    }
+    if pages is not None:
+        values["pages"] = pages
+    if result is not None:
+        values.update(
+            posts_new=result.new, posts_updated=result.updated, posts_unchanged=result.unchanged
+        )
+    with db.writer(engine).begin() as conn:
+        conn.execute(run_t.update().where(run_t.c.id == run_id).values(**values))
+        # Problems are rows of their own: count them, so the figure is always true.
+        n = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(problem_t)
+            .where(problem_t.c.crawl_run_id == run_id)
+        ).scalar_one()
+        conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
+
+
+def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> None:
+    """Record the child process' exit status on a crawl_run row the child closed itself."""
+    with db.writer(engine).begin() as conn:
+        conn.execute(run_t.update().where(run_t.c.id == run_id).values(exit_code=code))
+
+
+def get_crawl_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
+    """A crawl_run row as a dict, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(run_t).where(run_t.c.id == run_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def record_problem(
+    engine: Engine,
+    *,
+    reason: str,
+    platform: str | None = None,
+    source_url: str | None = None,
+    platform_post_id: str | None = None,
+    payload: Payload | None = None,
+    detail: Any = None,
+    crawl_run_id: int | None = None,
+) -> int:
+    """Keep what could not be parsed or stored: the reason, the record and the raw payload."""
+    with db.writer(engine).begin() as conn:
+        pay_id = store_payloads(conn, [payload]).get(sha256_hex(payload.body)) if payload else None
+        res = conn.execute(
+            problem_t.insert().values(
+                crawl_run_id=crawl_run_id,
+                created_at=utcnow(),
+                platform=platform,
+                source_url=source_url,
+                platform_post_id=platform_post_id,
+                reason=reason,
+                raw_payload_id=pay_id,
+                detail=None
+                if detail is None
+                else json.dumps(detail, ensure_ascii=False, default=str),
+            )
+        )
+        return int(res.inserted_primary_key[0])
+
+
+def post_to_detail(p: Any) -> dict[str, Any]:
+    """A dataclass record as a JSON-able dict (for ``problem.detail``)."""
+    return asdict(p)
