@@ -10,6 +10,7 @@ diff cleanly.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import json
@@ -19,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
@@ -44,8 +46,12 @@ post_t, account_t, sound_t = store.post_t, store.account_t, store.sound_t
 payload_t, version_t, metric_t = store.payload_t, store.version_t, store.metric_t
 
 
+@functools.lru_cache(maxsize=1024)
 def iso(value: Any) -> str | None:
-    """A UTC timestamp as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (SQLite text or a datetime)."""
+    """A UTC timestamp as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (SQLite text or a datetime).
+
+    Cached: first/last-seen times repeat across a crawl's posts.
+    """
     if value is None:
         return None
     if isinstance(value, str):  # SQLite keeps naive UTC text: no parsing needed
@@ -236,11 +242,15 @@ def _weekly(engine: Engine, athlete_id: int, platform: str | None, since: date |
     return weeks
 
 
+def _dumps(value: Any) -> str:
+    """Compact UTF-8 JSON (orjson: several times faster than the json module on big exports)."""
+    return orjson.dumps(value).decode()
+
+
 def _ndjson(posts: Iterable[dict[str, Any]]) -> Iterator[str]:
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     lines: list[str] = []
     for p in posts:
-        lines.append(dumps(p))
+        lines.append(_dumps(p))
         if len(lines) == 200:
             yield "\n".join(lines) + "\n"
             lines.clear()
@@ -282,7 +292,7 @@ def _json(athlete: dict[str, Any], posts: Iterable[dict[str, Any]]) -> Iterator[
     yield '{"athlete": ' + json.dumps(head, ensure_ascii=False) + ',\n "posts": ['
     sep = "\n  "
     for p in posts:
-        yield sep + json.dumps(p, ensure_ascii=False)
+        yield sep + _dumps(p)
         sep = ",\n  "
     yield "\n ]}\n"
 
