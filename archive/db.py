@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import DatabaseError
 
@@ -70,18 +67,6 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
         ) from None
-
-
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A sessionmaker bound to an engine."""
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed on success, rolled back on error."""
-    with session_factory(engine).begin() as session:
-        yield session
 
 
 #: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
