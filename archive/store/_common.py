@@ -6,7 +6,7 @@ import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,20 +30,20 @@ from archive.models import (
     UTCDateTime,
 )
 
-athlete_t = Athlete.__table__
-account_t = Account.__table__
-post_t = Post.__table__
-version_t = PostVersion.__table__
-metric_t = MetricSnapshot.__table__
-hashtag_t = Hashtag.__table__
-post_hashtag_t = PostHashtag.__table__
-mention_t = Mention.__table__
-sound_t = Sound.__table__
-payload_t = RawPayload.__table__
-article_t = Article.__table__
-embed_t = ArticleEmbed.__table__
-run_t = CrawlRun.__table__
-problem_t = Problem.__table__
+athlete_t = cast(sa.Table, Athlete.__table__)
+account_t = cast(sa.Table, Account.__table__)
+post_t = cast(sa.Table, Post.__table__)
+version_t = cast(sa.Table, PostVersion.__table__)
+metric_t = cast(sa.Table, MetricSnapshot.__table__)
+hashtag_t = cast(sa.Table, Hashtag.__table__)
+post_hashtag_t = cast(sa.Table, PostHashtag.__table__)
+mention_t = cast(sa.Table, Mention.__table__)
+sound_t = cast(sa.Table, Sound.__table__)
+payload_t = cast(sa.Table, RawPayload.__table__)
+article_t = cast(sa.Table, Article.__table__)
+embed_t = cast(sa.Table, ArticleEmbed.__table__)
+run_t = cast(sa.Table, CrawlRun.__table__)
+problem_t = cast(sa.Table, Problem.__table__)
 
 _CHUNK = 500  # ids per IN (...) list
 
@@ -105,7 +105,8 @@ def sha256_hex(data: bytes | str) -> str:
 def select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for chunk in chunks(keys):
-        out.update(conn.execute(sa.select(key_col, val_col).where(key_col.in_(chunk))).all())
+        rows = conn.execute(sa.select(key_col, val_col).where(key_col.in_(chunk))).tuples().all()
+        out.update(rows)
     return out
 
 

@@ -61,16 +61,16 @@ def resolve_accounts(
         sample = posts[idxs[0]]
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
         athlete_id = athlete_ids.get(slug or "")
-        row = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
+        found = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
         settled = (
-            row is not None
-            and (not hkey or row.handle_key == hkey)
-            and (not pid or row.platform_account_id == pid)
-            and (not sample.author_name or row.display_name == sample.author_name)
-            and (not athlete_id or row.athlete_id is not None)
+            found is not None
+            and (not hkey or found.handle_key == hkey)
+            and (not pid or found.platform_account_id == pid)
+            and (not sample.author_name or found.display_name == sample.author_name)
+            and (not athlete_id or found.athlete_id is not None)
         )
-        if settled:
-            account_id = int(row.id)
+        if settled and found is not None:
+            account_id = int(found.id)
             touched.append({"_id": account_id, "last_seen_at": now})
         else:
             account_id = _resolve_account(
@@ -255,12 +255,12 @@ def list_athletes(engine: Engine) -> list[AthleteSummary]:
             .where(account_t.c.athlete_id.is_not(None))
             .order_by(account_t.c.platform, account_t.c.handle)
         ).all()
-        counts = dict(
+        counts: dict[int, int] = dict(
             conn.execute(
                 sa.select(account_t.c.athlete_id, sa.func.count(post_t.c.id))
                 .join(post_t, post_t.c.account_id == account_t.c.id)
                 .group_by(account_t.c.athlete_id)
-            ).all()
+            ).tuples().all()
         )
     return [
         AthleteSummary(

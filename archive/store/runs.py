@@ -103,7 +103,9 @@ def start_crawl_run(
                 problems=0,
             )
         )
-        return int(res.inserted_primary_key[0])
+        key = res.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def finish_crawl_run(
@@ -185,7 +187,9 @@ def record_problem(
                 else json.dumps(detail, ensure_ascii=False, default=str),
             )
         )
-        return int(res.inserted_primary_key[0])
+        key = res.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
 
 def post_to_detail(p: Any) -> dict[str, Any]:
