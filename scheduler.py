@@ -83,24 +83,34 @@ def jitter_for(minutes: float, cfg: config_mod.SchedulerConfig) -> float | None:
     return jitter if jitter > 0 else None
 
 
-def make_trigger(minutes: float, cfg: config_mod.SchedulerConfig,
-                 start: datetime) -> IntervalTrigger:
+def make_trigger(
+    minutes: float, cfg: config_mod.SchedulerConfig, start: datetime
+) -> IntervalTrigger:
     """An interval trigger whose grid starts at ``start``."""
-    return IntervalTrigger(seconds=minutes * 60.0, start_date=start, timezone=UTC,
-                           jitter=jitter_for(minutes, cfg))
+    return IntervalTrigger(
+        seconds=minutes * 60.0, start_date=start, timezone=UTC, jitter=jitter_for(minutes, cfg)
+    )
 
 
 def job_options(settings: config_mod.Settings) -> dict[str, Any]:
     """The options every refresh job has."""
-    return {"max_instances": 1, "coalesce": True,
-            "misfire_grace_time": max(1, round(settings.scheduler.misfire_grace_seconds))}
+    return {
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": max(1, round(settings.scheduler.misfire_grace_seconds)),
+    }
 
 
 class Refresher:
     """The scheduler's Podium side: reconciles on start, adjusts a job after each run."""
 
-    def __init__(self, scheduler: BaseScheduler, settings: config_mod.Settings,
-                 roster: config_mod.Roster, engine: Engine) -> None:
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        settings: config_mod.Settings,
+        roster: config_mod.Roster,
+        engine: Engine,
+    ) -> None:
         self.scheduler, self.settings = scheduler, settings
         self.roster, self.engine = roster, engine
         self.reconciled: Reconciled | None = None
@@ -116,12 +126,18 @@ class Refresher:
         except Exception as exc:  # APScheduler only logs a listener's errors: keep this one
             log.exception("cannot reconcile the jobs with the configuration")
             self.error = exc
-            threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": False},
-                             daemon=True).start()
+            threading.Thread(
+                target=self.scheduler.shutdown, kwargs={"wait": False}, daemon=True
+            ).start()
             return
         r = self.reconciled
-        log.info("jobs: %d added, %d changed, %d removed, %d kept", len(r.added), len(r.changed),
-                 len(r.removed), len(r.kept))
+        log.info(
+            "jobs: %d added, %d changed, %d removed, %d kept",
+            len(r.added),
+            len(r.changed),
+            len(r.removed),
+            len(r.kept),
+        )
 
     # --- after each run: backoff and adaptive cadence -----------------------------------------
 
@@ -151,14 +167,19 @@ class Refresher:
         next_run = job.next_run_time
         if abs(step.interval_minutes - current) > 1e-9:
             next_run = now + timedelta(minutes=step.interval_minutes)
-            changes["trigger"] = make_trigger(step.interval_minutes, self.settings.scheduler,
-                                              next_run)
+            changes["trigger"] = make_trigger(
+                step.interval_minutes, self.settings.scheduler, next_run
+            )
             changes["next_run_time"] = next_run
             log.info("%s: cadence %.1f -> %.1f min", job.id, current, step.interval_minutes)
         if step.not_before is not None and (next_run is None or next_run < step.not_before):
             changes["next_run_time"] = step.not_before
-            log.warning("%s: %d failed runs in a row, next try not before %s", job.id,
-                        step.failures, step.not_before.isoformat(timespec="seconds"))
+            log.warning(
+                "%s: %d failed runs in a row, next try not before %s",
+                job.id,
+                step.failures,
+                step.not_before.isoformat(timespec="seconds"),
+            )
         if changes:
             try:
                 self.scheduler.modify_job(job.id, **changes)
@@ -169,12 +190,19 @@ class Refresher:
     def on_skipped(self, event: JobSubmissionEvent) -> None:
         """A run not started: the previous one still runs (max_instances=1), or it was too late."""
         self.skipped[event.job_id] = self.skipped.get(event.job_id, 0) + 1
-        log.info("%s: run skipped (%s)", event.job_id,
-                 "still running" if event.code == EVENT_JOB_MAX_INSTANCES else "misfired")
+        log.info(
+            "%s: run skipped (%s)",
+            event.job_id,
+            "still running" if event.code == EVENT_JOB_MAX_INSTANCES else "misfired",
+        )
 
 
-def reconcile(scheduler: BaseScheduler, settings: config_mod.Settings, roster: config_mod.Roster,
-              engine: Engine) -> Reconciled:
+def reconcile(
+    scheduler: BaseScheduler,
+    settings: config_mod.Settings,
+    roster: config_mod.Roster,
+    engine: Engine,
+) -> Reconciled:
     """Make the job store match the configuration, touching only what differs.
 
     A job is changed when its function, keyword arguments (handle, athlete, cadence, database,
@@ -202,14 +230,22 @@ def reconcile(scheduler: BaseScheduler, settings: config_mod.Settings, roster: c
             spread = min(interval * 60.0, STAGGER_SECONDS) * new.index(tid) / max(1, len(new))
             jitter = random.uniform(0, jitter_for(interval, cfg) or 0)  # noqa: S311 - not crypto
             first = now + timedelta(seconds=spread + jitter)
-            scheduler.add_job(refresh.JOB_FUNC, trigger=make_trigger(interval, cfg, first), id=tid,
-                              name=name, kwargs=kwargs, next_run_time=first, **options)
+            scheduler.add_job(
+                refresh.JOB_FUNC,
+                trigger=make_trigger(interval, cfg, first),
+                id=tid,
+                name=name,
+                kwargs=kwargs,
+                next_run_time=first,
+                **options,
+            )
             result.added.append(tid)
             continue
         current = interval_minutes(job.trigger)
         same_base = job.kwargs.get("cadence_minutes") == target.cadence_minutes
-        interval = refresh.desired_interval(target, refresh.recent_runs(engine, tid), cfg,
-                                            current if same_base else None)
+        interval = refresh.desired_interval(
+            target, refresh.recent_runs(engine, tid), cfg, current if same_base else None
+        )
         changes: dict[str, Any] = {}
         if current is None or abs(current - interval) > 1e-9:
             nxt = now + timedelta(minutes=interval)
@@ -257,14 +293,19 @@ _GUARDED: dict[type[BaseScheduler], type[BaseScheduler]] = {}
 
 def _guarded(scheduler_class: type[BaseScheduler]) -> type[BaseScheduler]:
     if scheduler_class not in _GUARDED:
-        _GUARDED[scheduler_class] = type(f"Podium{scheduler_class.__name__}",
-                                         (_OnlyWhileRunning, scheduler_class), {})
+        _GUARDED[scheduler_class] = type(
+            f"Podium{scheduler_class.__name__}", (_OnlyWhileRunning, scheduler_class), {}
+        )
     return _GUARDED[scheduler_class]
 
 
-def build_scheduler(settings: config_mod.Settings, *, roster: config_mod.Roster | None = None,
-                    scheduler_class: type[BaseScheduler] = BlockingScheduler,
-                    workers: int = DEFAULT_WORKERS) -> BlockingScheduler:
+def build_scheduler(
+    settings: config_mod.Settings,
+    *,
+    roster: config_mod.Roster | None = None,
+    scheduler_class: type[BaseScheduler] = BlockingScheduler,
+    workers: int = DEFAULT_WORKERS,
+) -> BlockingScheduler:
     """A scheduler with the job store in the archive database, not started.
 
     Starting it (``start()``; ``start(paused=True)`` in tests, with a BackgroundScheduler)
@@ -276,7 +317,9 @@ def build_scheduler(settings: config_mod.Settings, *, roster: config_mod.Roster 
     scheduler = _guarded(scheduler_class)(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
-        job_defaults=job_options(settings), timezone=UTC)
+        job_defaults=job_options(settings),
+        timezone=UTC,
+    )
     refresher = Refresher(scheduler, settings, roster, engine)
     scheduler.add_listener(refresher.on_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(refresher.on_job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
@@ -298,7 +341,7 @@ def _child_pids() -> list[int]:
         except OSError:
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) > 1 and fields[1] == str(me):
             pids.append(int(entry.parent.name))
     return pids
@@ -346,8 +389,11 @@ class Shutdown:
             return
         self.requested.set()
         refresh.request_stop()
-        log.warning("%s: no new crawls; waiting for the running ones (%s)",
-                    signal.Signals(signum).name, ", ".join(refresh.active_crawls()) or "none")
+        log.warning(
+            "%s: no new crawls; waiting for the running ones (%s)",
+            signal.Signals(signum).name,
+            ", ".join(refresh.active_crawls()) or "none",
+        )
         threading.Thread(target=self._stop, daemon=True).start()
 
     def _stop(self) -> None:
@@ -364,8 +410,11 @@ def wait_for_crawls(settings: config_mod.Settings) -> bool:
     wait = settings.scheduler.shutdown_wait_seconds
     if refresh.wait_idle(wait):
         return True
-    log.warning("crawls still running after %.0f s, stopping them: %s", wait,
-                ", ".join(refresh.active_crawls()))
+    log.warning(
+        "crawls still running after %.0f s, stopping them: %s",
+        wait,
+        ", ".join(refresh.active_crawls()),
+    )
     stop_crawls()
     return False
 
@@ -378,18 +427,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="scheduler.py",
         description="Keep the archive fresh: one scheduled crawl per account and news source, "
-                    "cadence from config/podium.toml. Stop with Ctrl-C or SIGTERM (the running "
-                    "crawl is waited for).")
-    p.add_argument("--db", metavar="URL",
-                   help="Archive database URL (default: PODIUM_DATABASE_URL, config, "
-                        "sqlite:///podium.db).")
-    p.add_argument("--config", metavar="DIR",
-                   help="Folder with podium.toml and athletes.toml (default: PODIUM_CONFIG_DIR "
-                        "or the project's config/).")
-    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
-                   help=f"Crawls that may run at once (default {DEFAULT_WORKERS}).")
-    p.add_argument("--list", action="store_true",
-                   help="Print the jobs the configuration asks for and exit; nothing starts.")
+        "cadence from config/podium.toml. Stop with Ctrl-C or SIGTERM (the running "
+        "crawl is waited for).",
+    )
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        help="Archive database URL (default: PODIUM_DATABASE_URL, config, sqlite:///podium.db).",
+    )
+    p.add_argument(
+        "--config",
+        metavar="DIR",
+        help="Folder with podium.toml and athletes.toml (default: PODIUM_CONFIG_DIR "
+        "or the project's config/).",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help=f"Crawls that may run at once (default {DEFAULT_WORKERS}).",
+    )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="Print the jobs the configuration asks for and exit; nothing starts.",
+    )
     p.add_argument("--debug", action="store_true", help="Debug logging.")
     args = p.parse_args(argv)
     if args.workers < 1:
@@ -400,8 +463,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the scheduler until SIGINT/SIGTERM; 0 after a clean stop."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
     try:
@@ -412,14 +478,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{t.id}\tevery {t.cadence_minutes:g} min\t{t.athlete or ''}")
             return 0
         url = make_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-                and not Path(url.database).exists():
+        if (
+            url.get_backend_name() == "sqlite"
+            and url.database not in (None, "", ":memory:")
+            and not Path(url.database).exists()
+        ):
             raise ArchiveError(f"no archive at {url.database}; create it with `podium init`")
         engine = db.make_engine(settings.database_url)
         db.check_connection(engine)
         if db.current_revision(engine) is None:
-            raise ArchiveError(f"the archive at {engine.url.render_as_string(hide_password=True)}"
-                               " is not initialised; run `podium init` first")
+            raise ArchiveError(
+                f"the archive at {engine.url.render_as_string(hide_password=True)}"
+                " is not initialised; run `podium init` first"
+            )
         engine.dispose()
         scheduler = build_scheduler(settings, roster=roster, workers=args.workers)
     except ArchiveError as exc:
@@ -434,8 +505,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scheduler: cannot reconcile the jobs: {refresher.error}", file=sys.stderr)
         return 1
     clean = wait_for_crawls(settings)
-    log.info("scheduler stopped after %.0f s%s", time.monotonic() - started,
-             "" if clean else " (running crawls were stopped)")
+    log.info(
+        "scheduler stopped after %.0f s%s",
+        time.monotonic() - started,
+        "" if clean else " (running crawls were stopped)",
+    )
     return 0
 
 

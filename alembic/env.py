@@ -19,6 +19,7 @@ target_metadata = Base.metadata
 if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
+
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Migrations never import archive.models: render its UTC type as plain sa.DateTime."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":

@@ -30,15 +30,38 @@ from archive.errors import QueryError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMATS", "export_timeline", "html_chunks", "iter_timeline", "neutralize_cell",
-           "safe_link"]
+__all__ = [
+    "FORMATS",
+    "export_timeline",
+    "html_chunks",
+    "iter_timeline",
+    "neutralize_cell",
+    "safe_link",
+]
 
 FORMATS = ("ndjson", "csv", "json", "html")
 CHUNK = 1000
 COUNTS = ("views", "likes", "comments", "shares", "saves")
-CSV_COLUMNS = ("posted_at", "platform", "platform_post_id", "url", "handle", "caption",
-               "language", "declared_language", "hashtags", "mentions", "sound", *COUNTS,
-               "availability", "edits", "articles", "source_url", "first_seen_at", "last_seen_at")
+CSV_COLUMNS = (
+    "posted_at",
+    "platform",
+    "platform_post_id",
+    "url",
+    "handle",
+    "caption",
+    "language",
+    "declared_language",
+    "hashtags",
+    "mentions",
+    "sound",
+    *COUNTS,
+    "availability",
+    "edits",
+    "articles",
+    "source_url",
+    "first_seen_at",
+    "last_seen_at",
+)
 # Cells a spreadsheet would run as a formula (OWASP's list, with tab and carriage return).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -72,8 +95,9 @@ def _bounds(since: date | None, until: date | None) -> list[Any]:
     if since is not None:
         conds.append(post_t.c.posted_at >= datetime.combine(since, time(0), tzinfo=UTC))
     if until is not None:
-        conds.append(post_t.c.posted_at
-                     < datetime.combine(until, time(0), tzinfo=UTC) + timedelta(days=1))
+        conds.append(
+            post_t.c.posted_at < datetime.combine(until, time(0), tzinfo=UTC) + timedelta(days=1)
+        )
     return conds
 
 
@@ -83,25 +107,41 @@ def _text_ts(conn: Connection, col: Any) -> Any:
     return sa.type_coerce(col, sa.String) if conn.dialect.name == "sqlite" else col
 
 
-def _post_query(conn: Connection, athlete_id: int, platform: str | None,
-                since: date | None, until: date | None) -> Any:
-    ts = [_text_ts(conn, post_t.c[c]).label(c) for c in ("posted_at", "first_seen_at",
-                                                         "last_seen_at")]
+def _post_query(
+    conn: Connection, athlete_id: int, platform: str | None, since: date | None, until: date | None
+) -> Any:
+    ts = [
+        _text_ts(conn, post_t.c[c]).label(c) for c in ("posted_at", "first_seen_at", "last_seen_at")
+    ]
     accounts = sa.select(account_t.c.id).where(account_t.c.athlete_id == athlete_id)
     conds = [post_t.c.account_id.in_(accounts), *_bounds(since, until)]
     if platform:
         conds.append(post_t.c.platform == platform)
-    return (sa.select(post_t.c.id, post_t.c.platform, post_t.c.platform_post_id, post_t.c.url,
-                      account_t.c.handle, *ts, post_t.c.caption, post_t.c.language,
-                      post_t.c.declared_language, post_t.c.availability,
-                      *(post_t.c[c] for c in COUNTS), sound_t.c.title.label("sound_title"),
-                      sound_t.c.artist.label("sound_artist"),
-                      payload_t.c.source_url)
-            .select_from(post_t.join(account_t, account_t.c.id == post_t.c.account_id)
-                         .outerjoin(sound_t, sound_t.c.id == post_t.c.sound_id)
-                         .outerjoin(payload_t, payload_t.c.id == post_t.c.raw_payload_id))
-            .where(*conds)
-            .order_by(post_t.c.posted_at.is_(None), post_t.c.posted_at, post_t.c.id))
+    return (
+        sa.select(
+            post_t.c.id,
+            post_t.c.platform,
+            post_t.c.platform_post_id,
+            post_t.c.url,
+            account_t.c.handle,
+            *ts,
+            post_t.c.caption,
+            post_t.c.language,
+            post_t.c.declared_language,
+            post_t.c.availability,
+            *(post_t.c[c] for c in COUNTS),
+            sound_t.c.title.label("sound_title"),
+            sound_t.c.artist.label("sound_artist"),
+            payload_t.c.source_url,
+        )
+        .select_from(
+            post_t.join(account_t, account_t.c.id == post_t.c.account_id)
+            .outerjoin(sound_t, sound_t.c.id == post_t.c.sound_id)
+            .outerjoin(payload_t, payload_t.c.id == post_t.c.raw_payload_id)
+        )
+        .where(*conds)
+        .order_by(post_t.c.posted_at.is_(None), post_t.c.posted_at, post_t.c.id)
+    )
 
 
 def _grouped(conn: Connection, stmt: Any, ids: Sequence[int]) -> dict[int, list[Any]]:
@@ -128,88 +168,172 @@ def _related(conn: Connection, ids: Sequence[int], history: bool) -> dict[str, d
     ht, pht, men = store.hashtag_t, store.post_hashtag_t, store.mention_t
     art, emb = store.article_t, store.embed_t
     rel: dict[str, dict[int, Any]] = {
-        "hashtags": _grouped(conn, sa.select(pht.c.post_id, ht.c.display)
-                             .join(ht, ht.c.id == pht.c.hashtag_id)
-                             .where(_in_ids(conn, pht.c.post_id))
-                             .order_by(pht.c.post_id, pht.c.position), ids),
-        "mentions": _grouped(conn, sa.select(men.c.post_id, men.c.display)
-                             .where(_in_ids(conn, men.c.post_id))
-                             .order_by(men.c.post_id, men.c.position), ids),
-        "versions_n": {pid: rows[0][1] for pid, rows in _grouped(
-            conn, sa.select(version_t.c.post_id, sa.func.count())
-            .where(_in_ids(conn, version_t.c.post_id), version_t.c.source_kind == "platform")
-            .group_by(version_t.c.post_id), ids).items()},
-        "articles": _grouped(conn, sa.select(emb.c.post_id, art.c.url, art.c.title)
-                             .join(art, art.c.id == emb.c.article_id)
-                             .where(_in_ids(conn, emb.c.post_id))
-                             .order_by(emb.c.post_id, art.c.url, emb.c.position), ids),
+        "hashtags": _grouped(
+            conn,
+            sa.select(pht.c.post_id, ht.c.display)
+            .join(ht, ht.c.id == pht.c.hashtag_id)
+            .where(_in_ids(conn, pht.c.post_id))
+            .order_by(pht.c.post_id, pht.c.position),
+            ids,
+        ),
+        "mentions": _grouped(
+            conn,
+            sa.select(men.c.post_id, men.c.display)
+            .where(_in_ids(conn, men.c.post_id))
+            .order_by(men.c.post_id, men.c.position),
+            ids,
+        ),
+        "versions_n": {
+            pid: rows[0][1]
+            for pid, rows in _grouped(
+                conn,
+                sa.select(version_t.c.post_id, sa.func.count())
+                .where(_in_ids(conn, version_t.c.post_id), version_t.c.source_kind == "platform")
+                .group_by(version_t.c.post_id),
+                ids,
+            ).items()
+        },
+        "articles": _grouped(
+            conn,
+            sa.select(emb.c.post_id, art.c.url, art.c.title)
+            .join(art, art.c.id == emb.c.article_id)
+            .where(_in_ids(conn, emb.c.post_id))
+            .order_by(emb.c.post_id, art.c.url, emb.c.position),
+            ids,
+        ),
     }
     if history:
-        rel["versions"] = _grouped(conn, sa.select(
-            version_t.c.post_id, _text_ts(conn, version_t.c.observed_at).label("observed_at"),
-            version_t.c.source_kind, version_t.c.caption,
-            _text_ts(conn, version_t.c.edited_at).label("edited_at"))
+        rel["versions"] = _grouped(
+            conn,
+            sa.select(
+                version_t.c.post_id,
+                _text_ts(conn, version_t.c.observed_at).label("observed_at"),
+                version_t.c.source_kind,
+                version_t.c.caption,
+                _text_ts(conn, version_t.c.edited_at).label("edited_at"),
+            )
             .where(_in_ids(conn, version_t.c.post_id))
-            .order_by(version_t.c.post_id, version_t.c.observed_at, version_t.c.id), ids)
-        rel["snapshots"] = _grouped(conn, sa.select(
-            metric_t.c.post_id, _text_ts(conn, metric_t.c.captured_at).label("captured_at"),
-            *(metric_t.c[c] for c in COUNTS))
+            .order_by(version_t.c.post_id, version_t.c.observed_at, version_t.c.id),
+            ids,
+        )
+        rel["snapshots"] = _grouped(
+            conn,
+            sa.select(
+                metric_t.c.post_id,
+                _text_ts(conn, metric_t.c.captured_at).label("captured_at"),
+                *(metric_t.c[c] for c in COUNTS),
+            )
             .where(_in_ids(conn, metric_t.c.post_id))
-            .order_by(metric_t.c.post_id, metric_t.c.captured_at), ids)
+            .order_by(metric_t.c.post_id, metric_t.c.captured_at),
+            ids,
+        )
     return rel
 
 
-def _post_dict(r: tuple[Any, ...], rel: dict[str, dict[int, Any]],
-               history: bool) -> dict[str, Any]:
+def _post_dict(r: tuple[Any, ...], rel: dict[str, dict[int, Any]], history: bool) -> dict[str, Any]:
     # Positional: the columns of _post_query, in order (attribute access per field is slow).
-    (pid, platform, platform_post_id, url, handle, posted_at, first_seen_at, last_seen_at,
-     caption, language, declared_language, availability, views, likes, comments, shares, saves,
-     sound_title, sound_artist, source_url) = r
+    (
+        pid,
+        platform,
+        platform_post_id,
+        url,
+        handle,
+        posted_at,
+        first_seen_at,
+        last_seen_at,
+        caption,
+        language,
+        declared_language,
+        availability,
+        views,
+        likes,
+        comments,
+        shares,
+        saves,
+        sound_title,
+        sound_artist,
+        source_url,
+    ) = r
     empty: tuple[Any, ...] = ()
     post: dict[str, Any] = {
-        "platform": platform, "platform_post_id": platform_post_id, "url": url,
-        "handle": handle, "posted_at": iso(posted_at), "caption": caption,
-        "language": language, "declared_language": declared_language,
+        "platform": platform,
+        "platform_post_id": platform_post_id,
+        "url": url,
+        "handle": handle,
+        "posted_at": iso(posted_at),
+        "caption": caption,
+        "language": language,
+        "declared_language": declared_language,
         "hashtags": [t[1] for t in rel["hashtags"].get(pid, empty)],
         "mentions": [m[1] for m in rel["mentions"].get(pid, empty)],
         "sound": {"title": sound_title, "artist": sound_artist}
-        if sound_title or sound_artist else None,
-        "counts": {"views": views, "likes": likes, "comments": comments, "shares": shares,
-                   "saves": saves},
-        "availability": availability, "edits": max(0, rel["versions_n"].get(pid, 1) - 1),
+        if sound_title or sound_artist
+        else None,
+        "counts": {
+            "views": views,
+            "likes": likes,
+            "comments": comments,
+            "shares": shares,
+            "saves": saves,
+        },
+        "availability": availability,
+        "edits": max(0, rel["versions_n"].get(pid, 1) - 1),
         "articles": [{"url": a[1], "title": a[2]} for a in rel["articles"].get(pid, empty)],
-        "source_url": source_url, "first_seen_at": iso(first_seen_at),
+        "source_url": source_url,
+        "first_seen_at": iso(first_seen_at),
         "last_seen_at": iso(last_seen_at),
     }
     if history:
-        post["versions"] = [{"observed_at": iso(v[1]), "source_kind": v[2], "caption": v[3],
-                             "edited_at": iso(v[4])} for v in rel["versions"].get(pid, empty)]
-        post["snapshots"] = [{"captured_at": iso(s[1]), **dict(zip(COUNTS, s[2:], strict=True))}
-                             for s in rel["snapshots"].get(pid, empty)]
+        post["versions"] = [
+            {"observed_at": iso(v[1]), "source_kind": v[2], "caption": v[3], "edited_at": iso(v[4])}
+            for v in rel["versions"].get(pid, empty)
+        ]
+        post["snapshots"] = [
+            {"captured_at": iso(s[1]), **dict(zip(COUNTS, s[2:], strict=True))}
+            for s in rel["snapshots"].get(pid, empty)
+        ]
     return post
 
 
 def _athlete(engine: Engine, slug: str) -> dict[str, Any]:
     with engine.connect() as conn:
         row = store.require_athlete(conn, slug)
-    return {"slug": row["slug"], "name": row["name"], "sport": row["sport"],
-            "country": row["country"], "id": row["id"]}
+    return {
+        "slug": row["slug"],
+        "name": row["name"],
+        "sport": row["sport"],
+        "country": row["country"],
+        "id": row["id"],
+    }
 
 
-def _iter_posts(engine: Engine, athlete_id: int, platform: str | None, since: date | None,
-                until: date | None, history: bool) -> Iterator[dict[str, Any]]:
+def _iter_posts(
+    engine: Engine,
+    athlete_id: int,
+    platform: str | None,
+    since: date | None,
+    until: date | None,
+    history: bool,
+) -> Iterator[dict[str, Any]]:
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(
-            _post_query(conn, athlete_id, platform, since, until))
+            _post_query(conn, athlete_id, platform, since, until)
+        )
         for rows in result.tuples().partitions():
             rel = _related(conn, [r[0] for r in rows], history)
             for r in rows:
                 yield _post_dict(r, rel, history)
 
 
-def iter_timeline(engine: Engine, athlete: str, *, platform: str | None = None,
-                  since: date | None = None, until: date | None = None,
-                  history: bool = False) -> Iterator[dict[str, Any]]:
+def iter_timeline(
+    engine: Engine,
+    athlete: str,
+    *,
+    platform: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    history: bool = False,
+) -> Iterator[dict[str, Any]]:
     """One athlete's posts as dicts, oldest first (``history`` adds versions and snapshots).
 
     The athlete is checked at once (UnknownAthleteError names close matches); the posts are
@@ -219,8 +343,9 @@ def iter_timeline(engine: Engine, athlete: str, *, platform: str | None = None,
     return _iter_posts(engine, a["id"], platform, since, until, history)
 
 
-def _weekly(engine: Engine, athlete_id: int, platform: str | None, since: date | None,
-            until: date | None) -> dict[tuple[date, str], int]:
+def _weekly(
+    engine: Engine, athlete_id: int, platform: str | None, since: date | None, until: date | None
+) -> dict[tuple[date, str], int]:
     """Posts per UTC week (its Monday) and platform: one small GROUP BY per day."""
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -228,12 +353,18 @@ def _weekly(engine: Engine, athlete_id: int, platform: str | None, since: date |
         else:
             day = sa.cast(sa.func.timezone("UTC", post_t.c.posted_at), sa.Date)
         accounts = sa.select(account_t.c.id).where(account_t.c.athlete_id == athlete_id)
-        conds = [post_t.c.account_id.in_(accounts), post_t.c.posted_at.is_not(None),
-                 *_bounds(since, until)]
+        conds = [
+            post_t.c.account_id.in_(accounts),
+            post_t.c.posted_at.is_not(None),
+            *_bounds(since, until),
+        ]
         if platform:
             conds.append(post_t.c.platform == platform)
-        rows = conn.execute(sa.select(day.label("day"), post_t.c.platform, sa.func.count())
-                            .where(*conds).group_by(day, post_t.c.platform)).all()
+        rows = conn.execute(
+            sa.select(day.label("day"), post_t.c.platform, sa.func.count())
+            .where(*conds)
+            .group_by(day, post_t.c.platform)
+        ).all()
     weeks: dict[tuple[date, str], int] = {}
     for d, plat, n in rows:
         d = date.fromisoformat(d) if isinstance(d, str) else d
@@ -261,7 +392,8 @@ def _ndjson(posts: Iterable[dict[str, Any]]) -> Iterator[str]:
 def _csv_row(p: dict[str, Any]) -> list[Any]:
     sound = p["sound"]
     values = {
-        **p, **p["counts"],
+        **p,
+        **p["counts"],
         "hashtags": " ".join("#" + t for t in p["hashtags"]),
         "mentions": " ".join("@" + m for m in p["mentions"]),
         "sound": " - ".join(x for x in (sound["title"], sound["artist"]) if x) if sound else "",
@@ -299,10 +431,22 @@ def _json(athlete: dict[str, Any], posts: Iterable[dict[str, Any]]) -> Iterator[
 
 # --- HTML -------------------------------------------------------------------------------------
 
-PLATFORM_NAMES = {"tiktok": "TikTok", "instagram": "Instagram", "bluesky": "Bluesky",
-                  "mastodon": "Mastodon", "youtube": "YouTube", "x": "X"}
-PLATFORM_COLORS = {"tiktok": "#111827", "instagram": "#c13584", "bluesky": "#1185fe",
-                   "mastodon": "#6364ff", "youtube": "#e62117", "x": "#4b5563"}
+PLATFORM_NAMES = {
+    "tiktok": "TikTok",
+    "instagram": "Instagram",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "youtube": "YouTube",
+    "x": "X",
+}
+PLATFORM_COLORS = {
+    "tiktok": "#111827",
+    "instagram": "#c13584",
+    "bluesky": "#1185fe",
+    "mastodon": "#6364ff",
+    "youtube": "#e62117",
+    "x": "#4b5563",
+}
 _CSS = """
 :root{--bg:#f4f5f7;--card:#fff;--ink:#1f2933;--muted:#66788a;--line:#e4e7eb;--accent:#0b6bcb}
 *{box-sizing:border-box}
@@ -384,14 +528,16 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
     peak = max(totals.values())
     left, top, height, width = 34, 8, 140, 860
     bar = (width - left - 4) / n
-    out = [f'<svg viewBox="0 0 {width:.0f} {top + height + 24}" role="img" '
-           f'aria-label="posts per week">',
-           f'<line x1="{left}" y1="{top + height}" x2="{width}" y2="{top + height}" '
-           'stroke="#cbd2d9"/>',
-           f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end" '
-           f'fill="#66788a">{peak}</text>',
-           f'<text x="{left - 6}" y="{top + height}" font-size="11" text-anchor="end" '
-           'fill="#66788a">0</text>']
+    out = [
+        f'<svg viewBox="0 0 {width:.0f} {top + height + 24}" role="img" '
+        f'aria-label="posts per week">',
+        f'<line x1="{left}" y1="{top + height}" x2="{width}" y2="{top + height}" '
+        'stroke="#cbd2d9"/>',
+        f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end" '
+        f'fill="#66788a">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + height}" font-size="11" text-anchor="end" '
+        'fill="#66788a">0</text>',
+    ]
     label_every = "year" if n > 80 else "month"
     prev = None
     last_label = -1000.0
@@ -401,10 +547,12 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
         if key != prev and x - last_label >= 64:
             last_label = x
             label = str(w.year) if label_every == "year" else w.strftime("%b %Y")
-            out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + height}" '
-                       'stroke="#eef0f3"/>'
-                       f'<text x="{x:.1f}" y="{top + height + 16}" font-size="11" '
-                       f'fill="#66788a">{_e(label)}</text>')
+            out.append(
+                f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + height}" '
+                'stroke="#eef0f3"/>'
+                f'<text x="{x:.1f}" y="{top + height + 16}" font-size="11" '
+                f'fill="#66788a">{_e(label)}</text>'
+            )
             prev = key
         y: float = top + height
         for p in platforms:
@@ -413,30 +561,39 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
                 continue
             h = height * c / peak
             y -= h
-            out.append(f'<rect x="{x + 0.5:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" '
-                       f'height="{h:.1f}" rx="1" fill="{PLATFORM_COLORS.get(p, "#8896a5")}">'
-                       f'<title>week of {w.isoformat()}: {c} on '
-                       f'{_e(PLATFORM_NAMES.get(p, p))}</title></rect>')
+            out.append(
+                f'<rect x="{x + 0.5:.1f}" y="{y:.1f}" width="{max(bar - 1, 1):.1f}" '
+                f'height="{h:.1f}" rx="1" fill="{PLATFORM_COLORS.get(p, "#8896a5")}">'
+                f"<title>week of {w.isoformat()}: {c} on "
+                f"{_e(PLATFORM_NAMES.get(p, p))}</title></rect>"
+            )
     out.append("</svg>")
     per = {p: sum(c for (_, q), c in weeks.items() if q == p) for p in platforms}
-    legend = "".join(f'<span><i style="background:{PLATFORM_COLORS.get(p, "#8896a5")}"></i>'
-                     f"{_e(PLATFORM_NAMES.get(p, p))} {per[p]}</span>" for p in platforms)
+    legend = "".join(
+        f'<span><i style="background:{PLATFORM_COLORS.get(p, "#8896a5")}"></i>'
+        f"{_e(PLATFORM_NAMES.get(p, p))} {per[p]}</span>"
+        for p in platforms
+    )
     return "".join(out) + f'<div class="legend">{legend}</div>'
 
 
 def _card(p: dict[str, Any]) -> str:
     plat = p["platform"]
     gone = p["availability"] != "active"
-    head = [f'<span class="badge" style="background:{PLATFORM_COLORS.get(plat, "#8896a5")}">'
-            f"{_e(PLATFORM_NAMES.get(plat, plat))}</span>",
-            f'<time datetime="{_e(p["posted_at"])}">{_e(_when(p["posted_at"]))}</time>']
+    head = [
+        f'<span class="badge" style="background:{PLATFORM_COLORS.get(plat, "#8896a5")}">'
+        f"{_e(PLATFORM_NAMES.get(plat, plat))}</span>",
+        f'<time datetime="{_e(p["posted_at"])}">{_e(_when(p["posted_at"]))}</time>',
+    ]
     if p["handle"]:
         head.append(f"<span>@{_e(p['handle'])}</span>")
     if gone:
         head.append(f'<span class="state">{_e(p["availability"])}</span>')
     if p["edits"]:
-        head.append(f'<span class="state" style="background:#fff4e0;color:#8a5a00">edited '
-                    f'{p["edits"]}×</span>')
+        head.append(
+            f'<span class="state" style="background:#fff4e0;color:#8a5a00">edited '
+            f"{p['edits']}×</span>"
+        )
     body = [f'<p class="caption">{_e(p["caption"]) or "<span class=empty>no caption</span>"}</p>']
     tags = [f"<li>#{_e(t)}</li>" for t in p["hashtags"]]
     tags += [f'<li class="m">@{_e(m)}</li>' for m in p["mentions"]]
@@ -444,38 +601,61 @@ def _card(p: dict[str, Any]) -> str:
         body.append(f'<ul class="tags">{"".join(tags)}</ul>')
     if p["sound"]:
         s = p["sound"]
-        body.append(f'<p class="sound">♪ {_e(s["title"] or "")}'
-                    f'{" — " + _e(s["artist"]) if s["artist"] else ""}</p>')
+        body.append(
+            f'<p class="sound">♪ {_e(s["title"] or "")}'
+            f"{' — ' + _e(s['artist']) if s['artist'] else ''}</p>"
+        )
     counts = [f"<span><b>{v:,}</b> {c}</span>" for c, v in p["counts"].items() if v is not None]
     if counts:
         body.append(f'<div class="counts">{"".join(counts)}</div>')
     if len(p["versions"]) > 1:
-        items = "".join(f'<li><time>{_e(_when(v["observed_at"]))}</time> · {_e(v["source_kind"])}'
-                        f'<p class="caption">{_e(v["caption"])}</p></li>' for v in p["versions"])
-        body.append(f"<details><summary>{len(p['versions'])} caption versions</summary>"
-                    f"<ol>{items}</ol></details>")
+        items = "".join(
+            f"<li><time>{_e(_when(v['observed_at']))}</time> · {_e(v['source_kind'])}"
+            f'<p class="caption">{_e(v["caption"])}</p></li>'
+            for v in p["versions"]
+        )
+        body.append(
+            f"<details><summary>{len(p['versions'])} caption versions</summary>"
+            f"<ol>{items}</ol></details>"
+        )
     if len(p["snapshots"]) > 1:
-        rows = "".join("<tr><td>" + _e(_when(s["captured_at"])) + "</td>"
-                       + "".join(f"<td>{'' if s[c] is None else f'{s[c]:,}'}</td>" for c in COUNTS)
-                       + "</tr>" for s in p["snapshots"])
+        rows = "".join(
+            "<tr><td>"
+            + _e(_when(s["captured_at"]))
+            + "</td>"
+            + "".join(f"<td>{'' if s[c] is None else f'{s[c]:,}'}</td>" for c in COUNTS)
+            + "</tr>"
+            for s in p["snapshots"]
+        )
         header = "".join(f"<th>{c}</th>" for c in COUNTS)
-        body.append(f"<details><summary>{len(p['snapshots'])} count snapshots</summary>"
-                    f'<table class="hist"><tr><th>captured</th>{header}</tr>{rows}</table>'
-                    "</details>")
+        body.append(
+            f"<details><summary>{len(p['snapshots'])} count snapshots</summary>"
+            f'<table class="hist"><tr><th>captured</th>{header}</tr>{rows}</table>'
+            "</details>"
+        )
     foot = [f"language {_e(p['language'])}"]
     foot.append(safe_link(p["url"], "original post"))
     if p["source_url"] and p["source_url"] != p["url"]:
         foot.append(safe_link(p["source_url"], "fetched from"))
-    foot.append(f"first seen {_e(_when(p['first_seen_at']))}, last seen "
-                f"{_e(_when(p['last_seen_at']))}")
+    foot.append(
+        f"first seen {_e(_when(p['first_seen_at']))}, last seen {_e(_when(p['last_seen_at']))}"
+    )
     foot += ["in " + safe_link(a["url"], a["title"] or a["url"]) for a in p["articles"]]
-    return (f'<article class="{"gone" if gone else ""}"><header>{"".join(head)}</header>'
-            f'{"".join(body)}<footer>{" · ".join(foot)}</footer></article>\n')
+    return (
+        f'<article class="{"gone" if gone else ""}"><header>{"".join(head)}</header>'
+        f"{''.join(body)}<footer>{' · '.join(foot)}</footer></article>\n"
+    )
 
 
-def html_chunks(athlete: dict[str, Any], weeks: dict[tuple[date, str], int],
-                posts: Iterable[dict[str, Any]], *, platform: str | None = None,
-                since: date | None = None, until: date | None = None) -> Iterator[str]:
+def html_chunks(
+    athlete: dict[str, Any],
+    weeks: dict[tuple[date, str], int],
+    posts: Iterable[dict[str, Any]],
+    *,
+    platform: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Iterator[str]:
     """The self-contained HTML page: inline CSS and SVG, no scripts, no external assets."""
     name = athlete["name"] or athlete["slug"]
     about = " · ".join(_e(x) for x in (athlete["sport"], athlete["country"]) if x)
@@ -483,19 +663,24 @@ def html_chunks(athlete: dict[str, Any], weeks: dict[tuple[date, str], int],
     if since or until:
         scope.append(f"{since or '…'} to {until or '…'}")
     total = sum(weeks.values())
-    yield ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-           '<meta name="viewport" content="width=device-width, initial-scale=1">'
-           f"<title>{_e(name)} — Podium timeline</title><style>{_CSS}</style></head><body><main>"
-           f'<header class="top"><h1>{_e(name)}</h1><p>{about}{" · " if about else ""}'
-           f'{_e(athlete["slug"])} · {total:,} dated posts, {" ".join(scope)}</p></header>'
-           f'<section class="chart"><h2>Posts per week (UTC)</h2>{_chart(weeks)}</section>\n')
+    yield (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(name)} — Podium timeline</title><style>{_CSS}</style></head><body><main>"
+        f'<header class="top"><h1>{_e(name)}</h1><p>{about}{" · " if about else ""}'
+        f"{_e(athlete['slug'])} · {total:,} dated posts, {' '.join(scope)}</p></header>"
+        f'<section class="chart"><h2>Posts per week (UTC)</h2>{_chart(weeks)}</section>\n'
+    )
     month = None
     count = 0
     for p in posts:
         m = p["posted_at"][:7] if p["posted_at"] else "undated"
         if m != month:
-            label = (datetime.strptime(m, "%Y-%m").strftime("%B %Y")  # noqa: DTZ007
-                     if m != "undated" else "Undated")
+            label = (
+                datetime.strptime(m, "%Y-%m").strftime("%B %Y")  # noqa: DTZ007
+                if m != "undated"
+                else "Undated"
+            )
             yield f'<h2 class="month" id="m-{_e(m)}">{_e(label)}</h2>\n'
             month = m
         count += 1
@@ -505,9 +690,15 @@ def html_chunks(athlete: dict[str, Any], weeks: dict[tuple[date, str], int],
     yield "</main></body></html>\n"
 
 
-def export_timeline(engine: Engine, athlete: str, *, fmt: str = "ndjson",
-                    platform: str | None = None, since: date | None = None,
-                    until: date | None = None) -> Iterator[str]:
+def export_timeline(
+    engine: Engine,
+    athlete: str,
+    *,
+    fmt: str = "ndjson",
+    platform: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Iterator[str]:
     """One athlete's timeline as text chunks in ``fmt`` (ndjson, csv, json, html), streamed.
 
     Checks the athlete and format at once (UnknownAthleteError with close matches, QueryError);

@@ -79,8 +79,12 @@ def targets(settings: config_mod.Settings, roster: config_mod.Roster) -> list[Ta
         for acc in athlete.accounts:
             tid = f"{acc.platform}:{acc.handle}"
             if tid in out:
-                log.warning("%s is on the roster twice (again under %s): refreshed once, for %s",
-                            tid, athlete.slug, out[tid].athlete)
+                log.warning(
+                    "%s is on the roster twice (again under %s): refreshed once, for %s",
+                    tid,
+                    athlete.slug,
+                    out[tid].athlete,
+                )
                 continue
             cadence = athlete.cadence_minutes or settings.platform(acc.platform).cadence_minutes
             out[tid] = Target(tid, acc.platform, cadence, handle=acc.handle, athlete=athlete.slug)
@@ -94,17 +98,28 @@ def targets(settings: config_mod.Settings, roster: config_mod.Roster) -> list[Ta
 def job_kwargs(target: Target, settings: config_mod.Settings) -> dict[str, Any]:
     """What the job function is called with: the target and where the archive and config are,
     so a fresh process needs nothing else. The scheduler compares these on restart."""
-    return {"target": target.id, "spider": target.spider, "handle": target.handle,
-            "athlete": target.athlete, "source": target.source,
-            "cadence_minutes": target.cadence_minutes,
-            "database_url": settings.database_url, "config_dir": str(settings.config_dir)}
+    return {
+        "target": target.id,
+        "spider": target.spider,
+        "handle": target.handle,
+        "athlete": target.athlete,
+        "source": target.source,
+        "cadence_minutes": target.cadence_minutes,
+        "database_url": settings.database_url,
+        "config_dir": str(settings.config_dir),
+    }
 
 
 def target_from_kwargs(kwargs: Mapping[str, Any]) -> Target:
     """The Target a job's keyword arguments describe."""
-    return Target(kwargs["target"], kwargs["spider"], float(kwargs["cadence_minutes"]),
-                  handle=kwargs.get("handle"), athlete=kwargs.get("athlete"),
-                  source=kwargs.get("source"))
+    return Target(
+        kwargs["target"],
+        kwargs["spider"],
+        float(kwargs["cadence_minutes"]),
+        handle=kwargs.get("handle"),
+        athlete=kwargs.get("athlete"),
+        source=kwargs.get("source"),
+    )
 
 
 # --- crawl_run history --------------------------------------------------------------------------
@@ -113,9 +128,16 @@ def target_from_kwargs(kwargs: Mapping[str, Any]) -> Target:
 def recent_runs(engine: Engine, target: str, limit: int = HISTORY) -> list[dict[str, Any]]:
     """The target's latest crawl_run rows, newest first (running ones included)."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(_run_t).where(_run_t.c.target == target)
-                            .order_by(_run_t.c.started_at.desc(), _run_t.c.id.desc())
-                            .limit(limit)).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(_run_t)
+                .where(_run_t.c.target == target)
+                .order_by(_run_t.c.started_at.desc(), _run_t.c.id.desc())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -159,8 +181,9 @@ def backoff_minutes(failures: int, interval_minutes: float, cap_minutes: float) 
     return max(interval_minutes, min(grown, cap_minutes))
 
 
-def adaptive_interval(base_minutes: float, runs: Sequence[Mapping[str, Any]],
-                      cfg: config_mod.SchedulerConfig) -> float:
+def adaptive_interval(
+    base_minutes: float, runs: Sequence[Mapping[str, Any]], cfg: config_mod.SchedulerConfig
+) -> float:
     """The interval for an account from how often it posts: about one new post per run.
 
     The rate is new posts over the time the recent finished runs cover (the oldest of them is
@@ -190,9 +213,12 @@ def material_change(current_minutes: float, wanted_minutes: float) -> bool:
     return abs(wanted_minutes - current_minutes) / current_minutes > MATERIAL_CHANGE
 
 
-def desired_interval(target: Target, runs: Sequence[Mapping[str, Any]],
-                     cfg: config_mod.SchedulerConfig,
-                     current_minutes: float | None = None) -> float:
+def desired_interval(
+    target: Target,
+    runs: Sequence[Mapping[str, Any]],
+    cfg: config_mod.SchedulerConfig,
+    current_minutes: float | None = None,
+) -> float:
     """The interval a target should run at: the configured cadence, or for an account with the
     adaptive cadence on, its adaptive interval (kept at ``current_minutes`` unless the change
     is material)."""
@@ -213,8 +239,9 @@ class NextStep:
     not_before: datetime | None  # a backoff: no run before this time
 
 
-def plan_next(engine: Engine, target: Target, settings: config_mod.Settings,
-              current_interval_minutes: float) -> NextStep:
+def plan_next(
+    engine: Engine, target: Target, settings: config_mod.Settings, current_interval_minutes: float
+) -> NextStep:
     """The interval and any backoff for a target, from its crawl_run history."""
     runs = recent_runs(engine, target.id)
     cfg = settings.scheduler
@@ -282,10 +309,18 @@ def _running(target: str) -> Iterator[None]:
             _active_lock.notify_all()
 
 
-def run_crawl(target: str, *, spider: str, database_url: str, config_dir: str,
-              handle: str | None = None, athlete: str | None = None, source: str | None = None,
-              cadence_minutes: float | None = None,
-              extra_env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_crawl(
+    target: str,
+    *,
+    spider: str,
+    database_url: str,
+    config_dir: str,
+    handle: str | None = None,
+    athlete: str | None = None,
+    source: str | None = None,
+    cadence_minutes: float | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """One scheduled crawl of one account or news source, in a child process with a timeout.
 
     Every ``full_sweep_every``-th run is a full sweep (reconciles deletions). The result lands
@@ -298,8 +333,9 @@ def run_crawl(target: str, *, spider: str, database_url: str, config_dir: str,
         log.info("%s: not started, the scheduler is shutting down", target)
         return {"target": target, "status": "skipped"}
     settings = config_mod.load(config_dir, database_url=database_url)
-    t = Target(target, spider, float(cadence_minutes or 0), handle=handle, athlete=athlete,
-               source=source)
+    t = Target(
+        target, spider, float(cadence_minutes or 0), handle=handle, athlete=athlete, source=source
+    )
     engine = db.make_engine(settings.database_url)
     try:
         full = full_sweep_due(recent_runs(engine, target), settings.scheduler.full_sweep_every)
@@ -307,18 +343,37 @@ def run_crawl(target: str, *, spider: str, database_url: str, config_dir: str,
         engine.dispose()
     job = CrawlJob(spider, t.crawl_args(full=full), target)
     with _running(target):
-        outcome = run_crawl_job(job, settings, timeout=settings.crawl.timeout_seconds,
-                                extra_env=extra_env)
+        outcome = run_crawl_job(
+            job, settings, timeout=settings.crawl.timeout_seconds, extra_env=extra_env
+        )
     run = outcome.run
-    summary = {"target": target, "run_id": outcome.run_id, "status": outcome.status,
-               "exit_code": outcome.exit_code, "full_sweep": full,
-               "pages": run.get("pages"), "posts_new": run.get("posts_new"),
-               "posts_updated": run.get("posts_updated"), "posts_deleted": run.get("posts_deleted"),
-               "problems": run.get("problems"), "seconds": round(outcome.seconds, 1)}
+    summary = {
+        "target": target,
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "exit_code": outcome.exit_code,
+        "full_sweep": full,
+        "pages": run.get("pages"),
+        "posts_new": run.get("posts_new"),
+        "posts_updated": run.get("posts_updated"),
+        "posts_deleted": run.get("posts_deleted"),
+        "problems": run.get("problems"),
+        "seconds": round(outcome.seconds, 1),
+    }
     level = logging.INFO if outcome.status == "finished" else logging.WARNING
-    log.log(level, "%s: %s (exit %s)%s, %s pages, %s new, %s updated, %s deleted, %s problems, "
-            "%.1f s%s", target, outcome.status, outcome.exit_code, " full sweep" if full else "",
-            summary["pages"], summary["posts_new"], summary["posts_updated"],
-            summary["posts_deleted"], summary["problems"], outcome.seconds,
-            f": {run.get('errors')}" if run.get("errors") else "")
+    log.log(
+        level,
+        "%s: %s (exit %s)%s, %s pages, %s new, %s updated, %s deleted, %s problems, %.1f s%s",
+        target,
+        outcome.status,
+        outcome.exit_code,
+        " full sweep" if full else "",
+        summary["pages"],
+        summary["posts_new"],
+        summary["posts_updated"],
+        summary["posts_deleted"],
+        summary["problems"],
+        outcome.seconds,
+        f": {run.get('errors')}" if run.get("errors") else "",
+    )
     return summary

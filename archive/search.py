@@ -28,8 +28,15 @@ from archive.textfold import fold
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ParsedQuery", "SearchHit", "Term", "make_snippet", "parse_query",
-           "search_posts", "tokens"]
+__all__ = [
+    "ParsedQuery",
+    "SearchHit",
+    "Term",
+    "make_snippet",
+    "parse_query",
+    "search_posts",
+    "tokens",
+]
 
 SORTS = ("rank", "date")
 MAX_TERMS = 64
@@ -46,7 +53,8 @@ _EMOJI = r"\p{Extended_Pictographic}\p{Regional_Indicator}"
 _EMOJI_DROP_RE = regex.compile(r"[\p{Emoji_Modifier}\u200d\ufe0e\ufe0f\u20e3]")
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u3005-\u3007\u30fc"
 _SNIPPET_RE = regex.compile(
-    rf"(?P<e>[{_EMOJI}])|(?P<c>[{_CJK}]+)|(?P<w>(?:(?![{_EMOJI}{_CJK}])[\p{{L}}\p{{N}}\p{{Co}}\p{{So}}])+)")
+    rf"(?P<e>[{_EMOJI}])|(?P<c>[{_CJK}]+)|(?P<w>(?:(?![{_EMOJI}{_CJK}])[\p{{L}}\p{{N}}\p{{Co}}\p{{So}}])+)"
+)
 
 post_t = store.post_t
 account_t = store.account_t
@@ -169,8 +177,9 @@ def _term(kind: str, text: str) -> Term | None:
         if m:
             toks = tokens(m.group(0))
             if toks:
-                return Term(tuple(toks), False, "hashtag" if is_tag else "mention",
-                            m.group(0).casefold())
+                return Term(
+                    tuple(toks), False, "hashtag" if is_tag else "mention", m.group(0).casefold()
+                )
     toks = tokens(text)
     return Term(tuple(toks), prefix, "word") if toks else None
 
@@ -206,18 +215,23 @@ def parse_query(query: str) -> ParsedQuery:
         raise QueryError(f"the query has more than {MAX_TERMS} terms; search for fewer words")
     if not groups:
         if excluded:
-            raise QueryError("a query of exclusions only matches almost everything; "
-                             "add a word to search for, e.g. 'schaatsen -training'")
-        raise QueryError(f"nothing to search for in {query!r}: use words, \"phrases\", "
-                         "prefix*, #hashtags or @mentions")
+            raise QueryError(
+                "a query of exclusions only matches almost everything; "
+                "add a word to search for, e.g. 'schaatsen -training'"
+            )
+        raise QueryError(
+            f'nothing to search for in {query!r}: use words, "phrases", '
+            "prefix*, #hashtags or @mentions"
+        )
     return ParsedQuery(tuple(map(tuple, groups)), tuple(excluded))
 
 
 # --- snippets -------------------------------------------------------------------------------
 
 
-_ASCII_STREAM = str.maketrans({**{chr(c): chr(c).lower() for c in range(65, 91)},
-                               **dict.fromkeys("#@ \t\n\r\x0b\x0c", " ")})
+_ASCII_STREAM = str.maketrans(
+    {**{chr(c): chr(c).lower() for c in range(65, 91)}, **dict.fromkeys("#@ \t\n\r\x0b\x0c", " ")}
+)
 _CHAR_FOLD: dict[str, str] = {}
 
 
@@ -245,8 +259,9 @@ def _fold_stream(text: str) -> tuple[str, Sequence[int]]:
     return "".join(pieces), origin
 
 
-def make_snippet(text: str, terms: Sequence[Term], width: int = 160,
-                 marks: tuple[str, str] = ("«", "»")) -> str:
+def make_snippet(
+    text: str, terms: Sequence[Term], width: int = 160, marks: tuple[str, str] = ("«", "»")
+) -> str:
     """A window of ``text`` around the first match, the matched words between ``marks``."""
     exact = {tok for t in terms for tok in t.tokens}
     prefixes = tuple(t.tokens[-1] for t in terms if t.prefix)
@@ -284,7 +299,7 @@ def make_snippet(text: str, terms: Sequence[Term], width: int = 160,
     for s, e in merged:
         if s >= end:
             break
-        out += [text[pos:s], marks[0], text[s:min(e, end)], marks[1]]
+        out += [text[pos:s], marks[0], text[s : min(e, end)], marks[1]]
         pos = min(e, end)
     out.append(text[pos:end])
     out.append("…" if end < len(text) else "")
@@ -339,41 +354,70 @@ def _tag_filter(term: Term) -> Any:
     # IN (...) list of them would be built before the first row is checked.
     pht, ht, men = store.post_hashtag_t, store.hashtag_t, store.mention_t
     if term.kind == "hashtag":
-        return sa.exists().where(pht.c.post_id == post_t.c.id, pht.c.hashtag_id == ht.c.id,
-                                 ht.c.key == term.key)
+        return sa.exists().where(
+            pht.c.post_id == post_t.c.id, pht.c.hashtag_id == ht.c.id, ht.c.key == term.key
+        )
     return sa.exists().where(men.c.post_id == post_t.c.id, men.c.key == term.key)
 
 
-def _filters(conn: Connection, parsed: ParsedQuery, *, athlete: str | None,
-             platform: str | None, lang: str | None, hashtag: str | None, sound: str | None,
-             since: date | datetime | None, until: date | datetime | None) -> list[Any]:
+def _filters(
+    conn: Connection,
+    parsed: ParsedQuery,
+    *,
+    athlete: str | None,
+    platform: str | None,
+    lang: str | None,
+    hashtag: str | None,
+    sound: str | None,
+    since: date | datetime | None,
+    until: date | datetime | None,
+) -> list[Any]:
     conds: list[Any] = []
     if athlete is not None:
         row = store.require_athlete(conn, _clean(athlete))
-        conds.append(post_t.c.account_id.in_(
-            sa.select(account_t.c.id).where(account_t.c.athlete_id == row["id"])))
+        conds.append(
+            post_t.c.account_id.in_(
+                sa.select(account_t.c.id).where(account_t.c.athlete_id == row["id"])
+            )
+        )
     if platform is not None:
         conds.append(post_t.c.platform == _clean(platform).strip().lower())
     if lang is not None:
         code = _clean(lang).strip().lower()
-        conds.append(sa.or_(post_t.c.language == code, sa.and_(
-            post_t.c.language == "und", sa.func.lower(post_t.c.declared_language) == code)))
+        conds.append(
+            sa.or_(
+                post_t.c.language == code,
+                sa.and_(
+                    post_t.c.language == "und", sa.func.lower(post_t.c.declared_language) == code
+                ),
+            )
+        )
     if hashtag is not None:
         key = unicodedata.normalize("NFC", _clean(hashtag).strip().lstrip("#＃")).casefold()
         conds.append(_tag_filter(Term((), kind="hashtag", key=key)))
     if sound is not None:
         pattern = _like(_clean(sound).strip())
         sound_t = store.sound_t
-        like = (sa.Column.ilike if conn.dialect.name == "postgresql" else sa.Column.like)
-        conds.append(post_t.c.sound_id.in_(sa.select(sound_t.c.id).where(sa.or_(
-            like(sound_t.c.title, pattern, escape="\\"),
-            like(sound_t.c.artist, pattern, escape="\\")))))
+        like = sa.Column.ilike if conn.dialect.name == "postgresql" else sa.Column.like
+        conds.append(
+            post_t.c.sound_id.in_(
+                sa.select(sound_t.c.id).where(
+                    sa.or_(
+                        like(sound_t.c.title, pattern, escape="\\"),
+                        like(sound_t.c.artist, pattern, escape="\\"),
+                    )
+                )
+            )
+        )
     if since is not None:
         conds.append(post_t.c.posted_at >= _day_start(since, after=False))
     if until is not None:
         bound = _day_start(until, after=True)
-        conds.append(post_t.c.posted_at < bound if not isinstance(until, datetime)
-                     else post_t.c.posted_at <= bound)
+        conds.append(
+            post_t.c.posted_at < bound
+            if not isinstance(until, datetime)
+            else post_t.c.posted_at <= bound
+        )
     # #tag and @name must be a tag or mention, not only the word; in an OR-group only when every
     # alternative is one (the word itself is matched by the index in every case).
     for group in parsed.groups:
@@ -384,14 +428,24 @@ def _filters(conn: Connection, parsed: ParsedQuery, *, athlete: str | None,
 
 
 def _columns() -> list[Any]:
-    return [post_t.c.id, post_t.c.platform, post_t.c.platform_post_id, post_t.c.url,
-            post_t.c.posted_at, post_t.c.language, post_t.c.caption, post_t.c.availability,
-            athlete_t.c.slug.label("athlete"), account_t.c.handle]
+    return [
+        post_t.c.id,
+        post_t.c.platform,
+        post_t.c.platform_post_id,
+        post_t.c.url,
+        post_t.c.posted_at,
+        post_t.c.language,
+        post_t.c.caption,
+        post_t.c.availability,
+        athlete_t.c.slug.label("athlete"),
+        account_t.c.handle,
+    ]
 
 
 def _from(base: Any) -> Any:
-    return (base.outerjoin(account_t, account_t.c.id == post_t.c.account_id)
-            .outerjoin(athlete_t, athlete_t.c.id == account_t.c.athlete_id))
+    return base.outerjoin(account_t, account_t.c.id == post_t.c.account_id).outerjoin(
+        athlete_t, athlete_t.c.id == account_t.c.athlete_id
+    )
 
 
 def _order(sort: str, score: Any) -> list[Any]:
@@ -400,52 +454,81 @@ def _order(sort: str, score: Any) -> list[Any]:
     return [score.desc(), post_t.c.id]
 
 
-def _search_sqlite(conn: Connection, parsed: ParsedQuery, conds: list[Any], sort: str,
-                   limit: int) -> list[Any]:
+def _search_sqlite(
+    conn: Connection, parsed: ParsedQuery, conds: list[Any], sort: str, limit: int
+) -> list[Any]:
     match = parsed.fts5()
     inner = sa.select(fts_t.c.rowid.label("id"), fts_t.c.rank.label("rank")).where(
-        _MATCH(sa.bindparam("m", match)))
+        _MATCH(sa.bindparam("m", match))
+    )
     if sort == "date":
         hits = inner.subquery()
-        stmt = (sa.select(*_columns(), (-hits.c.rank).label("score"))
-                .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
-                .where(*conds).order_by(*_order(sort, -hits.c.rank)).limit(limit))
+        stmt = (
+            sa.select(*_columns(), (-hits.c.rank).label("score"))
+            .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
+            .where(*conds)
+            .order_by(*_order(sort, -hits.c.rank))
+            .limit(limit)
+        )
         return list(conn.execute(stmt))
     # bm25 over a frequent word is the cost: let FTS5 pick the best k by rank first, then filter.
     # When filters reject too many of those, rank every match that passes the filters instead.
     k = limit if not conds else max(limit * 10, 200)
     hits = inner.order_by(fts_t.c.rank).limit(k).subquery()
-    stmt = (sa.select(*_columns(), (-hits.c.rank).label("score"))
-            .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
-            .where(*conds).order_by(hits.c.rank, post_t.c.id).limit(limit))
+    stmt = (
+        sa.select(*_columns(), (-hits.c.rank).label("score"))
+        .select_from(_from(post_t.join(hits, hits.c.id == post_t.c.id)))
+        .where(*conds)
+        .order_by(hits.c.rank, post_t.c.id)
+        .limit(limit)
+    )
     rows = list(conn.execute(stmt))
     if len(rows) >= limit:
         return rows
-    total = conn.execute(sa.select(sa.func.count()).select_from(fts_t).where(
-        _MATCH(sa.bindparam("m", match)))).scalar_one()
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(fts_t).where(_MATCH(sa.bindparam("m", match)))
+    ).scalar_one()
     if total <= k:
         return rows  # every match was looked at
-    stmt = (sa.select(*_columns(), (-fts_t.c.rank).label("score"))
-            .select_from(_from(post_t.join(fts_t, fts_t.c.rowid == post_t.c.id)))
-            .where(_MATCH(sa.bindparam("m", match)), *conds)
-            .order_by(fts_t.c.rank, post_t.c.id).limit(limit))
+    stmt = (
+        sa.select(*_columns(), (-fts_t.c.rank).label("score"))
+        .select_from(_from(post_t.join(fts_t, fts_t.c.rowid == post_t.c.id)))
+        .where(_MATCH(sa.bindparam("m", match)), *conds)
+        .order_by(fts_t.c.rank, post_t.c.id)
+        .limit(limit)
+    )
     return list(conn.execute(stmt))
 
 
-def _search_postgresql(conn: Connection, parsed: ParsedQuery, conds: list[Any], sort: str,
-                       limit: int) -> list[Any]:
+def _search_postgresql(
+    conn: Connection, parsed: ParsedQuery, conds: list[Any], sort: str, limit: int
+) -> list[Any]:
     query = sa.cast(sa.bindparam("q", parsed.tsquery()), postgresql.TSQUERY)
     score = sa.func.ts_rank(_TSV, query)
-    stmt = (sa.select(*_columns(), score.label("score")).select_from(_from(post_t))
-            .where(_TSV.op("@@")(query), *conds).order_by(*_order(sort, score)).limit(limit))
+    stmt = (
+        sa.select(*_columns(), score.label("score"))
+        .select_from(_from(post_t))
+        .where(_TSV.op("@@")(query), *conds)
+        .order_by(*_order(sort, score))
+        .limit(limit)
+    )
     return list(conn.execute(stmt))
 
 
-def search_posts(engine: Engine, query: str, *, athlete: str | None = None,
-                 platform: str | None = None, lang: str | None = None,
-                 hashtag: str | None = None, sound: str | None = None,
-                 since: date | datetime | None = None, until: date | datetime | None = None,
-                 sort: str = "rank", limit: int = 20) -> list[SearchHit]:
+def search_posts(
+    engine: Engine,
+    query: str,
+    *,
+    athlete: str | None = None,
+    platform: str | None = None,
+    lang: str | None = None,
+    hashtag: str | None = None,
+    sound: str | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+    sort: str = "rank",
+    limit: int = 20,
+) -> list[SearchHit]:
     """Posts matching ``query`` (see :func:`parse_query`), best first or newest first.
 
     Filters: ``athlete`` slug (UnknownAthleteError names close matches), ``platform``, ``lang``
@@ -459,14 +542,34 @@ def search_posts(engine: Engine, query: str, *, athlete: str | None = None,
         raise QueryError("limit must be between 1 and 100000")
     parsed = parse_query(query)
     with engine.connect() as conn:  # a deferred read: never waits for a crawl's batch
-        conds = _filters(conn, parsed, athlete=athlete, platform=platform, lang=lang,
-                         hashtag=hashtag, sound=sound, since=since, until=until)
+        conds = _filters(
+            conn,
+            parsed,
+            athlete=athlete,
+            platform=platform,
+            lang=lang,
+            hashtag=hashtag,
+            sound=sound,
+            since=since,
+            until=until,
+        )
         run = _search_postgresql if conn.dialect.name == "postgresql" else _search_sqlite
         rows = run(conn, parsed, conds, sort, limit)
     terms = parsed.positive_terms()
-    return [SearchHit(post_id=r.id, platform=r.platform, platform_post_id=r.platform_post_id,
-                      url=r.url, athlete=r.athlete, handle=r.handle, posted_at=r.posted_at,
-                      language=r.language, caption=r.caption,
-                      snippet=make_snippet(r.caption, terms), score=round(float(r.score), 6),
-                      availability=r.availability)
-            for r in rows]
+    return [
+        SearchHit(
+            post_id=r.id,
+            platform=r.platform,
+            platform_post_id=r.platform_post_id,
+            url=r.url,
+            athlete=r.athlete,
+            handle=r.handle,
+            posted_at=r.posted_at,
+            language=r.language,
+            caption=r.caption,
+            snippet=make_snippet(r.caption, terms),
+            score=round(float(r.score), 6),
+            availability=r.availability,
+        )
+        for r in rows
+    ]

@@ -22,8 +22,9 @@ from archive.report import archive_summary
 
 JOB_TABLE = "apscheduler_jobs"
 #: Problem reasons that mean the platform refused us, rather than a page we could not read.
-_BLOCKED = re.compile(r"blocked|captcha|challenge|login|HTTP (?:401|403|429)|10204|10216|10222",
-                      re.IGNORECASE)
+_BLOCKED = re.compile(
+    r"blocked|captcha|challenge|login|HTTP (?:401|403|429)|10204|10216|10222", re.IGNORECASE
+)
 _problem_t = Problem.__table__
 
 
@@ -34,8 +35,9 @@ def next_runs(engine: Engine) -> dict[str, datetime | None]:
     jobs = sa.table(JOB_TABLE, sa.column("id"), sa.column("next_run_time"))
     with engine.connect() as conn:
         rows = conn.execute(sa.select(jobs.c.id, jobs.c.next_run_time)).all()
-    return {str(r[0]): None if r[1] is None else datetime.fromtimestamp(float(r[1]), UTC)
-            for r in rows}
+    return {
+        str(r[0]): None if r[1] is None else datetime.fromtimestamp(float(r[1]), UTC) for r in rows
+    }
 
 
 def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
@@ -43,8 +45,11 @@ def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
     if not run_ids:
         return set()
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(_problem_t.c.crawl_run_id, _problem_t.c.reason)
-                            .where(_problem_t.c.crawl_run_id.in_(list(run_ids)))).all()
+        rows = conn.execute(
+            sa.select(_problem_t.c.crawl_run_id, _problem_t.c.reason).where(
+                _problem_t.c.crawl_run_id.in_(list(run_ids))
+            )
+        ).all()
     return {int(r[0]) for r in rows if r[1] and _BLOCKED.search(r[1])}
 
 
@@ -63,8 +68,11 @@ def health(runs: Sequence[Mapping[str, Any]], blocked: set[int]) -> dict[str, An
     if not streak:
         return {"state": "ok", "since": None}
     failed = any(r.get("status") in ("failed", "killed") for r in streak)
-    return {"state": "failing" if failed else "blocked", "since": streak[-1].get("started_at"),
-            "runs": len(streak)}
+    return {
+        "state": "failing" if failed else "blocked",
+        "since": streak[-1].get("started_at"),
+        "runs": len(streak),
+    }
 
 
 def _last_run(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -73,15 +81,23 @@ def _last_run(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
     errors = run.get("errors")
     if run.get("status") != "finished" and run.get("finish_reason"):
         errors = "; ".join(filter(None, [run.get("finish_reason"), errors]))
-    return {"started_at": run.get("started_at"), "finished_at": run.get("finished_at"),
-            "status": run.get("status"), "full_sweep": bool(run.get("full_sweep")),
-            "pages": run.get("pages"), "posts_new": run.get("posts_new"),
-            "posts_updated": run.get("posts_updated"), "posts_deleted": run.get("posts_deleted"),
-            "problems": run.get("problems"), "errors": errors}
+    return {
+        "started_at": run.get("started_at"),
+        "finished_at": run.get("finished_at"),
+        "status": run.get("status"),
+        "full_sweep": bool(run.get("full_sweep")),
+        "pages": run.get("pages"),
+        "posts_new": run.get("posts_new"),
+        "posts_updated": run.get("posts_updated"),
+        "posts_deleted": run.get("posts_deleted"),
+        "problems": run.get("problems"),
+        "errors": errors,
+    }
 
 
-def refresh_status(engine: Engine, settings: config_mod.Settings,
-                   roster: config_mod.Roster) -> dict[str, Any]:
+def refresh_status(
+    engine: Engine, settings: config_mod.Settings, roster: config_mod.Roster
+) -> dict[str, Any]:
     """The status report: one entry per configured account and news source (plus scheduled
     jobs the configuration no longer has), and the archive's totals."""
     scheduled = next_runs(engine)
@@ -94,19 +110,31 @@ def refresh_status(engine: Engine, settings: config_mod.Settings,
     for job_id in sorted(set(scheduled) - known):
         runs = refresh.recent_runs(engine, job_id, limit=refresh.HISTORY)
         entries.append(_entry(engine, job_id, None, runs, scheduled))
-    return {"targets": entries, "scheduler_jobs": len(scheduled),
-            "totals": archive_summary(engine, top=1)["totals"]}
+    return {
+        "targets": entries,
+        "scheduler_jobs": len(scheduled),
+        "totals": archive_summary(engine, top=1)["totals"],
+    }
 
 
-def _entry(engine: Engine, target_id: str, target: refresh.Target | None,
-           runs: list[dict[str, Any]], scheduled: Mapping[str, datetime | None]) -> dict[str, Any]:
+def _entry(
+    engine: Engine,
+    target_id: str,
+    target: refresh.Target | None,
+    runs: list[dict[str, Any]],
+    scheduled: Mapping[str, datetime | None],
+) -> dict[str, Any]:
     blocked = blocked_runs(engine, [r["id"] for r in runs])
-    return {"target": target_id, "athlete": target.athlete if target else None,
-            "in_config": target is not None,
-            "cadence_minutes": target.cadence_minutes if target else None,
-            "last_run": _last_run(runs[0] if runs else None),
-            "next_run": scheduled.get(target_id), "scheduled": target_id in scheduled,
-            "health": health(runs, blocked)}
+    return {
+        "target": target_id,
+        "athlete": target.athlete if target else None,
+        "in_config": target is not None,
+        "cadence_minutes": target.cadence_minutes if target else None,
+        "last_run": _last_run(runs[0] if runs else None),
+        "next_run": scheduled.get(target_id),
+        "scheduled": target_id in scheduled,
+        "health": health(runs, blocked),
+    }
 
 
 def _when(value: datetime | None) -> str:
@@ -125,14 +153,30 @@ def table_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             result += " (full)"
         if not e["in_config"]:
             state += " (not in config)"
-        rows.append({"target": e["target"], "athlete": e["athlete"],
-                     "last run": _when(last.get("started_at")), "result": result,
-                     "new": last.get("posts_new"), "updated": last.get("posts_updated"),
-                     "errors": last.get("errors"),
-                     "next run": _when(e["next_run"]) if e["scheduled"] else "not scheduled",
-                     "health": state})
+        rows.append(
+            {
+                "target": e["target"],
+                "athlete": e["athlete"],
+                "last run": _when(last.get("started_at")),
+                "result": result,
+                "new": last.get("posts_new"),
+                "updated": last.get("posts_updated"),
+                "errors": last.get("errors"),
+                "next run": _when(e["next_run"]) if e["scheduled"] else "not scheduled",
+                "health": state,
+            }
+        )
     return rows
 
 
-TABLE_COLUMNS = ["target", "athlete", "last run", "result", "new", "updated", "errors",
-                 "next run", "health"]
+TABLE_COLUMNS = [
+    "target",
+    "athlete",
+    "last run",
+    "result",
+    "new",
+    "updated",
+    "errors",
+    "next run",
+    "health",
+]

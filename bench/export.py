@@ -91,8 +91,9 @@ def child(path: str, fmt: str) -> None:
 
 
 def measure(path: str, fmt: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", path, fmt], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", path, fmt], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out)
 
 
@@ -118,18 +119,24 @@ def main() -> None:
         theirs.append(rows_raw / (time.perf_counter() - t))
     assert rows == rows_raw == SIZES[-1], (rows, rows_raw)
     best_ours, best_raw = max(ours), max(theirs)
-    print(f"timeline export of a {SIZES[-1]:,}-post athlete (SQLite {sqlite3.sqlite_version}), "
-          f"best of {args.rounds}")
+    print(
+        f"timeline export of a {SIZES[-1]:,}-post athlete (SQLite {sqlite3.sqlite_version}), "
+        f"best of {args.rounds}"
+    )
     print(f"  podium ndjson (with tags, mentions, edits, articles): {best_ours:>9,.0f} rows/s")
     print(f"  plain sqlite3 + json.dumps (post rows only):          {best_raw:>9,.0f} rows/s")
     print(f"  ratio {best_ours / best_raw:.2f}x (goal >= 0.8x)")
     print(f"peak memory, child process per export: {SIZES[0]:,} -> {SIZES[-1]:,} posts")
-    print(f"  {'format':7} {'ru_maxrss':>19} {'growth':>8}   {'tracemalloc peak':>20} {'growth':>8}")
+    print(
+        f"  {'format':7} {'ru_maxrss':>19} {'growth':>8}   {'tracemalloc peak':>20} {'growth':>8}"
+    )
     for fmt in ("ndjson", "csv", "json", "html"):
         small, large = measure(paths[SIZES[0]], fmt), measure(big, fmt)
-        print(f"  {fmt:7} {small['rss']:>7.1f} -> {large['rss']:>6.1f} MB "
-              f"{large['rss'] - small['rss']:>+6.1f} MB   {small['traced']:>7.1f} -> "
-              f"{large['traced']:>6.1f} MB {large['traced'] - small['traced']:>+6.1f} MB")
+        print(
+            f"  {fmt:7} {small['rss']:>7.1f} -> {large['rss']:>6.1f} MB "
+            f"{large['rss'] - small['rss']:>+6.1f} MB   {small['traced']:>7.1f} -> "
+            f"{large['traced']:>6.1f} MB {large['traced'] - small['traced']:>+6.1f} MB"
+        )
     print("  goal: growth <= 20 MB")
 
 

@@ -66,11 +66,37 @@ def queries() -> list[tuple[str, str]]:
             if not words[i].startswith("#") and not words[i + 1].startswith("#"):
                 out.append(("phrase", f'"{words[i]} {words[i + 1]}"'))
     out = out[:90]
-    out += [("prefix", p) for p in ("traini*", "schaat*", "wereld*", "medai*", "recor*",
-                                    "kaven*", "dorli*", "glück*", "entra*", "fina*")]
+    out += [
+        ("prefix", p)
+        for p in (
+            "traini*",
+            "schaat*",
+            "wereld*",
+            "medai*",
+            "recor*",
+            "kaven*",
+            "dorli*",
+            "glück*",
+            "entra*",
+            "fina*",
+        )
+    ]
     out += [("hashtag", f"#tag{i}") for i in (0, 1, 3, 7, 20, 50, 120, 400, 900, 1500)]
-    out += [("cjk", q) for q in ("金メダル", "五輪", "練習", "スケート", "金牌", "奥运", "训练",
-                                 "올림픽", "금메달", "世界 記録")]
+    out += [
+        ("cjk", q)
+        for q in (
+            "金メダル",
+            "五輪",
+            "練習",
+            "スケート",
+            "金牌",
+            "奥运",
+            "训练",
+            "올림픽",
+            "금메달",
+            "世界 記録",
+        )
+    ]
     return out
 
 
@@ -86,9 +112,11 @@ def main() -> None:
     path = build(args.posts)
     engine = db.make_engine(f"sqlite:///{path}")
     raw = sqlite3.connect(path)
-    raw_sql = ("SELECT p.id, p.platform, p.url, p.posted_at, p.caption, -f.rank "
-               "FROM (SELECT rowid, rank FROM post_fts WHERE post_fts MATCH ? "
-               "ORDER BY rank LIMIT 20) f JOIN post p ON p.id = f.rowid ORDER BY f.rank, p.id")
+    raw_sql = (
+        "SELECT p.id, p.platform, p.url, p.posted_at, p.caption, -f.rank "
+        "FROM (SELECT rowid, rank FROM post_fts WHERE post_fts MATCH ? "
+        "ORDER BY rank LIMIT 20) f JOIN post p ON p.id = f.rowid ORDER BY f.rank, p.id"
+    )
     qs = queries()
     for _, q in qs:  # warm the page cache for both
         search_posts(engine, q)
@@ -105,19 +133,25 @@ def main() -> None:
             theirs.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
             if kind != "hashtag":
                 assert [h.post_id for h in hits] == [r[0] for r in rows], q
-    print(f"search over {args.posts:,} posts, {len(qs)} queries x {args.rounds} rounds, top 20 "
-          f"by rank (SQLite {sqlite3.sqlite_version})")
+    print(
+        f"search over {args.posts:,} posts, {len(qs)} queries x {args.rounds} rounds, top 20 "
+        f"by rank (SQLite {sqlite3.sqlite_version})"
+    )
     print(f"{'kind':10} {'n':>4}  {'podium p50':>10} {'p95':>7}   {'raw FTS5 p50':>12} {'p95':>7}")
     all_ours = [v for vs in ours.values() for v in vs]
     all_raw = [v for vs in theirs.values() for v in vs]
     for kind in [*ours, "all"]:
         a = all_ours if kind == "all" else ours[kind]
         b = all_raw if kind == "all" else theirs[kind]
-        print(f"{kind:10} {len(a) // args.rounds:>4}  {statistics.median(a):>8.1f}ms "
-              f"{pct(a, 95):>5.1f}ms   {statistics.median(b):>10.1f}ms {pct(b, 95):>5.1f}ms")
+        print(
+            f"{kind:10} {len(a) // args.rounds:>4}  {statistics.median(a):>8.1f}ms "
+            f"{pct(a, 95):>5.1f}ms   {statistics.median(b):>10.1f}ms {pct(b, 95):>5.1f}ms"
+        )
     ratio = pct(all_ours, 95) / pct(all_raw, 95)
-    print(f"p95 podium / raw = {ratio:.2f}x (goal <= 1.5x); podium p95 = "
-          f"{pct(all_ours, 95):.1f} ms (goal <= 50 ms)")
+    print(
+        f"p95 podium / raw = {ratio:.2f}x (goal <= 1.5x); podium p95 = "
+        f"{pct(all_ours, 95):.1f} ms (goal <= 50 ms)"
+    )
 
 
 if __name__ == "__main__":

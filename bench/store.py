@@ -25,7 +25,25 @@ from archive import db, store
 from archive.normalize import normalize_post
 from archive.records import Payload, RawMusic, RawPost
 
-WORDS = ["schaatsen", "training", "ijs", "goud", "race", "seizoen", "ploeg", "wereldbeker", "record", "sprint", "dank", "iedereen", "morgen", "vandaag", "weer", "samen", "baan"]
+WORDS = [
+    "schaatsen",
+    "training",
+    "ijs",
+    "goud",
+    "race",
+    "seizoen",
+    "ploeg",
+    "wereldbeker",
+    "record",
+    "sprint",
+    "dank",
+    "iedereen",
+    "morgen",
+    "vandaag",
+    "weer",
+    "samen",
+    "baan",
+]
 
 
 def item_json(raw: RawPost, caption: str, rng: random.Random) -> bytes:

@@ -227,7 +227,11 @@ class StorePipeline(_Pipeline):
         spider = self.crawler.spider
         started = getattr(spider, "started_at", None) or _now()
         gone = store.mark_missing_deleted(
-            self.engine, item.platform, item.handle, item.seen_ids, swept_at=started,
+            self.engine,
+            item.platform,
+            item.handle,
+            item.seen_ids,
+            swept_at=started,
             listed_since=parse_time(item.window_start),
         )
         self.deleted += len(gone)

@@ -48,17 +48,25 @@ SINDRE = Account("sindre-haugland", "sindre.bsky.example")  # 17 posts early, 1 
 GRACE = Account("grace-whitfield", "gracewhitfield.bsky.example")  # later: 1 new, 1 deleted
 
 
-def write_config(folder: Path, *, accounts: Sequence[Account] = (SINDRE,),
-                 news: Sequence[str] = (), cadence_minutes: float = 60.0,
-                 timeout_seconds: float = 120.0, full_sweep_every: int = 10,
-                 adaptive: bool = False, shutdown_wait_seconds: float = 60.0) -> Path:
+def write_config(
+    folder: Path,
+    *,
+    accounts: Sequence[Account] = (SINDRE,),
+    news: Sequence[str] = (),
+    cadence_minutes: float = 60.0,
+    timeout_seconds: float = 120.0,
+    full_sweep_every: int = 10,
+    adaptive: bool = False,
+    shutdown_wait_seconds: float = 60.0,
+) -> Path:
     """A config folder (podium.toml + athletes.toml) for Bluesky accounts.
 
     The spiders find Bluesky at ``PODIUM_BLUESKY_BASE_URL`` (the ``bluesky_at`` fixture sets
     it): the scheduler's jobs and their child crawls read it from the environment.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "podium.toml").write_text(f"""
+    (folder / "podium.toml").write_text(
+        f"""
 [crawl]
 stop_after_known = 3
 timeout_seconds = {timeout_seconds}
@@ -79,7 +87,9 @@ adaptive = {str(adaptive).lower()}
 min_cadence_minutes = 30.0
 max_cadence_minutes = 1440.0
 shutdown_wait_seconds = {shutdown_wait_seconds}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     lines = []
     by_athlete: dict[str, list[Account]] = {}
     for acc in accounts:
@@ -90,8 +100,11 @@ shutdown_wait_seconds = {shutdown_wait_seconds}
         if override:
             lines.append(f"cadence_minutes = {override}")
         for acc in accs:
-            lines += ["  [[athlete.account]]", f'  platform = "{acc.platform}"',
-                      f'  handle = "{acc.handle}"']
+            lines += [
+                "  [[athlete.account]]",
+                f'  platform = "{acc.platform}"',
+                f'  handle = "{acc.handle}"',
+            ]
         lines.append("")
     for slug in news:
         lines += ["[[news]]", f'slug = "{slug}"', f'feeds = ["http://127.0.0.1:9/{slug}.xml"]', ""]
@@ -188,8 +201,9 @@ def jobs_of(sched: Any) -> dict[str, Any]:
 # --- building and reconciling, nothing crawled ---------------------------------------------------
 
 
-def test_build_scheduler_gives_a_blocking_scheduler_nothing_started(tmp_path: Path,
-                                                                    sqlite_url: str) -> None:
+def test_build_scheduler_gives_a_blocking_scheduler_nothing_started(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     db.upgrade(sqlite_url)
     folder = write_config(tmp_path / "cfg", accounts=[SINDRE, GRACE], news=["demo-sport"])
     sched = scheduler_mod.build_scheduler(load_settings(folder, sqlite_url))
@@ -200,21 +214,29 @@ def test_build_scheduler_gives_a_blocking_scheduler_nothing_started(tmp_path: Pa
     engine.dispose()
     settings = load_settings(folder, sqlite_url)
     ids = [t.id for t in refresh.targets(settings, config_mod.load_roster(settings.roster_path))]
-    assert ids == ["bluesky:sindre.bsky.example", "bluesky:gracewhitfield.bsky.example",
-                   "news:demo-sport"]
+    assert ids == [
+        "bluesky:sindre.bsky.example",
+        "bluesky:gracewhitfield.bsky.example",
+        "news:demo-sport",
+    ]
 
 
 def test_restart_keeps_the_schedule_and_a_config_change_touches_only_that_job(
-        tmp_path: Path, archive_url: str, started: Callable[..., Any]) -> None:
+    tmp_path: Path, archive_url: str, started: Callable[..., Any]
+) -> None:
     a, b = Account("ana", "ana.bsky.example"), Account("bo", "bo.bsky.example")
     c, d = Account("cy", "cy.bsky.example"), Account("di", "di.bsky.example")
     folder = tmp_path / "cfg"
-    write_config(folder, accounts=[a, b, c],
-                 news=["demo-sport"])
+    write_config(folder, accounts=[a, b, c], news=["demo-sport"])
     first = started(load_settings(folder, archive_url))
     assert sorted(first.podium.reconciled.added) == sorted(
-        ["bluesky:ana.bsky.example", "bluesky:bo.bsky.example", "bluesky:cy.bsky.example",
-         "news:demo-sport"])
+        [
+            "bluesky:ana.bsky.example",
+            "bluesky:bo.bsky.example",
+            "bluesky:cy.bsky.example",
+            "news:demo-sport",
+        ]
+    )
     before = {jid: (job.next_run_time, job.trigger.interval) for jid, job in jobs_of(first).items()}
     job = jobs_of(first)["bluesky:ana.bsky.example"]
     assert job.func_ref == refresh.JOB_FUNC
@@ -227,13 +249,17 @@ def test_restart_keeps_the_schedule_and_a_config_change_touches_only_that_job(
     again = started(load_settings(folder, archive_url))
     r = again.podium.reconciled
     assert (r.added, r.changed, r.removed) == ([], [], [])
-    assert {jid: (job.next_run_time, job.trigger.interval)
-            for jid, job in jobs_of(again).items()} == before
+    assert {
+        jid: (job.next_run_time, job.trigger.interval) for jid, job in jobs_of(again).items()
+    } == before
     again.shutdown()
 
     # b leaves the roster, d joins, c gets a cadence of its own
-    write_config(folder, accounts=[a, Account("cy", "cy.bsky.example", cadence_minutes=10.0), d],
-                 news=["demo-sport"])
+    write_config(
+        folder,
+        accounts=[a, Account("cy", "cy.bsky.example", cadence_minutes=10.0), d],
+        news=["demo-sport"],
+    )
     third = started(load_settings(folder, archive_url))
     r = third.podium.reconciled
     assert r.added == ["bluesky:di.bsky.example"]
@@ -250,7 +276,8 @@ def test_restart_keeps_the_schedule_and_a_config_change_touches_only_that_job(
 
 
 def test_a_job_without_its_account_in_the_config_is_removed_even_when_all_are(
-        tmp_path: Path, sqlite_url: str, started: Callable[..., Any]) -> None:
+    tmp_path: Path, sqlite_url: str, started: Callable[..., Any]
+) -> None:
     db.upgrade(sqlite_url)
     folder = write_config(tmp_path / "cfg")
     started(load_settings(folder, sqlite_url)).shutdown()
@@ -264,8 +291,12 @@ def test_a_job_without_its_account_in_the_config_is_removed_even_when_all_are(
 
 
 def test_a_short_cadence_runs_twice_the_second_adds_only_what_is_new_and_never_overlaps(
-        tmp_path: Path, sqlite_url: str, demo: DemoServer, started: Callable[..., Any],
-        bluesky_at: Callable[[str], None]) -> None:
+    tmp_path: Path,
+    sqlite_url: str,
+    demo: DemoServer,
+    started: Callable[..., Any],
+    bluesky_at: Callable[[str], None],
+) -> None:
     db.upgrade(sqlite_url)
     bluesky_at(demo.base_urls["bluesky"])
     # one second: shorter than any crawl
@@ -299,40 +330,59 @@ def test_a_short_cadence_runs_twice_the_second_adds_only_what_is_new_and_never_o
 
 
 def test_a_hanging_crawl_is_killed_recorded_and_the_target_backs_off_then_recovers(
-        tmp_path: Path, sqlite_url: str, hanging_url: str, started: Callable[..., Any],
-        bluesky_at: Callable[[str], None]) -> None:
+    tmp_path: Path,
+    sqlite_url: str,
+    hanging_url: str,
+    started: Callable[..., Any],
+    bluesky_at: Callable[[str], None],
+) -> None:
     db.upgrade(sqlite_url)
     bluesky_at(hanging_url)
     folder = write_config(tmp_path / "cfg", timeout_seconds=2.0, cadence_minutes=10.0)
     target = "bluesky:sindre.bsky.example"
     settings = load_settings(folder, sqlite_url)
     sched = started(settings, paused=False)
-    run = wait_for("the crawl to be killed",
-                   lambda: next((r for r in runs_of(sqlite_url, target)
-                                 if r["status"] == "killed"), None))
+    run = wait_for(
+        "the crawl to be killed",
+        lambda: next((r for r in runs_of(sqlite_url, target) if r["status"] == "killed"), None),
+    )
     assert run["finish_reason"] == "timeout after 2 s"
     assert run["errors"] == "killed at its timeout"
     # backoff: one failure doubles the 10-minute interval, counted from the failed run's end
-    job = wait_for("the backoff", lambda: (j := sched.get_job(target)) and j.next_run_time
-                   and j.next_run_time >= run["finished_at"] + (1.9 * j.trigger.interval) and j)
+    job = wait_for(
+        "the backoff",
+        lambda: (
+            (j := sched.get_job(target))
+            and j.next_run_time
+            and j.next_run_time >= run["finished_at"] + (1.9 * j.trigger.interval)
+            and j
+        ),
+    )
     assert job.trigger.interval.total_seconds() == 600
     # a success ends the backoff: the next adjustment leaves the normal schedule alone
     engine = db.make_engine(sqlite_url)
-    ok = store.start_crawl_run(engine, spider="bluesky", target=target, athlete_slug=None,
-                               full_sweep=False)
+    ok = store.start_crawl_run(
+        engine, spider="bluesky", target=target, athlete_slug=None, full_sweep=False
+    )
     store.finish_crawl_run(engine, ok, status="finished", pages=1)
     engine.dispose()
     assert sched.podium.adjust(sched.get_job(target)) == {}
 
 
-def test_sigterm_waits_for_the_running_crawl_and_exits_zero(tmp_path: Path, sqlite_url: str,
-                                                            demo: DemoServer) -> None:
+def test_sigterm_waits_for_the_running_crawl_and_exits_zero(
+    tmp_path: Path, sqlite_url: str, demo: DemoServer
+) -> None:
     db.upgrade(sqlite_url)
     folder = write_config(tmp_path / "cfg", shutdown_wait_seconds=60.0)
     env = {**os.environ, "PODIUM_BLUESKY_BASE_URL": demo.base_urls["bluesky"]}
-    proc = subprocess.Popen([sys.executable, str(REPO / "scheduler.py"), "--db", sqlite_url,
-                             "--config", str(folder)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scheduler.py"), "--db", sqlite_url, "--config", str(folder)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     target = "bluesky:sindre.bsky.example"
     try:
         wait_for("the crawl to start", lambda: runs_of(sqlite_url, target) or proc.poll())
@@ -353,15 +403,37 @@ def test_sigterm_waits_for_the_running_crawl_and_exits_zero(tmp_path: Path, sqli
 
 
 def test_scheduler_help_and_list(tmp_path: Path, sqlite_url: str) -> None:
-    out = subprocess.run([sys.executable, str(REPO / "scheduler.py"), "--help"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scheduler.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     assert "--db" in out and "--config" in out
     folder = write_config(tmp_path / "cfg", accounts=[SINDRE, GRACE])
-    listed = subprocess.run([sys.executable, "-m", "archive.cli", "--config", str(folder),
-                             "schedule", "--db", sqlite_url, "--list"], cwd=tmp_path,
-                            capture_output=True, text=True, check=True, timeout=60).stdout
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "--config",
+            str(folder),
+            "schedule",
+            "--db",
+            sqlite_url,
+            "--list",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     assert [line.split("\t")[0] for line in listed.splitlines()] == [
-        "bluesky:sindre.bsky.example", "bluesky:gracewhitfield.bsky.example"]
+        "bluesky:sindre.bsky.example",
+        "bluesky:gracewhitfield.bsky.example",
+    ]
 
 
 def test_the_job_function_is_found_by_name() -> None:

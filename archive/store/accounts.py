@@ -260,7 +260,9 @@ def list_athletes(engine: Engine) -> list[AthleteSummary]:
                 sa.select(account_t.c.athlete_id, sa.func.count(post_t.c.id))
                 .join(post_t, post_t.c.account_id == account_t.c.id)
                 .group_by(account_t.c.athlete_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     return [
         AthleteSummary(

@@ -60,8 +60,9 @@ class Listing:
 
     def done(self, platform: str, *, complete: bool, window_start: Any = None) -> ListingDone:
         """The item that closes this listing (a full sweep reconciles deletions from it)."""
-        return ListingDone(platform, self.handle, list(self.seen), complete, self.full,
-                           window_start)
+        return ListingDone(
+            platform, self.handle, list(self.seen), complete, self.full, window_start
+        )
 
 
 class AthleteSpider(Spider):
@@ -204,8 +205,9 @@ class AthleteSpider(Spider):
         )
         yield self.end_listing(listing, complete=False)
 
-    def end_listing(self, listing: Listing, *, complete: bool,
-                    window_start: Any = None) -> ListingDone:
+    def end_listing(
+        self, listing: Listing, *, complete: bool, window_start: Any = None
+    ) -> ListingDone:
         """Close an account's listing (complete: read to its end without a block or error)."""
         self.logger.info(
             "%s %s: %d pages, %d posts listed%s",

@@ -114,4 +114,3 @@ class InstagramSpider(AthleteSpider):
             yield result
             return
         yield from result.posts
-

@@ -142,4 +142,3 @@ class MastodonSpider(AthleteSpider):
             yield result
             return
         yield from result.posts
-

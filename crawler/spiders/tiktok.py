@@ -203,4 +203,3 @@ class TiktokSpider(AthleteSpider):
             yield result
             return
         yield from page_observations(result, post_id, url, response.url)
-

@@ -71,4 +71,3 @@ class YoutubeSpider(AthleteSpider):
         # A full feed may have dropped older videos: judge only what it still covers.
         window = result.posts[-1].posted_at if len(result.posts) >= FEED_LIMIT else None
         yield self.end_listing(listing, complete=True, window_start=window)
-

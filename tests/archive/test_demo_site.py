@@ -96,25 +96,39 @@ def test_captions_come_in_five_languages_and_langdetect_agrees(facts):
 
 
 def test_captions_carry_accented_and_cjk_hashtags_mentions_and_emoji(facts):
-    tags = {t for p in PLATFORMS for post in facts["later"]["posts"][p].values()
-            for t in post["hashtags"]}
+    tags = {
+        t
+        for p in PLATFORMS
+        for post in facts["later"]["posts"][p].values()
+        for t in post["hashtags"]
+    }
     assert {"schaatsen", "überglücklich", "日本代表", "ファイト", "sølv"} <= tags
-    mentions = [m for p in PLATFORMS for post in facts["later"]["posts"][p].values()
-                for m in post["mentions"]]
+    mentions = [
+        m
+        for p in PLATFORMS
+        for post in facts["later"]["posts"][p].values()
+        for m in post["mentions"]
+    ]
     assert len(mentions) >= 30
     emoji = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-    with_emoji = [post for p in PLATFORMS for post in facts["later"]["posts"][p].values()
-                  if emoji.search(post["caption"])]
+    with_emoji = [
+        post
+        for p in PLATFORMS
+        for post in facts["later"]["posts"][p].values()
+        if emoji.search(post["caption"])
+    ]
     assert len(with_emoji) > 300
 
 
 def test_posts_spread_over_two_years_of_weeks(facts):
-    dates = sorted(post["posted_at"] for p in PLATFORMS
-                   for post in facts["early"]["posts"][p].values())
+    dates = sorted(
+        post["posted_at"] for p in PLATFORMS for post in facts["early"]["posts"][p].values()
+    )
     assert dates[0] < "2024-03-01"
     assert dates[-1] > "2026-01-01"
-    weeks = {post["posted_at"][:10] for p in PLATFORMS
-             for post in facts["early"]["posts"][p].values()}
+    weeks = {
+        post["posted_at"][:10] for p in PLATFORMS for post in facts["early"]["posts"][p].values()
+    }
     assert len(weeks) > 150
 
 
@@ -125,9 +139,14 @@ def test_generation_is_deterministic_across_hash_seeds():
         " sort_keys=True).encode()).hexdigest())"
     )
     digests = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=Path(__file__).parents[2],
-                       ).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=Path(__file__).parents[2],
+        ).stdout
         for seed in ("1", "2")
     }
     assert len(digests) == 1
@@ -154,20 +173,27 @@ def _routes(facts: dict) -> list[str]:
     world = build_world()
     urls = [f"{ROOT}/", f"{ROOT}/robots.txt"]
     for acc in world.platform_accounts["tiktok"]:
-        urls += [f"{ROOT}/tiktok/@{acc.handle}",
-                 f"{ROOT}/tiktok/api/creator/item_list/?secUid={acc.sec_uid}&cursor=0&count=10"
-                 "&type=1"]
+        urls += [
+            f"{ROOT}/tiktok/@{acc.handle}",
+            f"{ROOT}/tiktok/api/creator/item_list/?secUid={acc.sec_uid}&cursor=0&count=10&type=1",
+        ]
     for acc in world.platform_accounts["instagram"]:
-        urls += [f"{ROOT}/instagram/api/v1/users/web_profile_info/?username={acc.handle}",
-                 f"{ROOT}/instagram/api/v1/feed/user/{acc.account_id}/?count=12"]
+        urls += [
+            f"{ROOT}/instagram/api/v1/users/web_profile_info/?username={acc.handle}",
+            f"{ROOT}/instagram/api/v1/feed/user/{acc.account_id}/?count=12",
+        ]
     for acc in world.platform_accounts["bluesky"]:
-        urls += [f"{ROOT}/bluesky/xrpc/app.bsky.actor.getProfile?actor={acc.handle}",
-                 f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.account_id}"
-                 "&limit=50&includePins=true"]
+        urls += [
+            f"{ROOT}/bluesky/xrpc/app.bsky.actor.getProfile?actor={acc.handle}",
+            f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.account_id}"
+            "&limit=50&includePins=true",
+        ]
     for acc in world.platform_accounts["mastodon"]:
-        urls += [f"{ROOT}/mastodon/api/v1/accounts/lookup?acct={acc.handle}",
-                 f"{ROOT}/mastodon/api/v1/accounts/{acc.account_id}",
-                 f"{ROOT}/mastodon/api/v1/accounts/{acc.account_id}/statuses?limit=20"]
+        urls += [
+            f"{ROOT}/mastodon/api/v1/accounts/lookup?acct={acc.handle}",
+            f"{ROOT}/mastodon/api/v1/accounts/{acc.account_id}",
+            f"{ROOT}/mastodon/api/v1/accounts/{acc.account_id}/statuses?limit=20",
+        ]
     for acc in world.platform_accounts["youtube"]:
         urls.append(f"{ROOT}/youtube/feeds/videos.xml?channel_id={acc.account_id}")
     for platform in PLATFORMS:
@@ -176,8 +202,12 @@ def _routes(facts: dict) -> list[str]:
     urls += [f"{ROOT}/tiktok/oembed?url={quote(p['url'])}" for p in tiktok]
     urls += [f"{ROOT}/instagram/p/{p}/" for p in facts["posts"]["instagram"]]
     urls += [t["demo_url"] for t in facts["tweets"]]
-    urls += [f"{ROOT}/news/", f"{ROOT}/news/feed.xml", f"{ROOT}/news/sitemap-news.xml",
-             f"{ROOT}/news/robots.txt"]
+    urls += [
+        f"{ROOT}/news/",
+        f"{ROOT}/news/feed.xml",
+        f"{ROOT}/news/sitemap-news.xml",
+        f"{ROOT}/news/robots.txt",
+    ]
     urls += [a["url"] for a in facts["articles"]]
     return list(dict.fromkeys(urls))
 
@@ -198,8 +228,11 @@ def test_every_route_answers_and_json_parses(sites, facts, snapshot):
             ElementTree.fromstring(resp.body)
         if "/tiktok/@" in url and url not in blocked:
             scope = rehydration(resp)
-            detail = scope.get("webapp.video-detail") or scope.get("webapp.photo-detail") or \
-                scope["webapp.user-detail"]
+            detail = (
+                scope.get("webapp.video-detail")
+                or scope.get("webapp.photo-detail")
+                or scope["webapp.user-detail"]
+            )
             assert detail["statusCode"] == 0, url
 
 
@@ -247,8 +280,10 @@ def test_tiktok_item_list_pages_by_millisecond_cursor(sites, facts, snapshot):
     for acc in world.platform_accounts["tiktok"]:
         cursor, seen, pinned = "0", [], []
         for _ in range(20):
-            url = (f"{ROOT}/tiktok/api/creator/item_list/?aid=1988&secUid={acc.sec_uid}"
-                   f"&count=10&cursor={cursor}&type=1")
+            url = (
+                f"{ROOT}/tiktok/api/creator/item_list/?aid=1988&secUid={acc.sec_uid}"
+                f"&count=10&cursor={cursor}&type=1"
+            )
             page = get(sites[snapshot], url).json()
             for item in page["itemList"]:
                 assert isinstance(item["createTime"], int)
@@ -261,8 +296,9 @@ def test_tiktok_item_list_pages_by_millisecond_cursor(sites, facts, snapshot):
         assert times == sorted(times, reverse=True)
         ids = [i["id"] for i in pinned + seen]
         assert ids == list(dict.fromkeys(ids))
-        assert set(ids) == set(facts[snapshot]["platforms"]["tiktok"]["accounts"][acc.handle]
-                               ["post_ids"])
+        assert set(ids) == set(
+            facts[snapshot]["platforms"]["tiktok"]["accounts"][acc.handle]["post_ids"]
+        )
         if pinned:
             assert snapshot == "later"
             assert pinned[0]["createTime"] < min(times)
@@ -272,16 +308,19 @@ def test_tiktok_item_list_pages_by_millisecond_cursor(sites, facts, snapshot):
 def test_instagram_pages_from_profile_info_to_v1_feed(sites, facts):
     world = build_world()
     for acc in world.platform_accounts["instagram"]:
-        info = get(sites["later"], f"{ROOT}/instagram/api/v1/users/web_profile_info/"
-                                   f"?username={acc.handle}").json()
+        info = get(
+            sites["later"], f"{ROOT}/instagram/api/v1/users/web_profile_info/?username={acc.handle}"
+        ).json()
         media = info["data"]["user"]["edge_owner_to_timeline_media"]
         ids = [e["node"]["shortcode"] for e in media["edges"]]
         assert len(ids) == 12
         cursor = media["page_info"]["end_cursor"]
         assert media["page_info"]["has_next_page"]
         while cursor:
-            page = get(sites["later"], f"{ROOT}/instagram/api/v1/feed/user/{acc.account_id}/"
-                                       f"?count=12&max_id={cursor}").json()
+            page = get(
+                sites["later"],
+                f"{ROOT}/instagram/api/v1/feed/user/{acc.account_id}/?count=12&max_id={cursor}",
+            ).json()
             ids += [item["code"] for item in page["items"]]
             cursor = page.get("next_max_id") if page["more_available"] else None
         expected = facts["later"]["platforms"]["instagram"]["accounts"][acc.handle]["post_ids"]
@@ -296,8 +335,10 @@ def test_bluesky_feed_pages_by_cursor_with_pins_and_reposts(sites, facts):
             continue  # its second page is malformed in "later" (tested above)
         items, cursor = [], None
         while True:
-            url = (f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.handle}"
-                   "&limit=7&includePins=true" + (f"&cursor={quote(cursor)}" if cursor else ""))
+            url = (
+                f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.handle}"
+                "&limit=7&includePins=true" + (f"&cursor={quote(cursor)}" if cursor else "")
+            )
             page = get(sites["later"], url).json()
             items += page["feed"]
             cursor = page.get("cursor")
@@ -310,8 +351,9 @@ def test_bluesky_feed_pages_by_cursor_with_pins_and_reposts(sites, facts):
             assert items[0]["reason"]["$type"] == "app.bsky.feed.defs#reasonPin"
             assert items[0]["post"]["uri"] in facts["later"]["pinned"]["bluesky"]
             assert "app.bsky.feed.defs#reasonRepost" in reasons
-            profile = get(sites["later"], f"{ROOT}/bluesky/xrpc/app.bsky.actor.getProfile"
-                                          f"?actor={acc.handle}").json()
+            profile = get(
+                sites["later"], f"{ROOT}/bluesky/xrpc/app.bsky.actor.getProfile?actor={acc.handle}"
+            ).json()
             assert profile["pinnedPost"]["uri"] == items[0]["post"]["uri"]
         for item in items:
             if item.get("reason", {}).get("$type", "").endswith("reasonRepost"):
@@ -324,24 +366,26 @@ def test_bluesky_facets_slice_the_right_bytes(facts):
     world = site.world
     checked = after_non_ascii = 0
     for acc in world.platform_accounts["bluesky"]:
-        page = get(site, f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.handle}"
-                         "&limit=100").json()
+        page = get(
+            site, f"{ROOT}/bluesky/xrpc/app.bsky.feed.getAuthorFeed?actor={acc.handle}&limit=100"
+        ).json()
         for item in page["feed"]:
             record = item["post"]["record"]
             raw = record["text"].encode("utf-8")
             for facet in record.get("facets", []):
-                piece = raw[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+                piece = raw[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode()
                 feature = facet["features"][0]
                 if feature["$type"].endswith("#tag"):
                     assert piece == "#" + feature["tag"]
                 elif feature["$type"].endswith("#mention"):
-                    handle = next(a.handle for a in world.accounts.values()
-                                  if a.account_id == feature["did"])
+                    handle = next(
+                        a.handle for a in world.accounts.values() if a.account_id == feature["did"]
+                    )
                     assert piece == "@" + handle
                 else:
                     assert piece == feature["uri"]
                 checked += 1
-                head = raw[:facet["index"]["byteStart"]]
+                head = raw[: facet["index"]["byteStart"]]
                 after_non_ascii += len(head) != len(head.decode())
     assert checked > 300
     assert after_non_ascii > 100  # offsets behind emoji, ø, kana: bytes, not code points
@@ -417,8 +461,10 @@ def test_later_adds_edits_deletes_and_counts_go_up(facts):
                 assert all(after[k] >= v for k, v in post["counts"].items())
                 assert after["likes"] > post["counts"]["likes"]
         for post_id in later["edited"][platform]:
-            assert later["posts"][platform][post_id]["caption"] != \
-                early["posts"][platform][post_id]["caption"]
+            assert (
+                later["posts"][platform][post_id]["caption"]
+                != early["posts"][platform][post_id]["caption"]
+            )
     assert all(later["edited"][p] for p in ("tiktok", "instagram", "mastodon", "youtube"))
     assert later["edited"]["bluesky"] == []
     assert all(not early[k][p] for k in ("new", "edited", "deleted", "pinned") for p in PLATFORMS)
@@ -462,9 +508,13 @@ def test_mastodon_edit_sets_edited_at_and_history(sites, facts):
 def test_tiktok_edit_shows_in_desc_and_the_page(sites, facts):
     post_id = facts["later"]["edited"]["tiktok"][0]
     url = facts["later"]["posts"]["tiktok"][post_id]["demo_url"]
-    desc = {s: (rehydration(get(sites[s], url)).get("webapp.video-detail")
-                or rehydration(get(sites[s], url))["webapp.photo-detail"])
-            ["itemInfo"]["itemStruct"]["desc"] for s in SNAPSHOTS}
+    desc = {
+        s: (
+            rehydration(get(sites[s], url)).get("webapp.video-detail")
+            or rehydration(get(sites[s], url))["webapp.photo-detail"]
+        )["itemInfo"]["itemStruct"]["desc"]
+        for s in SNAPSHOTS
+    }
     assert desc["early"] != desc["later"]
     assert desc["later"] == facts["later"]["posts"]["tiktok"][post_id]["caption"]
 
@@ -482,8 +532,11 @@ def test_blocked_page_is_a_200_challenge_shell_only_in_later(sites, facts):
     urls = {u["post_id"]: u["expect"] for u in facts["later"]["url_list"]}
     assert urls[blocked["post_id"]] == "blocked"
     # the article embeds it with only its URL
-    article = next(a for a in facts["later"]["articles"]
-                   if any(e["post_id"] == blocked["post_id"] for e in a["embeds"]))
+    article = next(
+        a
+        for a in facts["later"]["articles"]
+        if any(e["post_id"] == blocked["post_id"] for e in a["embeds"])
+    )
     html = get(sites["later"], article["url"]).text
     assert f'data-video-id="{blocked["post_id"]}"' in html
 
@@ -511,8 +564,15 @@ def test_news_feed_sitemap_and_articles_with_embeds(sites, facts):
     html = get(sites["early"], facts["early"]["articles"][-1]["url"]).text
     assert "blockquote" in html
     kinds = {(e["platform"], e["form"]) for a in facts["later"]["articles"] for e in a["embeds"]}
-    assert {("tiktok", "full"), ("instagram", "full"), ("x", "full"), ("youtube", "full"),
-            ("bluesky", "full"), ("tiktok", "url-only"), ("instagram", "url-only")} <= kinds
+    assert {
+        ("tiktok", "full"),
+        ("instagram", "full"),
+        ("x", "full"),
+        ("youtube", "full"),
+        ("bluesky", "full"),
+        ("tiktok", "url-only"),
+        ("instagram", "url-only"),
+    } <= kinds
     assert len(facts["later"]["articles"]) == len(facts["early"]["articles"]) + 1
 
 
@@ -563,9 +623,10 @@ def test_server_serves_switches_snapshots_and_fails_once_on_request():
 def test_server_module_prints_the_root(tmp_path):
     roster = tmp_path / "roster.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "archive.demo.server", "--port", "0", "--write-roster",
-         str(roster)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],
+        [sys.executable, "-m", "archive.demo.server", "--port", "0", "--write-roster", str(roster)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
     )
     try:
         first = proc.stdout.readline()
@@ -592,6 +653,9 @@ def test_facts_name_the_ids_podiums_parsers_use(sites, facts):
         own = [p.platform_post_id for p in parsed.posts if not p.is_repost]
         assert own == [later["archive_ids"]["mastodon"][i] for i in acc["post_ids"]], handle
     reposted = {r["archive_id"] for r in later["reposts"]}
-    assert all(r["archive_id"] in later["archive_ids"][r["platform"]].values() or
-               r["author_athlete"] is None for r in later["reposts"])
+    assert all(
+        r["archive_id"] in later["archive_ids"][r["platform"]].values()
+        or r["author_athlete"] is None
+        for r in later["reposts"]
+    )
     assert len(reposted) == len(later["reposts"])

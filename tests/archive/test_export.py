@@ -30,17 +30,30 @@ def archive(engine: Engine) -> Engine:
     seed(engine)
     n, (key, platform, posted, caption, _) = 0, POSTS[0]
     later = SEEN + timedelta(days=1)
-    edited = RawPost(platform=platform, platform_post_id=f"{platform}-{n}-{key}",
-                     url=f"https://example.org/{platform}/{n}", author_handle="lotte.dijk",
-                     posted_at=posted, caption=caption + " Bedankt allemaal!",
-                     counts={"likes": 99})
-    gone = RawPost(platform="tiktok", platform_post_id="tiktok-5-rust", author_handle="lotte.dijk",
-                   availability="deleted", caption=None)
-    store.upsert_posts(engine, [normalize_post(edited, fetched_at=later),
-                                normalize_post(gone, fetched_at=later)])
-    article = RawArticle(url="https://news.example.org/goud", title="Goud voor Lotte",
-                         embeds=[RawEmbed("tiktok", "https://example.org/tiktok/0",
-                                          "tiktok-0-goud", 0)])
+    edited = RawPost(
+        platform=platform,
+        platform_post_id=f"{platform}-{n}-{key}",
+        url=f"https://example.org/{platform}/{n}",
+        author_handle="lotte.dijk",
+        posted_at=posted,
+        caption=caption + " Bedankt allemaal!",
+        counts={"likes": 99},
+    )
+    gone = RawPost(
+        platform="tiktok",
+        platform_post_id="tiktok-5-rust",
+        author_handle="lotte.dijk",
+        availability="deleted",
+        caption=None,
+    )
+    store.upsert_posts(
+        engine, [normalize_post(edited, fetched_at=later), normalize_post(gone, fetched_at=later)]
+    )
+    article = RawArticle(
+        url="https://news.example.org/goud",
+        title="Goud voor Lotte",
+        embeds=[RawEmbed("tiktok", "https://example.org/tiktok/0", "tiktok-0-goud", 0)],
+    )
     store.upsert_article(engine, article, published_at=SEEN, observed_at=SEEN)
     return engine
 
@@ -49,8 +62,13 @@ def text(engine: Engine, fmt: str, **kw: Any) -> str:
     return "".join(export_timeline(engine, LOTTE, fmt=fmt, **kw))
 
 
-LOTTE_ORDER = ["tiktok-0-goud", "tiktok-1-madchen", "instagram-2-kin", "tiktok-5-rust",
-               "tiktok-7-evil"]
+LOTTE_ORDER = [
+    "tiktok-0-goud",
+    "tiktok-1-madchen",
+    "instagram-2-kin",
+    "tiktok-5-rust",
+    "tiktok-7-evil",
+]
 
 
 def test_the_export_is_a_lazy_iterator_not_a_list(archive: Engine) -> None:
@@ -71,8 +89,9 @@ def test_ndjson_one_post_per_line_in_time_order_with_provenance(archive: Engine)
     assert goud["counts"]["likes"] == 99
     assert goud["hashtags"] == ["schaatsen"]
     assert goud["mentions"] == ["femke.kok"]
-    assert goud["articles"] == [{"url": "https://news.example.org/goud",
-                                 "title": "Goud voor Lotte"}]
+    assert goud["articles"] == [
+        {"url": "https://news.example.org/goud", "title": "Goud voor Lotte"}
+    ]
     assert goud["url"] == "https://example.org/tiktok/0"
     assert goud["first_seen_at"] == "2026-03-01T00:00:00Z"
     assert goud["last_seen_at"] == "2026-03-02T00:00:00Z"
@@ -86,11 +105,17 @@ def test_ndjson_one_post_per_line_in_time_order_with_provenance(archive: Engine)
 
 def test_json_has_the_athlete_and_each_posts_history(archive: Engine) -> None:
     doc = json.loads(text(archive, "json"))
-    assert doc["athlete"] == {"slug": LOTTE, "name": "Lotte van Dijk", "sport": "speed skating",
-                              "country": "NL"}
+    assert doc["athlete"] == {
+        "slug": LOTTE,
+        "name": "Lotte van Dijk",
+        "sport": "speed skating",
+        "country": "NL",
+    }
     goud = doc["posts"][0]
-    assert [v["caption"] for v in goud["versions"]] == [POSTS[0][3],
-                                                        POSTS[0][3] + " Bedankt allemaal!"]
+    assert [v["caption"] for v in goud["versions"]] == [
+        POSTS[0][3],
+        POSTS[0][3] + " Bedankt allemaal!",
+    ]
     assert [s["likes"] for s in goud["snapshots"]] == [10, 99]
     assert [p["platform_post_id"] for p in doc["posts"]] == LOTTE_ORDER
 
@@ -129,7 +154,8 @@ def test_html_is_self_contained_escaped_and_links_only_http(archive: Engine) -> 
     assert safe_link("javascript:alert(1)", "x") == "x: javascript:alert(1)"
     assert safe_link("data:text/html,<b>", "x") == "x: data:text/html,&lt;b&gt;"
     assert safe_link('https://a.example/"><b>', "x").startswith(
-        '<a href="https://a.example/&quot;&gt;&lt;b&gt;"')
+        '<a href="https://a.example/&quot;&gt;&lt;b&gt;"'
+    )
 
 
 def test_exports_are_stable(archive: Engine) -> None:
@@ -165,12 +191,26 @@ def test_cli_writes_each_format(archive: Engine, archive_url: str, tmp_path: Any
     assert len(out.stdout.splitlines()) == len(LOTTE_ORDER)
     for fmt in ("csv", "json", "html"):
         target = tmp_path / f"t.{fmt}"
-        res = runner.invoke(cli, ["timeline", LOTTE, "--format", fmt, "-o", str(target),
-                                  "--since", "2026-02-02", "--db", archive_url])
+        res = runner.invoke(
+            cli,
+            [
+                "timeline",
+                LOTTE,
+                "--format",
+                fmt,
+                "-o",
+                str(target),
+                "--since",
+                "2026-02-02",
+                "--db",
+                archive_url,
+            ],
+        )
         assert res.exit_code == 0, res.output
         assert target.read_text(encoding="utf-8")
     assert json.loads((tmp_path / "t.json").read_text())["posts"][0]["platform_post_id"] == (
-        "tiktok-1-madchen")
+        "tiktok-1-madchen"
+    )
 
 
 def test_streaming_reads_in_chunks(archive: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,8 +241,11 @@ def test_a_week_chart_counts_posts_per_utc_week(archive: Engine) -> None:
     from archive import export
 
     weeks = export._weekly(archive, _athlete_id(archive), None, None, None)
-    assert weeks == {(date(2026, 1, 26), "tiktok"): 1, (date(2026, 2, 2), "tiktok"): 3,
-                     (date(2026, 2, 2), "instagram"): 1}
+    assert weeks == {
+        (date(2026, 1, 26), "tiktok"): 1,
+        (date(2026, 2, 2), "tiktok"): 3,
+        (date(2026, 2, 2), "instagram"): 1,
+    }
 
 
 def _athlete_id(engine: Engine) -> int:
@@ -219,8 +262,13 @@ def test_timeline_has_help() -> None:
 @pytest.mark.parametrize("caption", ["=cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "+1"])
 def test_csv_neutralizes_captions_that_start_a_formula(engine: Engine, caption: str) -> None:
     seed(engine)
-    raw = RawPost(platform="tiktok", platform_post_id="f1", author_handle="lotte.dijk",
-                  posted_at=datetime(2026, 2, 9, tzinfo=UTC), caption=caption)
+    raw = RawPost(
+        platform="tiktok",
+        platform_post_id="f1",
+        author_handle="lotte.dijk",
+        posted_at=datetime(2026, 2, 9, tzinfo=UTC),
+        caption=caption,
+    )
     store.upsert_posts(engine, [normalize_post(raw, fetched_at=SEEN)])
     rows = list(csv.reader(io.StringIO(text(engine, "csv").removeprefix("\ufeff"))))
     assert rows[-1][5] == "'" + caption

@@ -25,31 +25,51 @@ from tests.test_scheduler import (  # noqa: F401 - fixtures
 )
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
-CFG = config_mod.SchedulerConfig(adaptive=True, min_cadence_minutes=30.0,
-                                 max_cadence_minutes=1440.0, backoff_max_minutes=600.0)
+CFG = config_mod.SchedulerConfig(
+    adaptive=True, min_cadence_minutes=30.0, max_cadence_minutes=1440.0, backoff_max_minutes=600.0
+)
 
 
-def run(status: str = "finished", *, at: float = 0.0, new: int = 0, pages: int = 1,
-        full: bool = False) -> dict[str, Any]:
+def run(
+    status: str = "finished", *, at: float = 0.0, new: int = 0, pages: int = 1, full: bool = False
+) -> dict[str, Any]:
     """A crawl_run row as refresh reads it; ``at`` in hours after T0."""
     start = T0 + timedelta(hours=at)
-    return {"status": status, "started_at": start, "finished_at": start + timedelta(minutes=1),
-            "posts_new": new, "pages": pages, "full_sweep": full}
+    return {
+        "status": status,
+        "started_at": start,
+        "finished_at": start + timedelta(minutes=1),
+        "posts_new": new,
+        "pages": pages,
+        "full_sweep": full,
+    }
 
 
 # --- targets and job arguments ------------------------------------------------------------------
 
 
 def test_targets_take_the_platform_cadence_unless_the_athlete_or_source_overrides_it(
-        tmp_path: Path, sqlite_url: str) -> None:
-    folder = write_config(tmp_path, cadence_minutes=120.0, news=["demo-sport"],
-                          accounts=[SINDRE, Account("ana", "ana.bsky.example", cadence_minutes=45),
-                                    Account("ana", "ana", platform="mastodon"),
-                                    Account("bo", "sindre.bsky.example")])
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    folder = write_config(
+        tmp_path,
+        cadence_minutes=120.0,
+        news=["demo-sport"],
+        accounts=[
+            SINDRE,
+            Account("ana", "ana.bsky.example", cadence_minutes=45),
+            Account("ana", "ana", platform="mastodon"),
+            Account("bo", "sindre.bsky.example"),
+        ],
+    )
     settings = load_settings(folder, sqlite_url)
     got = {t.id: t for t in refresh.targets(settings, config_mod.load_roster(settings.roster_path))}
-    assert list(got) == ["bluesky:sindre.bsky.example", "bluesky:ana.bsky.example",
-                         "mastodon:ana", "news:demo-sport"]  # a handle twice: one job
+    assert list(got) == [
+        "bluesky:sindre.bsky.example",
+        "bluesky:ana.bsky.example",
+        "mastodon:ana",
+        "news:demo-sport",
+    ]  # a handle twice: one job
     assert got["bluesky:sindre.bsky.example"].cadence_minutes == 120.0
     assert got["bluesky:sindre.bsky.example"].athlete == "sindre-haugland"
     assert got["bluesky:ana.bsky.example"].cadence_minutes == 45.0
@@ -57,7 +77,10 @@ def test_targets_take_the_platform_cadence_unless_the_athlete_or_source_override
     assert got["news:demo-sport"].cadence_minutes == settings.platform("news").cadence_minutes
     assert got["news:demo-sport"].crawl_args() == {"source": "demo-sport"}
     assert got["bluesky:ana.bsky.example"].crawl_args(full=True) == {
-        "handle": "ana.bsky.example", "athlete": "ana", "full": "1"}
+        "handle": "ana.bsky.example",
+        "athlete": "ana",
+        "full": "1",
+    }
     kwargs = refresh.job_kwargs(got["mastodon:ana"], settings)
     assert kwargs["database_url"] == sqlite_url
     assert kwargs["config_dir"] == str(folder)
@@ -87,7 +110,12 @@ def test_failures_in_a_row_are_counted_from_the_newest_closed_run() -> None:
 def test_backoff_doubles_per_failure_is_capped_and_never_shorter_than_the_interval() -> None:
     assert refresh.backoff_minutes(0, 60, 600) == 60
     assert [refresh.backoff_minutes(n, 60, 600) for n in (1, 2, 3, 4, 50)] == [
-        120, 240, 480, 600, 600]
+        120,
+        240,
+        480,
+        600,
+        600,
+    ]
     assert refresh.backoff_minutes(3, 900, 600) == 900
 
 
@@ -104,7 +132,8 @@ def test_adaptive_cadence_follows_the_posting_rate_within_bounds() -> None:
     assert refresh.adaptive_interval(120, busy, off) == 120
     # the first run's backfill is only the starting point
     assert refresh.adaptive_interval(120, [*hourly[:-1], run(at=0, new=500)], CFG) == (
-        pytest.approx(60))
+        pytest.approx(60)
+    )
 
 
 def test_the_adaptive_interval_changes_only_materially() -> None:
@@ -116,15 +145,17 @@ def test_the_adaptive_interval_changes_only_materially() -> None:
     assert refresh.desired_interval(news, hourly, CFG, current_minutes=120) == 30
 
 
-def test_plan_next_backs_off_a_failing_target_and_recovers(archive_url: str,
-                                                           tmp_path: Path) -> None:
+def test_plan_next_backs_off_a_failing_target_and_recovers(
+    archive_url: str, tmp_path: Path
+) -> None:
     settings = load_settings(write_config(tmp_path, cadence_minutes=60.0), archive_url)
     target = refresh.Target("bluesky:x", "bluesky", 60.0, handle="x")
     engine = db.make_engine(archive_url)
 
     def crawl(status: str) -> None:
-        run_id = store.start_crawl_run(engine, spider="bluesky", target=target.id,
-                                       athlete_slug=None, full_sweep=False)
+        run_id = store.start_crawl_run(
+            engine, spider="bluesky", target=target.id, athlete_slug=None, full_sweep=False
+        )
         store.finish_crawl_run(engine, run_id, status=status, pages=1)
 
     assert refresh.plan_next(engine, target, settings, 60.0).not_before is None
@@ -144,8 +175,11 @@ def test_plan_next_backs_off_a_failing_target_and_recovers(archive_url: str,
 
 
 def test_run_crawl_runs_a_child_crawl_and_every_second_run_is_a_full_sweep(
-        tmp_path: Path, sqlite_url: str, demo: DemoServer,  # noqa: F811
-        bluesky_at: Callable[[str], None]) -> None:  # noqa: F811
+    tmp_path: Path,
+    sqlite_url: str,
+    demo: DemoServer,  # noqa: F811
+    bluesky_at: Callable[[str], None],  # noqa: F811
+) -> None:
     db.upgrade(sqlite_url)
     bluesky_at(demo.base_urls["bluesky"])
     folder = write_config(tmp_path, accounts=[GRACE], full_sweep_every=2)
@@ -160,12 +194,13 @@ def test_run_crawl_runs_a_child_crawl_and_every_second_run_is_a_full_sweep(
     assert (second["posts_new"], second["posts_deleted"]) == (1, 1)
     runs = runs_of(sqlite_url, target.id)
     assert [(r["full_sweep"], r["athlete_slug"], r["exit_code"]) for r in runs] == [
-        (False, "grace-whitfield", 0), (True, "grace-whitfield", 0)]
+        (False, "grace-whitfield", 0),
+        (True, "grace-whitfield", 0),
+    ]
     assert refresh.active_crawls() == []
 
 
-def test_run_crawl_starts_nothing_once_a_stop_is_requested(tmp_path: Path,
-                                                           sqlite_url: str) -> None:
+def test_run_crawl_starts_nothing_once_a_stop_is_requested(tmp_path: Path, sqlite_url: str) -> None:
     db.upgrade(sqlite_url)
     settings = load_settings(write_config(tmp_path), sqlite_url)
     target = refresh.targets(settings, config_mod.load_roster(settings.roster_path))[0]

@@ -21,35 +21,94 @@ from archive.records import RawMusic, RawPost
 from archive.search import make_snippet, parse_query, search_posts
 
 SEEN = datetime(2026, 3, 1, tzinfo=UTC)
-ROSTER = Roster((
-    AthleteConfig("lotte-van-dijk", "Lotte van Dijk", "speed skating", "NL",
-                  accounts=(AccountConfig("tiktok", "lotte.dijk"),
-                            AccountConfig("instagram", "lottedijk"))),
-    AthleteConfig("femke-kok", "Femke Kok", "speed skating", "NL",
-                  accounts=(AccountConfig("bluesky", "femke.bsky.social"),
-                            AccountConfig("mastodon", "femke@mastodon.social"))),
-))
-HANDLES = {"tiktok": "lotte.dijk", "instagram": "lottedijk", "bluesky": "femke.bsky.social",
-           "mastodon": "femke@mastodon.social"}
+ROSTER = Roster(
+    (
+        AthleteConfig(
+            "lotte-van-dijk",
+            "Lotte van Dijk",
+            "speed skating",
+            "NL",
+            accounts=(
+                AccountConfig("tiktok", "lotte.dijk"),
+                AccountConfig("instagram", "lottedijk"),
+            ),
+        ),
+        AthleteConfig(
+            "femke-kok",
+            "Femke Kok",
+            "speed skating",
+            "NL",
+            accounts=(
+                AccountConfig("bluesky", "femke.bsky.social"),
+                AccountConfig("mastodon", "femke@mastodon.social"),
+            ),
+        ),
+    )
+)
+HANDLES = {
+    "tiktok": "lotte.dijk",
+    "instagram": "lottedijk",
+    "bluesky": "femke.bsky.social",
+    "mastodon": "femke@mastodon.social",
+}
 # key, platform, posted_at (UTC), caption, extra RawPost fields
 POSTS: list[tuple[str, str, datetime, str, dict[str, Any]]] = [
-    ("goud", "tiktok", datetime(2026, 2, 1, 10, tzinfo=UTC),
-     "Schaatsen op Thialf vandaag! Goud op de 1000 meter 🥇 #schaatsen @femke.kok", {}),
-    ("madchen", "tiktok", datetime(2026, 2, 2, 10, tzinfo=UTC),
-     "Das Mädchen aus Inzell holt Sølv im Sprint, was für ein Rennen #eisschnelllauf", {}),
-    ("kin", "instagram", datetime(2026, 2, 3, 10, tzinfo=UTC),
-     "金メダルを取りました！五輪の舞台で滑れて幸せです 🥇", {"declared_language": "ja"}),
-    ("record", "bluesky", datetime(2026, 2, 4, 10, tzinfo=UTC),
-     "Training in Calgary today, world record attempt tomorrow #speedskating", {}),
-    ("luck", "bluesky", datetime(2026, 2, 5, 23, 59, 59, tzinfo=UTC),
-     "World records are made of hard training, not of luck or records alone", {}),
-    ("rust", "tiktok", datetime(2026, 2, 6, 0, 0, tzinfo=UTC),
-     "Rustdag. Geen training vandaag, wel schaatsen kijken op tv 📺",
-     {"music": RawMusic("Kou op het ijs", "De Rijders", False, "7100000000000000001")}),
-    ("korea", "mastodon", datetime(2026, 2, 7, 10, tzinfo=UTC),
-     "한국 쇼트트랙 대표팀 화이팅! 中国队 加油 金牌 🇰🇷", {}),
-    ("evil", "tiktok", datetime(2026, 2, 8, 10, tzinfo=UTC),
-     "<script>alert(1)</script> =SUM(A1) training night @evil", {}),
+    (
+        "goud",
+        "tiktok",
+        datetime(2026, 2, 1, 10, tzinfo=UTC),
+        "Schaatsen op Thialf vandaag! Goud op de 1000 meter 🥇 #schaatsen @femke.kok",
+        {},
+    ),
+    (
+        "madchen",
+        "tiktok",
+        datetime(2026, 2, 2, 10, tzinfo=UTC),
+        "Das Mädchen aus Inzell holt Sølv im Sprint, was für ein Rennen #eisschnelllauf",
+        {},
+    ),
+    (
+        "kin",
+        "instagram",
+        datetime(2026, 2, 3, 10, tzinfo=UTC),
+        "金メダルを取りました！五輪の舞台で滑れて幸せです 🥇",
+        {"declared_language": "ja"},
+    ),
+    (
+        "record",
+        "bluesky",
+        datetime(2026, 2, 4, 10, tzinfo=UTC),
+        "Training in Calgary today, world record attempt tomorrow #speedskating",
+        {},
+    ),
+    (
+        "luck",
+        "bluesky",
+        datetime(2026, 2, 5, 23, 59, 59, tzinfo=UTC),
+        "World records are made of hard training, not of luck or records alone",
+        {},
+    ),
+    (
+        "rust",
+        "tiktok",
+        datetime(2026, 2, 6, 0, 0, tzinfo=UTC),
+        "Rustdag. Geen training vandaag, wel schaatsen kijken op tv 📺",
+        {"music": RawMusic("Kou op het ijs", "De Rijders", False, "7100000000000000001")},
+    ),
+    (
+        "korea",
+        "mastodon",
+        datetime(2026, 2, 7, 10, tzinfo=UTC),
+        "한국 쇼트트랙 대표팀 화이팅! 中国队 加油 金牌 🇰🇷",
+        {},
+    ),
+    (
+        "evil",
+        "tiktok",
+        datetime(2026, 2, 8, 10, tzinfo=UTC),
+        "<script>alert(1)</script> =SUM(A1) training night @evil",
+        {},
+    ),
 ]
 
 
@@ -58,13 +117,22 @@ def seed(engine: Engine) -> dict[str, int]:
     store.sync_roster(engine, ROSTER)
     batch = []
     for n, (key, platform, posted, caption, extra) in enumerate(POSTS):
-        raw = RawPost(platform=platform, platform_post_id=f"{platform}-{n}-{key}",
-                      url=f"https://example.org/{platform}/{n}", author_handle=HANDLES[platform],
-                      posted_at=posted, caption=caption, counts={"likes": 10 + n}, **extra)
+        raw = RawPost(
+            platform=platform,
+            platform_post_id=f"{platform}-{n}-{key}",
+            url=f"https://example.org/{platform}/{n}",
+            author_handle=HANDLES[platform],
+            posted_at=posted,
+            caption=caption,
+            counts={"likes": 10 + n},
+            **extra,
+        )
         batch.append(normalize_post(raw, fetched_at=SEEN))
     result = store.upsert_posts(engine, batch)
-    return {key: result.post_ids[(platform, f"{platform}-{n}-{key}")]
-            for n, (key, platform, *_rest) in enumerate(POSTS)}
+    return {
+        key: result.post_ids[(platform, f"{platform}-{n}-{key}")]
+        for n, (key, platform, *_rest) in enumerate(POSTS)
+    }
 
 
 @pytest.fixture
@@ -113,8 +181,9 @@ QUERIES = {
 
 
 @pytest.mark.parametrize(("query", "expected"), QUERIES.items(), ids=list(QUERIES))
-def test_query_syntax_and_folding(seeded: tuple[Engine, dict[str, int]], query: str,
-                                  expected: set[str]) -> None:
+def test_query_syntax_and_folding(
+    seeded: tuple[Engine, dict[str, int]], query: str, expected: set[str]
+) -> None:
     engine, ids = seeded
     assert keys(search_posts(engine, query, limit=100), ids) == expected
 
@@ -130,11 +199,20 @@ def test_parity_sqlite_and_postgresql_find_the_same_posts(sqlite_url: str, pg_ur
             ids = seed(e)
             found.append({q: keys(search_posts(e, q, limit=1000), ids) for q in QUERIES})
         assert found[0] == found[1]
-        more = ["training OR schaatsen -tv", "w*", "t* -training", "金*", "🇰🇷", "한국",
-                '"not of luck"', "femke OR thialf OR inzell"]
+        more = [
+            "training OR schaatsen -tv",
+            "w*",
+            "t* -training",
+            "金*",
+            "🇰🇷",
+            "한국",
+            '"not of luck"',
+            "femke OR thialf OR inzell",
+        ]
         for q in more:
-            a, b = (sorted(h.platform_post_id for h in search_posts(e, q, limit=1000))
-                    for e in engines)
+            a, b = (
+                sorted(h.platform_post_id for h in search_posts(e, q, limit=1000)) for e in engines
+            )
             assert a == b, q
     finally:
         for e in engines:
@@ -142,7 +220,8 @@ def test_parity_sqlite_and_postgresql_find_the_same_posts(sqlite_url: str, pg_ur
 
 
 def test_exclusions_only_and_empty_queries_are_refused(
-        seeded: tuple[Engine, dict[str, int]]) -> None:
+    seeded: tuple[Engine, dict[str, int]],
+) -> None:
     engine, _ = seeded
     with pytest.raises(QueryError, match="exclusions only"):
         search_posts(engine, "-training -#schaatsen")
@@ -151,7 +230,8 @@ def test_exclusions_only_and_empty_queries_are_refused(
 
 
 def test_rank_puts_the_better_match_first_and_date_sorts_newest_first(
-        seeded: tuple[Engine, dict[str, int]]) -> None:
+    seeded: tuple[Engine, dict[str, int]],
+) -> None:
     engine, ids = seeded
     hits = search_posts(engine, "records")
     assert [h.post_id for h in hits] == [ids["luck"]]
@@ -179,11 +259,27 @@ def test_filters(seeded: tuple[Engine, dict[str, int]]) -> None:
 
 def test_since_and_until_are_inclusive_utc_days(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = seeded
-    got = keys(search_posts(engine, "training OR schaatsen", since=date(2026, 2, 5),
-                            until=date(2026, 2, 5), limit=100), ids)
+    got = keys(
+        search_posts(
+            engine,
+            "training OR schaatsen",
+            since=date(2026, 2, 5),
+            until=date(2026, 2, 5),
+            limit=100,
+        ),
+        ids,
+    )
     assert got == {"luck"}  # 23:59:59 on the 5th is in, 00:00 on the 6th is not
-    got = keys(search_posts(engine, "training OR schaatsen", since=date(2026, 2, 6),
-                            until=date(2026, 2, 6), limit=100), ids)
+    got = keys(
+        search_posts(
+            engine,
+            "training OR schaatsen",
+            since=date(2026, 2, 6),
+            until=date(2026, 2, 6),
+            limit=100,
+        ),
+        ids,
+    )
     assert got == {"rust"}
     assert search_posts(engine, "training", since=date(2026, 3, 1)) == []
 
@@ -198,7 +294,8 @@ def test_snippets_mark_the_matched_words() -> None:
     terms = parse_query("madchen solv* 金メダル 🥇").positive_terms()
     text = "Das Mädchen holt Sølvmedaille und 金メダルを取りました 🥇🏽!"
     assert make_snippet(text, terms) == (
-        "Das «Mädchen» holt «Sølvmedaille» und «金メダル»を取りました «🥇»🏽!")
+        "Das «Mädchen» holt «Sølvmedaille» und «金メダル»を取りました «🥇»🏽!"
+    )
     long = "word " * 100 + "Schaatsen " + "word " * 100
     snip = make_snippet(long, parse_query("schaatsen").positive_terms())
     assert snip.startswith("…")
@@ -217,23 +314,74 @@ def test_hits_carry_snippet_and_provenance(seeded: tuple[Engine, dict[str, int]]
 
 
 NASTY = [
-    '"', '"unbalanced quote', 'unbalanced" quote', "NEAR(a b)", "a NEAR/2 b", "^start", "col:val",
-    "search_text:goud", "*", "**", "* *", "'; DROP TABLE post; --", "1=1 OR 1=1", "\x00", "a\x00b",
-    "-", "- -", "--", "OR", "OR OR", "AND NOT", '""', "((", "))", "\\", "%_", "a" * 300,
-    "\udcff", "🥇*", "#", "@", "#!!", "{}[]", "$1", ":q", "%(q)s", "?", "' OR ''='", "a & !b | c",
-    "x <-> y", "goud:*", "!goud", "NOT goud", "goud NOT", "+goud", "goud^2", "\"a\" \"", "ＯＲ",
-    "-goud OR", "OR -goud goud", " ", "\t\n", "<script>alert(1)</script>", "null", "undefined",
+    '"',
+    '"unbalanced quote',
+    'unbalanced" quote',
+    "NEAR(a b)",
+    "a NEAR/2 b",
+    "^start",
+    "col:val",
+    "search_text:goud",
+    "*",
+    "**",
+    "* *",
+    "'; DROP TABLE post; --",
+    "1=1 OR 1=1",
+    "\x00",
+    "a\x00b",
+    "-",
+    "- -",
+    "--",
+    "OR",
+    "OR OR",
+    "AND NOT",
+    '""',
+    "((",
+    "))",
+    "\\",
+    "%_",
+    "a" * 300,
+    "\udcff",
+    "🥇*",
+    "#",
+    "@",
+    "#!!",
+    "{}[]",
+    "$1",
+    ":q",
+    "%(q)s",
+    "?",
+    "' OR ''='",
+    "a & !b | c",
+    "x <-> y",
+    "goud:*",
+    "!goud",
+    "NOT goud",
+    "goud NOT",
+    "+goud",
+    "goud^2",
+    '"a" "',
+    "ＯＲ",
+    "-goud OR",
+    "OR -goud goud",
+    " ",
+    "\t\n",
+    "<script>alert(1)</script>",
+    "null",
+    "undefined",
 ]
 
 
 @pytest.mark.parametrize("query", NASTY, ids=[repr(q)[:30] for q in NASTY])
-def test_hostile_queries_are_safe_in_the_function(seeded: tuple[Engine, dict[str, int]],
-                                                  query: str) -> None:
+def test_hostile_queries_are_safe_in_the_function(
+    seeded: tuple[Engine, dict[str, int]], query: str
+) -> None:
     engine, _ = seeded
     message = ""
     try:
-        hits = search_posts(engine, query, athlete="lotte-van-dijk", sound=query, lang=query,
-                            hashtag=query)
+        hits = search_posts(
+            engine, query, athlete="lotte-van-dijk", sound=query, lang=query, hashtag=query
+        )
     except QueryError as exc:
         message = str(exc)
         assert message
@@ -247,11 +395,13 @@ def test_hostile_queries_are_safe_in_the_function(seeded: tuple[Engine, dict[str
 
 
 @pytest.mark.parametrize("query", NASTY, ids=[repr(q)[:30] for q in NASTY])
-def test_hostile_queries_are_safe_in_the_cli(seeded: tuple[Engine, dict[str, int]],
-                                             archive_url: str, query: str) -> None:
+def test_hostile_queries_are_safe_in_the_cli(
+    seeded: tuple[Engine, dict[str, int]], archive_url: str, query: str
+) -> None:
     query = query.replace("\x00", "").replace("\udcff", "\ufffd")  # argv cannot hold these
-    result = CliRunner().invoke(cli, ["search", "--db", archive_url, "--format", "json", "--",
-                                      query])
+    result = CliRunner().invoke(
+        cli, ["search", "--db", archive_url, "--format", "json", "--", query]
+    )
     assert result.exit_code in (0, 1), result.output
     if result.exit_code == 1:
         assert result.output.startswith("Error: ")
@@ -267,8 +417,21 @@ def test_cli_table_and_json(seeded: tuple[Engine, dict[str, int]], archive_url: 
     assert table.exit_code == 0, table.output
     assert "«Mädchen»" in table.stdout
     assert "lotte-van-dijk" in table.stdout
-    js = runner.invoke(cli, ["search", "training", "--sort", "date", "--format", "json",
-                             "--athlete", "femke-kok", "--db", archive_url])
+    js = runner.invoke(
+        cli,
+        [
+            "search",
+            "training",
+            "--sort",
+            "date",
+            "--format",
+            "json",
+            "--athlete",
+            "femke-kok",
+            "--db",
+            archive_url,
+        ],
+    )
     rows = json.loads(js.stdout)
     assert [r["platform_post_id"] for r in rows] == ["bluesky-4-luck", "bluesky-3-record"]
     assert rows[0]["snippet"].count("«") == 1

@@ -20,17 +20,33 @@ from tests.test_scheduler import GRACE, SINDRE, Account, load_settings, write_co
 LOTTE = Account("lotte-van-dijk", "lottevandijk.bsky.example")
 
 
-def crawl(engine: Engine, target: str, status_: str, *, pages: int = 1, new: int = 0,
-          problem: str | None = None, errors: str | None = None) -> int:
+def crawl(
+    engine: Engine,
+    target: str,
+    status_: str,
+    *,
+    pages: int = 1,
+    new: int = 0,
+    problem: str | None = None,
+    errors: str | None = None,
+) -> int:
     """A closed crawl_run row for ``target`` (and a problem row when given)."""
-    run_id = store.start_crawl_run(engine, spider="bluesky", target=target, athlete_slug=None,
-                                   full_sweep=False)
+    run_id = store.start_crawl_run(
+        engine, spider="bluesky", target=target, athlete_slug=None, full_sweep=False
+    )
     if problem:
         store.record_problem(engine, reason=problem, platform="bluesky", crawl_run_id=run_id)
     result = store.BatchResult()
     result.new = new
-    store.finish_crawl_run(engine, run_id, status=status_, pages=pages, result=result,
-                           errors=errors, reason=None if status_ == "finished" else "timeout")
+    store.finish_crawl_run(
+        engine,
+        run_id,
+        status=status_,
+        pages=pages,
+        result=result,
+        errors=errors,
+        reason=None if status_ == "finished" else "timeout",
+    )
     return run_id
 
 
@@ -52,8 +68,9 @@ def test_health_from_the_latest_runs() -> None:
     assert row([ok], frozenset({1})) == {"state": "blocked", "since": 1, "runs": 1}
 
 
-def test_status_reports_last_run_next_run_health_and_totals(tmp_path: Path,
-                                                            archive_url: str) -> None:
+def test_status_reports_last_run_next_run_health_and_totals(
+    tmp_path: Path, archive_url: str
+) -> None:
     folder = write_config(tmp_path / "cfg", accounts=[SINDRE, GRACE, LOTTE], news=["demo-sport"])
     settings = load_settings(folder, archive_url)
     roster = config_mod.load_roster(settings.roster_path)
@@ -107,8 +124,19 @@ def test_podium_status_table_and_json(tmp_path: Path, sqlite_url: str) -> None:
     table = invoke(cli, base)
     assert table.exit_code == 0, table.output
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["target", "athlete", "last", "run", "result", "new", "updated",
-                                "errors", "next", "run", "health"]
+    assert lines[0].split() == [
+        "target",
+        "athlete",
+        "last",
+        "run",
+        "result",
+        "new",
+        "updated",
+        "errors",
+        "next",
+        "run",
+        "health",
+    ]
     sindre = next(line for line in lines if line.startswith("bluesky:sindre"))
     assert " 17 " in sindre and sindre.endswith(" ok") and "not scheduled" in sindre
     assert "failing since" in next(line for line in lines if line.startswith("bluesky:grace"))
@@ -118,7 +146,9 @@ def test_podium_status_table_and_json(tmp_path: Path, sqlite_url: str) -> None:
     assert out.exit_code == 0, out.output
     report = json.loads(out.stdout)
     assert [e["target"] for e in report["targets"]] == [
-        "bluesky:sindre.bsky.example", "bluesky:gracewhitfield.bsky.example"]
+        "bluesky:sindre.bsky.example",
+        "bluesky:gracewhitfield.bsky.example",
+    ]
     assert report["targets"][0]["last_run"]["posts_new"] == 17
     assert report["targets"][1]["health"]["state"] == "failing"
     assert report["totals"]["crawl_runs"] == 2
@@ -126,8 +156,9 @@ def test_podium_status_table_and_json(tmp_path: Path, sqlite_url: str) -> None:
 
 def test_podium_status_without_an_archive_says_what_to_do(tmp_path: Path) -> None:
     folder = write_config(tmp_path / "cfg")
-    result = CliRunner().invoke(cli, ["--config", str(folder), "status", "--db",
-                                      f"sqlite:///{tmp_path / 'none.db'}"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(folder), "status", "--db", f"sqlite:///{tmp_path / 'none.db'}"]
+    )
     assert result.exit_code == 1
     assert "podium init" in result.output
 

@@ -329,7 +329,11 @@ def test_a_listing_that_covers_only_recent_posts_judges_only_those(engine: Engin
     store.upsert_posts(engine, [observe(n) for n in range(4)])  # posted an hour apart
     since = datetime.fromtimestamp(1_760_000_000 + 2 * 3600, UTC)
     gone = store.mark_missing_deleted(
-        engine, "tiktok", "lotte.dijk", [f"7{3:018d}"], swept_at=T0 + timedelta(days=1),
+        engine,
+        "tiktok",
+        "lotte.dijk",
+        [f"7{3:018d}"],
+        swept_at=T0 + timedelta(days=1),
         listed_since=since,
     )
     assert gone == [f"7{2:018d}"]  # posts 0 and 1 are older than the listing reaches
