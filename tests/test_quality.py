@@ -1,0 +1,27 @@
+"""The house style is checked, not hoped for: ruff lint and format, mypy on archive/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy", "archive"],
+    ],
+    ids=["ruff-check", "ruff-format", "mypy-archive"],
+)
+def test_tool_is_clean(argv: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", *argv], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
