@@ -43,7 +43,7 @@ __all__ = [
 #: integer, as a string) whenever the same input would give a different NormalizedText or
 #: NormalizedPost: a changed rule, regex, threshold or language model. Pure refactors and
 #: speed-ups that keep every output the same do not bump it.
-NORMALIZER_VERSION = "1"
+NORMALIZER_VERSION = "2"  # 2: TikTok and X post times from their ids
 
 # --- regexes (compiled once) ---------------------------------------------------------------
 
@@ -428,6 +428,26 @@ def parse_count(value: Any) -> int | None:
 # --- posts ----------------------------------------------------------------------------------
 
 
+#: X ids are snowflakes: milliseconds since this epoch, shifted left 22 bits.
+_X_EPOCH_MS = 1_288_834_974_657
+_DIGITS = re.compile(r"^[0-9]{15,20}$")
+
+
+def time_from_id(platform: str, post_id: str) -> datetime | None:
+    """When a post was made, from its id, where the id encodes it and nothing else says.
+
+    TikTok: ``id >> 32`` is the creation time in unix seconds (it agrees with ``createTime`` to
+    within seconds); X: a snowflake. Embeds and oEmbed answers carry no time, ids do.
+    """
+    if not _DIGITS.match(post_id):
+        return None
+    if platform == "tiktok":
+        return _from_unix(int(post_id) >> 32)
+    if platform == "x":
+        return _from_unix(((int(post_id) >> 22) + _X_EPOCH_MS) / 1000)
+    return None
+
+
 def normalize_post(
     raw: RawPost, *, fetched_at: datetime, prior: Sequence[str] = ()
 ) -> NormalizedPost:
@@ -472,7 +492,7 @@ def normalize_post(
         author_id=raw.author_id,
         author_name=raw.author_name,
         athlete_slug=raw.athlete_slug,
-        posted_at=parse_time(raw.posted_at),
+        posted_at=parse_time(raw.posted_at) or time_from_id(platform, post_id),
         edited_at=parse_time(raw.edited_at),
         caption=caption,
         text=text,

@@ -445,3 +445,35 @@ def test_parse_helpers_never_raise(value: object) -> None:
     assert result is None or result.tzinfo is UTC
     count = parse_count(value)
     assert count is None or count >= 0
+
+
+@pytest.mark.parametrize(
+    ("platform", "post_id", "given", "expected"),
+    [
+        # TikTok ids carry the creation second in their top 32 bits.
+        ("tiktok", str((1_760_000_000 << 32) + 12345), None, "2025-10-09T08:53:20+00:00"),
+        # An X snowflake: (id >> 22) + 1288834974657 ms.
+        (
+            "x",
+            str((1_700_000_000_000 - 1_288_834_974_657) << 22),
+            None,
+            "2023-11-14T22:13:20+00:00",
+        ),
+        # What the platform says wins over the id.
+        ("tiktok", str(1_760_000_000 << 32), "1600000000", "2020-09-13T12:26:40+00:00"),
+        # Other platforms' ids say nothing about time.
+        ("instagram", "3456789012345678901", None, None),
+        ("tiktok", "not-a-number", None, None),
+    ],
+)
+def test_posted_at_from_the_id_when_nothing_else_says(
+    platform: str, post_id: str, given: str | None, expected: str | None
+) -> None:
+    raw = RawPost(
+        platform=platform,
+        platform_post_id=post_id,
+        posted_at=given,
+        caption="Wat een mooie dag op het ijs vandaag met de hele ploeg samen",
+    )
+    post = normalize_post(raw, fetched_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert (post.posted_at.isoformat() if post.posted_at else None) == expected
