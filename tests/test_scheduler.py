@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +271,7 @@ def test_restart_keeps_the_schedule_and_a_config_change_touches_only_that_job(
     assert "bluesky:bo.bsky.example" not in after
     for jid in r.kept:
         assert (after[jid].next_run_time, after[jid].trigger.interval) == before[jid]
-    assert after["bluesky:cy.bsky.example"].trigger.interval.total_seconds() == 10 * 60
+    assert after["bluesky:cy.bsky.example"].trigger.interval == timedelta(minutes=10)
     assert after["bluesky:cy.bsky.example"].next_run_time < before["bluesky:cy.bsky.example"][0]
     assert after["bluesky:cy.bsky.example"].kwargs["cadence_minutes"] == 10.0
 
@@ -358,7 +359,7 @@ def test_a_hanging_crawl_is_killed_recorded_and_the_target_backs_off_then_recove
             and j
         ),
     )
-    assert job.trigger.interval.total_seconds() == 600
+    assert job.trigger.interval == timedelta(minutes=10)
     # a success ends the backoff: the next adjustment leaves the normal schedule alone
     engine = db.make_engine(sqlite_url)
     ok = store.start_crawl_run(
