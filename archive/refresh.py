@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from archive import config as config_mod
 from archive import db
@@ -95,9 +95,28 @@ def targets(settings: config_mod.Settings, roster: config_mod.Roster) -> list[Ta
     return list(out.values())
 
 
+#: The scheduler process' database URLs by their public form: the job store keeps no password.
+_DATABASES: dict[str, str] = {}
+
+
+def public_url(url: str) -> str:
+    """A database URL with its password hidden (what the job store may keep)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _full_database_url(stored: str, config_dir: str) -> str:
+    """The URL a job connects with: the scheduler's own, or the configured one that matches."""
+    if stored in _DATABASES:
+        return _DATABASES[stored]
+    configured = config_mod.load(config_dir).database_url
+    return configured if public_url(configured) == stored else stored
+
+
 def job_kwargs(target: Target, settings: config_mod.Settings) -> dict[str, Any]:
     """What the job function is called with: the target and where the archive and config are,
-    so a fresh process needs nothing else. The scheduler compares these on restart."""
+    so a fresh process needs nothing else. The scheduler compares these on restart. The
+    database URL is kept without its password (a fresh process finds it in its config)."""
+    _DATABASES[public_url(settings.database_url)] = settings.database_url
     return {
         "target": target.id,
         "spider": target.spider,
@@ -105,7 +124,7 @@ def job_kwargs(target: Target, settings: config_mod.Settings) -> dict[str, Any]:
         "athlete": target.athlete,
         "source": target.source,
         "cadence_minutes": target.cadence_minutes,
-        "database_url": settings.database_url,
+        "database_url": public_url(settings.database_url),
         "config_dir": str(settings.config_dir),
     }
 
@@ -332,7 +351,9 @@ def run_crawl(
     if stopping():
         log.info("%s: not started, the scheduler is shutting down", target)
         return {"target": target, "status": "skipped"}
-    settings = config_mod.load(config_dir, database_url=database_url)
+    settings = config_mod.load(
+        config_dir, database_url=_full_database_url(database_url, config_dir)
+    )
     t = Target(
         target, spider, float(cadence_minutes or 0), handle=handle, athlete=athlete, source=source
     )

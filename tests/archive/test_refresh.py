@@ -208,3 +208,20 @@ def test_run_crawl_starts_nothing_once_a_stop_is_requested(tmp_path: Path, sqlit
     assert refresh.run_crawl(**refresh.job_kwargs(target, settings))["status"] == "skipped"
     assert runs_of(sqlite_url, target.id) == []
     assert refresh.wait_idle(0.1)
+
+
+def test_the_job_store_keeps_no_database_password(tmp_path: Path) -> None:
+    from archive import config as config_mod
+    from archive import refresh
+
+    url = "postgresql+psycopg://podium:s3cret@127.0.0.1:5432/archive"
+    settings = config_mod.load(tmp_path, database_url=url, environ={})
+    target = refresh.Target(
+        "bluesky:lotte.bsky.social", "bluesky", 60.0, handle="lotte.bsky.social"
+    )
+    kwargs = refresh.job_kwargs(target, settings)
+    assert "s3cret" not in repr(kwargs) and kwargs["database_url"].endswith(
+        "@127.0.0.1:5432/archive"
+    )
+    # The scheduler process that made the job connects with the full URL again.
+    assert refresh._full_database_url(kwargs["database_url"], str(tmp_path)) == url
