@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from archive import config as config_mod
 from archive import db, store
+from archive.errors import ArchiveError
 from archive.platforms import platform_from_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,7 @@ def plan(
         grouped: dict[str, list[str]] = {}
         unsupported = [u for u in urls if platform is None and platform_from_url(u) == "x"]
         if unsupported:
-            raise ValueError(
+            raise ArchiveError(
                 f"X posts are archived through the articles that embed them; give "
                 f"the article's URL instead of {unsupported[0]}"
             )
