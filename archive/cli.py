@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import config as config_mod
 from archive import db
 from archive.errors import ArchiveError, DatabaseError
+from archive.records import PLATFORMS
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("podium")
@@ -297,7 +298,7 @@ def _clip(v: str, width: int) -> str:
     "--platform",
     default="generic",
     show_default=True,
-    type=click.Choice(["generic", "tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    type=click.Choice(["generic", *PLATFORMS]),
     help="Which text rules to use (generic = the TikTok/Instagram rules).",
 )
 @click.option(
@@ -333,7 +334,7 @@ def normalize_text_cmd(text: str, platform: str, author: str | None) -> None:
 )
 @click.option(
     "--platform",
-    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news"]),
+    type=click.Choice([*PLATFORMS, "news"]),
     help="The payload's platform (default: detected).",
 )
 @format_option(("json", "ndjson"), default="json")
@@ -395,7 +396,7 @@ def _day(value: datetime | None) -> Any:
 @click.option("--athlete", metavar="SLUG", help="Only this athlete's posts.")
 @click.option(
     "--platform",
-    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    type=click.Choice(PLATFORMS),
     help="Only this platform.",
 )
 @click.option(
@@ -504,7 +505,7 @@ def search(
 @click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
 @click.option(
     "--platform",
-    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]),
+    type=click.Choice(PLATFORMS),
     help="Only this platform.",
 )
 @click.option(
@@ -629,7 +630,7 @@ def run_jobs(
 @click.option("--athlete", metavar="SLUG", help="Only this roster athlete's accounts.")
 @click.option(
     "--platform",
-    type=click.Choice(["tiktok", "instagram", "bluesky", "mastodon", "youtube", "news"]),
+    type=click.Choice(config_mod.SPIDER_NAMES),
     help="Only this platform (default: every platform the roster has accounts on).",
 )
 @click.option(

@@ -26,7 +26,7 @@ from archive.errors import ArchiveError
 from archive.platforms import platform_from_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SPIDERS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "news")
+SPIDERS = config_mod.SPIDER_NAMES
 _PROGRESS = re.compile(r"PODIUM-PROGRESS pages=(\d+) posts=(\d+) errors=(\d+)")
 _MASTODON_PATH = re.compile(r"^/@[\w.]+(@[\w.-]+)?/\d+")
 
