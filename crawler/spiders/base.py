@@ -189,6 +189,12 @@ class AthleteSpider(Spider):
             listing.see(post)
             yield post
 
+    def give_up(self, listing: Listing, problem: CrawlProblem) -> Iterator[Any]:
+        """A listing that cannot go on: the problem, kept, and the listing closed incomplete."""
+        problem.detail.setdefault("handle", listing.handle)
+        yield problem
+        yield self.end_listing(listing, complete=False)
+
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
         """Errback of listing requests that failed for good (network, DNS, robots.txt).
 
@@ -197,13 +203,14 @@ class AthleteSpider(Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         listing: Listing = request.cb_kwargs["listing"]
-        yield CrawlProblem(
-            reason=f"request failed: {failure.getErrorMessage()}",
-            url=request.url,
-            platform=self.platform,
-            detail={"handle": listing.handle},
+        yield from self.give_up(
+            listing,
+            CrawlProblem(
+                reason=f"request failed: {failure.getErrorMessage()}",
+                url=request.url,
+                platform=self.platform,
+            ),
         )
-        yield self.end_listing(listing, complete=False)
 
     def end_listing(
         self, listing: Listing, *, complete: bool, window_start: Any = None

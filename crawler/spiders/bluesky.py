@@ -64,8 +64,7 @@ class BlueskySpider(AthleteSpider):
     def parse_author_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="author_feed")
         if isinstance(result, CrawlProblem):
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         yield from self.listed_posts(result, listing)
         if result.next_cursor and not listing.should_stop and result.posts:

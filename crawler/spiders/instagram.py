@@ -70,9 +70,7 @@ class InstagramSpider(AthleteSpider):
     def parse_web_profile_info(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="web_profile_info")
         if isinstance(result, CrawlProblem):
-            result.detail["handle"] = listing.handle
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         user_id = result.accounts[0].platform_account_id if result.accounts else None
         yield from self.next_page(result, listing, user_id)
@@ -80,8 +78,7 @@ class InstagramSpider(AthleteSpider):
     def parse_user_feed(self, response: Response, listing: Listing, user_id: str) -> Iterator[Any]:
         result = self.read(response, kind="user_feed")
         if isinstance(result, CrawlProblem):
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         yield from self.next_page(result, listing, user_id)
 
@@ -89,13 +86,14 @@ class InstagramSpider(AthleteSpider):
         """The page's posts, then the next feed page or the end of the listing."""
         yield from self.listed_posts(result, listing)
         if result.has_more and result.next_cursor and result.posts and user_id is None:
-            yield CrawlProblem(
-                reason="Instagram profile without a user id: cannot page on",
-                url=None,
-                platform=self.platform,
-                detail={"handle": listing.handle},
+            yield from self.give_up(
+                listing,
+                CrawlProblem(
+                    reason="Instagram profile without a user id: cannot page on",
+                    url=None,
+                    platform=self.platform,
+                ),
             )
-            yield self.end_listing(listing, complete=False)
         elif result.has_more and result.next_cursor and result.posts and not listing.should_stop:
             yield Request(
                 self.feed_url(str(user_id), result.next_cursor),

@@ -59,13 +59,14 @@ class MastodonSpider(AthleteSpider):
         _, _, host = listing.handle.partition("@")
         base = self.instance_base(host)
         if base is None:
-            yield CrawlProblem(
-                reason="Mastodon handle without an instance (user@instance)",
-                url=None,
-                platform=self.platform,
-                detail={"handle": listing.handle},
+            yield from self.give_up(
+                listing,
+                CrawlProblem(
+                    reason="Mastodon handle without an instance (user@instance)",
+                    url=None,
+                    platform=self.platform,
+                ),
             )
-            yield self.end_listing(listing, complete=False)
             return
         yield Request(
             f"{base}/api/v1/accounts/lookup?{urlencode({'acct': listing.handle})}",
@@ -92,21 +93,20 @@ class MastodonSpider(AthleteSpider):
     def parse_account(self, response: Response, listing: Listing, base: str) -> Iterator[Any]:
         result = self.read(response, kind="account")
         if isinstance(result, CrawlProblem):
-            result.detail["handle"] = listing.handle
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         # The API pages by the instance-local id; the parser's account id is the stable uri.
         local_id = (result.accounts[0].raw or {}).get("id") if result.accounts else None
         if not local_id:
-            yield CrawlProblem(
-                reason="Mastodon account lookup: no id",
-                url=response.url,
-                platform=self.platform,
-                body=response.body,
-                detail={"handle": listing.handle},
+            yield from self.give_up(
+                listing,
+                CrawlProblem(
+                    reason="Mastodon account lookup: no id",
+                    url=response.url,
+                    platform=self.platform,
+                    body=response.body,
+                ),
             )
-            yield self.end_listing(listing, complete=False)
             return
         yield Request(
             self.statuses_url(base, str(local_id)),
@@ -120,8 +120,7 @@ class MastodonSpider(AthleteSpider):
     ) -> Iterator[Any]:
         result = self.read(response, kind="statuses")
         if isinstance(result, CrawlProblem):
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         yield from self.listed_posts(result, listing)
         link = response.headers.get(b"Link", b"").decode("latin-1")

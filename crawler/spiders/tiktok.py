@@ -128,20 +128,20 @@ class TiktokSpider(AthleteSpider):
     def parse_profile_page(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="profile_page")
         if isinstance(result, CrawlProblem):
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         account = result.accounts[0] if result.accounts else None
         sec_uid = (account.raw or {}).get("secUid") if account else None
         if result.status != "ok" or not sec_uid:
-            yield CrawlProblem(
-                reason=f"TikTok profile page: {result.status}, no secUid",
-                url=response.url,
-                platform=self.platform,
-                body=response.body,
-                detail={"handle": listing.handle},
+            yield from self.give_up(
+                listing,
+                CrawlProblem(
+                    reason=f"TikTok profile page: {result.status}, no secUid",
+                    url=response.url,
+                    platform=self.platform,
+                    body=response.body,
+                ),
             )
-            yield self.end_listing(listing, complete=False)
             return
         for post in result.posts:  # userInfo.itemList, when the page carries one
             post.athlete_slug = listing.athlete
@@ -158,18 +158,18 @@ class TiktokSpider(AthleteSpider):
     ) -> Iterator[Any]:
         result = self.read(response, kind="item_list")
         if isinstance(result, CrawlProblem):
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         if result.status != "ok":
-            yield CrawlProblem(
-                reason=f"TikTok item_list: {result.status}",
-                url=response.url,
-                platform=self.platform,
-                body=response.body,
-                detail={"handle": listing.handle},
+            yield from self.give_up(
+                listing,
+                CrawlProblem(
+                    reason=f"TikTok item_list: {result.status}",
+                    url=response.url,
+                    platform=self.platform,
+                    body=response.body,
+                ),
             )
-            yield self.end_listing(listing, complete=False)
             return
         yield from self.listed_posts(result, listing)
         next_cursor = self.next_cursor(result, cursor)

@@ -63,9 +63,7 @@ class YoutubeSpider(AthleteSpider):
     def parse_channel_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="channel_feed")
         if isinstance(result, CrawlProblem):
-            result.detail["handle"] = listing.handle
-            yield result
-            yield self.end_listing(listing, complete=False)
+            yield from self.give_up(listing, result)
             return
         yield from self.listed_posts(result, listing)
         # A full feed may have dropped older videos: judge only what it still covers.
