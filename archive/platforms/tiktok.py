@@ -168,30 +168,34 @@ def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseRe
     return ParseResult(platform=PLATFORM, kind=kind, posts=posts, status=status)
 
 
+def _account_from_user(
+    user: dict[str, Any], stats: dict[str, Any], handle: str | None, url: str | None = None
+) -> RawAccount:
+    """A TikTok user object (profile page or SIGI_STATE) as an account record."""
+    return RawAccount(
+        platform=PLATFORM,
+        platform_account_id=_str_or_none(user.get("id")),
+        handle=handle,
+        display_name=user.get("nickname"),
+        url=f"https://www.tiktok.com/@{handle}" if handle else url,
+        counts=_pick(
+            stats,
+            followers="followerCount",
+            following="followingCount",
+            likes="heartCount",
+            posts="videoCount",
+        ),
+        raw=user,
+    )
+
+
 def _parse_user_detail(detail: dict[str, Any], url: str | None) -> ParseResult:
     info = detail.get("userInfo") or {}
     user = info.get("user") or {}
     accounts = []
     if user:
         stats = {**(info.get("stats") or {}), **(info.get("statsV2") or {})}
-        handle = user.get("uniqueId")
-        accounts.append(
-            RawAccount(
-                platform=PLATFORM,
-                platform_account_id=_str_or_none(user.get("id")),
-                handle=handle,
-                display_name=user.get("nickname"),
-                url=f"https://www.tiktok.com/@{handle}" if handle else url,
-                counts=_pick(
-                    stats,
-                    followers="followerCount",
-                    following="followingCount",
-                    likes="heartCount",
-                    posts="videoCount",
-                ),
-                raw=user,
-            )
-        )
+        accounts.append(_account_from_user(user, stats, user.get("uniqueId"), url))
     posts = [
         _post_from_item(item, url) for item in info.get("itemList") or [] if _is_web_item(item)
     ]
@@ -237,23 +241,8 @@ def parse_sigi_state(data: dict[str, Any], url: str | None = None) -> ParseResul
     users = ((data.get("UserModule") or {}).get("users")) or {}
     user_stats = ((data.get("UserModule") or {}).get("stats")) or {}
     for handle, user in users.items():
-        stats = user_stats.get(handle) or {}
         accounts.append(
-            RawAccount(
-                platform=PLATFORM,
-                platform_account_id=_str_or_none(user.get("id")),
-                handle=user.get("uniqueId") or handle,
-                display_name=user.get("nickname"),
-                url=f"https://www.tiktok.com/@{user.get('uniqueId') or handle}",
-                counts=_pick(
-                    stats,
-                    followers="followerCount",
-                    following="followingCount",
-                    likes="heartCount",
-                    posts="videoCount",
-                ),
-                raw=user,
-            )
+            _account_from_user(user, user_stats.get(handle) or {}, user.get("uniqueId") or handle)
         )
     status_code = _int_or_none((data.get("VideoPage") or {}).get("statusCode")) or 0
     status = "ok"
