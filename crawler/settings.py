@@ -13,7 +13,13 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = _settings.crawl.user_agent
 ROBOTSTXT_OBEY = False  # news spiders turn it on (config: platform.news.obey_robots)
 COOKIES_ENABLED = False
+# No crawl listens on any port. Scrapy's telnet console and (2.19+) its RemoteControl HTTP server
+# both run arbitrary Python in the crawl, which holds the database URL with its password: both are
+# off, and their extensions are removed from EXTENSIONS below, so turning a flag back on (a spider's
+# custom_settings, a `-s` option) does not bring them back. tests/reliability/test_exposure.py
+# checks a real crawl for listening sockets.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 
 # Politeness: per-platform delay/concurrency come from each spider's custom_settings.
@@ -35,9 +41,16 @@ HTTPERROR_ALLOW_ALL = True  # callbacks see 404/410/429 and decide (deleted, blo
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 540,
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.EveryRequestAnswered": 950,
+}
 EXTENSIONS = {
     "crawler.extensions.ArchiveKnowledge": 100,
     "crawler.extensions.ProgressLines": 200,
+    "crawler.extensions.ParentWatch": 300,
+    # None removes an extension whatever its *_ENABLED flag says (see TELNETCONSOLE_ENABLED).
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
