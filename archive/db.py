@@ -2,17 +2,67 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from archive.errors import DatabaseError
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+#: libpq-style ``password=`` in a URL's query string (``postgresql://u@h/db?password=…``).
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    """Where the password of ``scheme://user:password@host…`` is, from the text alone.
+
+    Works on URLs SQLAlchemy cannot parse (a bad port, a missing ``:`` after the scheme, an
+    unescaped ``@`` or ``/`` in the password): the user info runs from after the first ``//``
+    (or the start) to the *last* ``@``, and the password from its first ``:``. When an ``@``
+    sits later in the URL (a query value), more is hidden than needed, never less.
+    """
+    at = url.rfind("@")
+    if at < 0:
+        return None
+    slashes = url.find("//", 0, at)
+    start = slashes + 2 if slashes >= 0 else 0
+    colon = url.find(":", start, at)
+    if colon < 0:
+        return None
+    return colon + 1, at
+
+
+def safe_url(url: str | URL) -> str:
+    """A database URL fit for messages and logs: any password shown as ``***``.
+
+    Every message that shows a database URL goes through this, including the ones about URLs
+    SQLAlchemy could not parse (it falls back to the ``scheme://user:password@`` shape).
+    """
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else str(url)
+    span = _password_span(text)
+    if span is not None:
+        text = text[: span[0]] + "***" + text[span[1] :]
+    return _QUERY_PASSWORD.sub(r"\1***", text)
+
+
+def safe_message(message: object, url: str) -> str:
+    """An error's text with the URL's password taken out (drivers may quote the URL)."""
+    text = str(message)
+    span = _password_span(url)
+    passwords = [url[span[0] : span[1]]] if span else []
+    passwords += [m.group(0)[len(m.group(1)) :] for m in _QUERY_PASSWORD.finditer(url)]
+    for password in passwords:
+        for form in (password, unquote(password)):
+            if form and form != "***":
+                text = text.replace(form, "***")
+    return text
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -43,9 +93,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         engine = sa.create_engine(url, **kwargs)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise DatabaseError(f"bad database URL {url!r}: {exc}") from None
+        raise DatabaseError(
+            f"bad database URL {safe_url(url)!r}: {safe_message(exc, str(url))}"
+        ) from None
     except ImportError as exc:
-        raise DatabaseError(f"database driver for {url!r} is not installed: {exc}") from None
+        raise DatabaseError(
+            f"database driver for {safe_url(url)!r} is not installed: {safe_message(exc, str(url))}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
