@@ -781,11 +781,13 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     (crawls fetched nothing, or were refused), or `never run`. The next run comes from the
     scheduler's job store (`podium schedule`), when it has run on this archive.
     """
+    from archive import store
     from archive.status import TABLE_COLUMNS, refresh_status, table_rows
 
     s = settings(ctx, db_url)
     roster = config_mod.load_roster(s.roster_path)
     engine = open_archive(s.database_url)
+    store.close_interrupted_runs(engine)  # a crawl killed outright shows as interrupted
     report = refresh_status(engine, s, roster)
     engine.dispose()
     if fmt == "json":

@@ -132,6 +132,7 @@ def child_env(
     env["PODIUM_CONFIG_DIR"] = str(settings.config_dir)
     env["PODIUM_ROSTER"] = str(settings.roster_path)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env["PODIUM_PARENT_PID"] = str(os.getpid())  # the child stops when we die (ParentWatch)
     env.update(extra or {})
     return env
 
@@ -145,15 +146,18 @@ def run_crawl_job(
     timeout: float | None = None,
     log_level: str = "WARNING",
     extra_env: Mapping[str, str] | None = None,
+    started_by: str = "manual",
 ) -> CrawlOutcome:
     """Run one spider in a child process to its end (or its timeout) and close its crawl_run."""
     engine = db.make_engine(settings.database_url)
+    store.close_interrupted_runs(engine)
     run_id = store.start_crawl_run(
         engine,
         spider=job.spider,
         target=job.target,
         athlete_slug=job.args.get("athlete"),
         full_sweep=job.args.get("full") == "1",
+        started_by=started_by,
     )
     argv = [
         sys.executable,
@@ -223,7 +227,9 @@ def run_crawl_job(
             errors="killed at its timeout",
             pages=progress.pages,
         )
-    elif run.get("status") == "running" or (proc.returncode and run.get("status") == "finished"):
+    elif run.get("status") == "running" or (
+        proc.returncode and run.get("status") in ("finished", "incomplete")
+    ):
         last = next((t for t in reversed(tail) if t.strip()), "no output")
         store.finish_crawl_run(
             engine,

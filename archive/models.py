@@ -288,7 +288,9 @@ class CrawlRun(Base):
     full_sweep: Mapped[bool] = mapped_column(Boolean)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20))  # running, finished, failed, killed
+    # running; finished (everything read as asked); incomplete (something was not read or
+    # stored: see its problems); failed, killed, interrupted (the process died or was stopped)
+    status: Mapped[str] = mapped_column(String(20))
     finish_reason: Mapped[str | None] = mapped_column(String(200))
     exit_code: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int] = mapped_column(Integer)
@@ -298,6 +300,9 @@ class CrawlRun(Base):
     posts_deleted: Mapped[int] = mapped_column(Integer)
     problems: Mapped[int] = mapped_column(Integer)
     errors: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)  # the process that owns the run
+    host: Mapped[str | None] = mapped_column(String(200))
+    started_by: Mapped[str | None] = mapped_column(String(20))  # manual, scheduler, import
 
 
 class Problem(Base):

@@ -365,7 +365,11 @@ def run_crawl(
     job = CrawlJob(spider, t.crawl_args(full=full), target)
     with _running(target):
         outcome = run_crawl_job(
-            job, settings, timeout=settings.crawl.timeout_seconds, extra_env=extra_env
+            job,
+            settings,
+            timeout=settings.crawl.timeout_seconds,
+            extra_env=extra_env,
+            started_by="scheduler",
         )
     run = outcome.run
     summary = {

@@ -6,15 +6,23 @@ hangs the answers on the spider as ``spider.known_posts``.
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import threading
 import time
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from archive import config as config_mod
 from archive import db, store
+
+log = logging.getLogger(__name__)
 
 
 class KnownPosts:
@@ -92,3 +100,52 @@ class ProgressLines:
 
     def final(self, spider: Spider, reason: str) -> None:
         self._emit()
+
+
+class ParentWatch:
+    """A crawl whose parent (`podium crawl`, the scheduler) died stops instead of running alone.
+
+    The parent passes its pid in ``PODIUM_PARENT_PID``; once this process has another parent
+    (it was re-parented to init or a subreaper), the spider is closed with reason
+    ``parent_died``: what was fetched is stored and the run is closed as ``interrupted``. If
+    the close hangs, the process exits hard after ``PODIUM_PARENT_GRACE`` seconds.
+    """
+
+    def __init__(self, crawler: Crawler, parent: int, interval: float, grace: float) -> None:
+        self.crawler, self.parent, self.interval, self.grace = crawler, parent, interval, grace
+        self.loop: Any = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ParentWatch:
+        parent = int(os.environ.get("PODIUM_PARENT_PID") or 0)
+        if not parent:
+            raise NotConfigured("no PODIUM_PARENT_PID: a crawl started by hand has no parent")
+        s = crawler.settings
+        return cls(
+            crawler,
+            parent,
+            s.getfloat("PODIUM_PARENT_CHECK_INTERVAL", 0.5),
+            s.getfloat("PODIUM_PARENT_GRACE", 30.0),
+        )
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.loop = task.LoopingCall(self.check)
+        self.loop.start(self.interval, now=True)
+
+    def check(self) -> None:
+        if os.getppid() == self.parent:
+            return
+        self.loop.stop()
+        log.error("the parent process %d is gone: stopping this crawl", self.parent)
+        deadline = threading.Timer(self.grace, os._exit, args=(3,))
+        deadline.daemon = True
+        deadline.start()
+        engine = self.crawler.engine
+        assert engine is not None
+        deferred_from_coro(engine.close_spider_async(reason="parent_died"))
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()

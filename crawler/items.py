@@ -32,10 +32,12 @@ class ArticleItem:
 
 @dataclass(slots=True)
 class ListingDone:
-    """An account's listing was read to its end: a full sweep may now reconcile deletions.
+    """An account's listing ended: read to its end, caught up, or broken off.
 
-    ``complete`` is False when the listing broke off (a block, an error, a 429 that never
-    cleared): then nothing is marked deleted.
+    ``complete``: read to its end, so a full sweep may reconcile deletions. ``caught_up``: an
+    incremental listing that stopped at what the archive already held. Neither: it broke off
+    (a block, an error, a 429 that never cleared) and nothing is marked deleted. ``doubt``:
+    something odd about a listing that ended normally; it then counts as broken off.
     """
 
     platform: str
@@ -46,3 +48,10 @@ class ListingDone:
     #: The listing shows only posts from this time on (a YouTube feed holds the latest 15):
     #: older posts are not judged. As the platform gave it; None when the listing is whole.
     window_start: Any = None
+    caught_up: bool = False
+    doubt: str | None = None
+
+    @property
+    def read_as_asked(self) -> bool:
+        """Whether every post the listing should show was read (and so is now stored)."""
+        return (self.complete or self.caught_up) and not self.doubt

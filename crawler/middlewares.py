@@ -1,10 +1,11 @@
-"""Retries with backoff on 429 and 5xx, honouring Retry-After."""
+"""Retries with backoff on 429 and 5xx, honouring Retry-After; an errback for every request."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request, Spider
@@ -64,3 +65,39 @@ class BackoffRetryMiddleware:
         log.info("HTTP %s from %s: retrying in %.1f s", response.status, request.url, delay)
         await asyncio.sleep(delay)
         return retry
+
+
+class EveryRequestAnswered:
+    """Spider middleware: every request without an errback gets the spider's ``request_failed``.
+
+    Scrapy only logs a download error when a request has no errback; here each one becomes a
+    ``problem`` row with the URL and the reason, and the run is not ``finished``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> EveryRequestAnswered:
+        return cls(crawler)
+
+    def _answered(self, obj: Any) -> Any:
+        spider = self.crawler.spider
+        errback = getattr(spider, "request_failed", None)
+        if isinstance(obj, Request) and obj.errback is None and errback is not None:
+            return obj.replace(errback=errback)
+        return obj
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for obj in start:
+            yield self._answered(obj)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        for obj in result:
+            yield self._answered(obj)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for obj in result:
+            yield self._answered(obj)

@@ -14,6 +14,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from archive import config as config_mod
 from archive import db, store
@@ -118,13 +120,15 @@ def _with_payload(post: NormalizedPost, payload: Payload) -> NormalizedPost:
 
 
 def _raw_bytes(raw: Any) -> bytes | None:
+    """The payload as bytes, whatever it holds: a lone surrogate becomes its JSON escape
+    (``\\ud800``), so the bytes still say exactly what the platform sent."""
     if raw is None:
         return None
     if isinstance(raw, bytes):
         return raw
-    if isinstance(raw, str):
-        return raw.encode()
-    return json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str).encode()
+    if not isinstance(raw, str):
+        raw = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+    return raw.encode("utf-8", "backslashreplace")
 
 
 class StorePipeline(_Pipeline):
@@ -133,6 +137,8 @@ class StorePipeline(_Pipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     def open_spider(self) -> None:
         s = self.crawler.settings
@@ -142,7 +148,10 @@ class StorePipeline(_Pipeline):
         self.batch: list[NormalizedPost] = []
         self.result = store.BatchResult()
         self.deleted = 0
-        self.errors: list[str] = []
+        #: Why this run is not ``finished`` although Scrapy finished it: listings that broke
+        #: off, pages that could not be read, errors in callbacks and pipelines.
+        self.shortfalls: list[str] = []
+        store.close_interrupted_runs(self.engine)
         spider = self.crawler.spider
         run_id = s.getint("PODIUM_CRAWL_RUN_ID", 0)
         self.run_id = run_id or store.start_crawl_run(
@@ -157,6 +166,8 @@ class StorePipeline(_Pipeline):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
+            if getattr(item, "repairs", ()):
+                self._repaired(item)
             self.batch.append(item)
             self._inc("podium/posts")
             if len(self.batch) >= self.batch_size:
@@ -194,8 +205,11 @@ class StorePipeline(_Pipeline):
                         )
                     )
 
-    def _problem(self, item: CrawlProblem) -> None:
+    def _problem(self, item: CrawlProblem, *, lost: bool = True) -> None:
+        """Keep a problem; ``lost``: something was not read or stored, so the run falls short."""
         self._inc("podium/problems")
+        if lost:
+            self.shortfalls.append(f"{item.reason} ({item.url})" if item.url else item.reason)
         log.warning("problem: %s (%s)", item.reason, item.url)
         payload = Payload(item.body, item.url, _now(), item.platform) if item.body else None
         store.record_problem(
@@ -221,27 +235,88 @@ class StorePipeline(_Pipeline):
         )
         self._inc("podium/articles")
 
-    def _listing_done(self, item: ListingDone) -> None:
-        if not (item.full_sweep and item.complete):
-            return
-        spider = self.crawler.spider
-        started = getattr(spider, "started_at", None) or _now()
-        gone = store.mark_missing_deleted(
-            self.engine,
-            item.platform,
-            item.handle,
-            item.seen_ids,
-            swept_at=started,
-            listed_since=parse_time(item.window_start),
+    def _repaired(self, post: NormalizedPost) -> None:
+        """A caption with bad characters was stored repaired: say so, with the raw payload."""
+        self._inc("podium/repairs")
+        self._problem(
+            CrawlProblem(
+                reason=f"repaired text: {'; '.join(post.repairs)}",
+                url=post.source_url,
+                platform=post.platform,
+                body=post.payload.body if post.payload else None,
+                detail={"platform_post_id": post.platform_post_id, "repairs": list(post.repairs)},
+            ),
+            lost=False,
         )
-        self.deleted += len(gone)
-        if gone:
-            log.info(
-                "%s %s: %d posts no longer listed, marked deleted",
+
+    def _listing_done(self, item: ListingDone) -> None:
+        """Close a listing: a full sweep judges deletions; a listing read as asked moves the
+        account's watermark (what the next run's stop rule may count as known)."""
+        account = f"{item.platform} {item.handle}"
+        if item.doubt:
+            self._problem(CrawlProblem(f"{account}: {item.doubt}", None, item.platform))
+            return
+        if not item.read_as_asked:
+            self.shortfalls.append(f"{account}: the listing broke off")
+            return
+        if item.full_sweep and item.complete:
+            spider = self.crawler.spider
+            verdict = store.mark_missing_deleted(
+                self.engine,
                 item.platform,
                 item.handle,
-                len(gone),
+                item.seen_ids,
+                swept_at=getattr(spider, "started_at", None) or _now(),
+                listed_since=parse_time(item.window_start),
             )
+            if verdict.suspect:
+                self._problem(CrawlProblem(f"{account}: {verdict.suspect}", None, item.platform))
+                return
+            self.deleted += len(verdict.deleted)
+            if verdict.deleted:
+                log.info(
+                    "%s: %d posts no longer listed, marked deleted", account, len(verdict.deleted)
+                )
+        store.mark_listing_read(self.engine, item.platform, item.handle, at=_now())
+
+    def spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
+        """A callback raised: what it had not yielded yet is lost, so it is a problem."""
+        where = getattr(response.request, "callback", None) if response.request else None
+        name = getattr(where, "__name__", "callback")
+        self._safe_problem(
+            CrawlProblem(
+                reason=f"error in {name}: {_one_line(failure)}",
+                url=response.url,
+                platform=getattr(spider, "platform", None) or None,
+                body=response.body,
+            )
+        )
+
+    def item_error(
+        self, item: Any, response: Response | None, spider: Any, failure: Failure
+    ) -> None:
+        """A pipeline raised on an item: the item, as far as it can be kept, is a problem."""
+        body: bytes | None = None
+        if isinstance(item, RawPost):
+            body = _raw_bytes(item.raw)
+        elif isinstance(item, NormalizedPost) and item.payload:
+            body = item.payload.body
+        self._safe_problem(
+            CrawlProblem(
+                reason=f"error in the pipeline: {_one_line(failure)}",
+                url=getattr(item, "source_url", None) or (response.url if response else None),
+                platform=getattr(item, "platform", None),
+                body=body,
+                detail={"platform_post_id": getattr(item, "platform_post_id", None)},
+            )
+        )
+
+    def _safe_problem(self, item: CrawlProblem) -> None:
+        try:
+            self._problem(item)
+        except Exception as exc:  # the archive itself is failing: the run says so at least
+            self.shortfalls.append(f"{item.reason} (not recorded: {exc})".splitlines()[0])
+            log.error("cannot record a problem: %s", exc)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         try:
@@ -249,16 +324,31 @@ class StorePipeline(_Pipeline):
         finally:
             stats = self.crawler.stats
             assert stats is not None
-            status = "finished" if reason == "finished" else "failed"
-            errors = stats.get_value("log_count/ERROR", 0)
+            broke_off = sorted(getattr(spider, "open_listings", None) or ())
+            self.shortfalls += [f"{spider.platform} {h}: the listing broke off" for h in broke_off]
+            status = run_status(reason, self.shortfalls)
             store.finish_crawl_run(
                 self.engine,
                 self.run_id,
                 status=status,
-                reason=reason,
+                reason=reason if status != "incomplete" else f"{len(self.shortfalls)} shortfalls",
                 pages=stats.get_value("response_received_count", 0),
                 result=self.result,
                 deleted=self.deleted,
-                errors=f"{errors} errors logged" if errors else None,
+                errors="\n".join(self.shortfalls[:50]) or None,
             )
             self.engine.dispose()
+
+
+def run_status(reason: str, shortfalls: list[str]) -> str:
+    """How a run ended: ``finished`` only when Scrapy finished and nothing fell short."""
+    if reason in ("shutdown", "parent_died"):
+        return "interrupted"
+    if reason != "finished":
+        return "failed"
+    return "incomplete" if shortfalls else "finished"
+
+
+def _one_line(failure: Failure) -> str:
+    lines = str(failure.value).strip().splitlines()
+    return f"{failure.type.__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")  # type: ignore[union-attr]

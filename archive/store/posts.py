@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from archive.store._common import (
 )
 from archive.store.accounts import find_account, resolve_accounts
 from archive.store.payloads import store_payloads
+from archive.sweeps import SweepVerdict, judge_sweep
 from archive.textfold import search_text
 
 #: Statuses that say something about the post itself. ``blocked`` says only that we could not
@@ -414,16 +415,42 @@ def _link_tags(
 
 
 def known_post_ids(engine: Engine, platform: str, handle: str) -> set[str]:
-    """Ids of the posts the archive holds for one account (the crawl's stop rule needs them)."""
+    """Ids of the account's posts that a listing read to its end has covered.
+
+    The crawl's stop rule halts after N of these in a row. Posts stored after the last listing
+    that was read as asked (``account.watermark``, an ISO time) are left out: they may be the
+    head of a listing that a crash cut short, and a stop there would never fetch what lies
+    below them. An account no listing ever finished has none.
+    """
     with engine.connect() as conn:
         acc = find_account(conn, platform, handle)
-        if acc is None:
+        if acc is None or not acc.get("watermark"):
             return set()
+        through = datetime.fromisoformat(acc["watermark"])
         return set(
             conn.execute(
-                sa.select(post_t.c.platform_post_id).where(post_t.c.account_id == acc["id"])
+                sa.select(post_t.c.platform_post_id).where(
+                    post_t.c.account_id == acc["id"], post_t.c.first_seen_at <= through
+                )
             ).scalars()
         )
+
+
+def mark_listing_read(engine: Engine, platform: str, handle: str, *, at: datetime) -> bool:
+    """Record that the account's listing was read as asked up to ``at`` (all of it stored).
+
+    Returns False when the archive has no such account (the listing showed no posts).
+    """
+    with db.writer(engine).begin() as conn:
+        acc = find_account(conn, platform, handle)
+        if acc is None:
+            return False
+        conn.execute(
+            account_t.update()
+            .where(account_t.c.id == acc["id"])
+            .values(watermark=at.astimezone(UTC).isoformat())
+        )
+    return True
 
 
 def mark_missing_deleted(
@@ -434,18 +461,18 @@ def mark_missing_deleted(
     *,
     swept_at: datetime,
     listed_since: datetime | None = None,
-) -> list[str]:
+    doubt: str | None = None,
+) -> SweepVerdict:
     """After a full sweep: posts of the account that the listing no longer shows become deleted.
 
-    Only posts first seen before the sweep started, and still active, are marked; with
-    ``listed_since`` (a listing that covers only recent posts) only posts from then on.
-    Returns their ids.
+    Only posts first seen before the sweep started, and still active, are judged; with
+    ``listed_since`` (a listing that covers only recent posts) only posts from then on. A
+    listing that shrank suddenly deletes nothing (``archive.sweeps``): the verdict says why.
     """
-    seen = set(seen_ids)
     with db.writer(engine).begin() as conn:
         acc = find_account(conn, platform, handle)
         if acc is None:
-            return []
+            return SweepVerdict()
         rows = conn.execute(
             sa.select(post_t.c.id, post_t.c.platform_post_id).where(
                 post_t.c.account_id == acc["id"],
@@ -456,8 +483,11 @@ def mark_missing_deleted(
                 *([post_t.c.posted_at >= listed_since] if listed_since else []),
             )
         ).all()
-        gone = [r for r in rows if r.platform_post_id not in seen]
-        for chunk in chunks([r.id for r in gone]):
+        verdict = judge_sweep([r.platform_post_id for r in rows], list(seen_ids), doubt=doubt)
+        if verdict.suspect:
+            return verdict
+        gone = set(verdict.deleted)
+        for chunk in chunks([r.id for r in rows if r.platform_post_id in gone]):
             conn.execute(
                 post_t.update().where(post_t.c.id.in_(chunk)).values(availability="deleted")
             )
@@ -466,7 +496,7 @@ def mark_missing_deleted(
             .where(account_t.c.id == acc["id"])
             .values(last_full_sweep_at=swept_at)
         )
-    return [r.platform_post_id for r in gone]
+    return verdict
 
 
 # --- articles ---------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+import psutil
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -83,9 +86,15 @@ def upsert_article(
 
 
 def start_crawl_run(
-    engine: Engine, *, spider: str, target: str | None, athlete_slug: str | None, full_sweep: bool
+    engine: Engine,
+    *,
+    spider: str,
+    target: str | None,
+    athlete_slug: str | None,
+    full_sweep: bool,
+    started_by: str = "manual",
 ) -> int:
-    """Open a crawl_run row (status ``running``); returns its id."""
+    """Open a crawl_run row (status ``running``) owned by this process; returns its id."""
     with db.writer(engine).begin() as conn:
         res = conn.execute(
             run_t.insert().values(
@@ -95,6 +104,9 @@ def start_crawl_run(
                 full_sweep=full_sweep,
                 started_at=utcnow(),
                 status="running",
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started_by=started_by,
                 pages=0,
                 posts_new=0,
                 posts_updated=0,
@@ -119,8 +131,12 @@ def finish_crawl_run(
     deleted: int = 0,
     errors: str | None = None,
     exit_code: int | None = None,
+    only_if_running: bool = False,
 ) -> None:
-    """Close a crawl_run row with its counts and how it ended."""
+    """Close a crawl_run row with its counts and how it ended.
+
+    With ``only_if_running``, a row that was closed meanwhile is left as it is.
+    """
     values: dict[str, Any] = {
         "finished_at": utcnow(),
         "status": status,
@@ -136,7 +152,11 @@ def finish_crawl_run(
             posts_new=result.new, posts_updated=result.updated, posts_unchanged=result.unchanged
         )
     with db.writer(engine).begin() as conn:
-        conn.execute(run_t.update().where(run_t.c.id == run_id).values(**values))
+        where = [run_t.c.id == run_id]
+        if only_if_running:
+            where.append(run_t.c.status == "running")
+        if not conn.execute(run_t.update().where(*where).values(**values)).rowcount:
+            return
         # Problems are rows of their own: count them, so the figure is always true.
         n = conn.execute(
             sa.select(sa.func.count())
@@ -144,6 +164,52 @@ def finish_crawl_run(
             .where(problem_t.c.crawl_run_id == run_id)
         ).scalar_one()
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
+
+
+def _owner_alive(pid: int | None, started_at: datetime | None) -> bool:
+    """Whether the process that opened a run on this host still runs (and is the same one).
+
+    A pid is reused once its process is gone: a process that started after the run did is
+    another one.
+    """
+    if pid is None:
+        return False
+    try:
+        proc = psutil.Process(pid)
+        created = proc.create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
+    if proc.status() == psutil.STATUS_ZOMBIE:
+        return False
+    return started_at is None or created <= started_at.timestamp() + 1.0
+
+
+def close_interrupted_runs(engine: Engine) -> list[int]:
+    """Close the ``running`` runs of this host whose process is gone, as ``interrupted``.
+
+    Called whenever the archive is opened for crawling or status, so a crawl killed at any
+    point never stays ``running``. Runs of other hosts are left to their own host.
+    """
+    host = socket.gethostname()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(run_t.c.id, run_t.c.pid, run_t.c.started_at).where(
+                run_t.c.status == "running", run_t.c.host == host
+            )
+        ).all()
+    gone = [r.id for r in rows if not _owner_alive(r.pid, r.started_at)]
+    for run_id in gone:
+        finish_crawl_run(
+            engine,
+            run_id,
+            status="interrupted",
+            reason="its process was gone (killed or crashed)",
+            errors="the crawl stopped before it could close its run",
+            only_if_running=True,
+        )
+    return gone
 
 
 def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> None:

@@ -17,6 +17,7 @@ from archive import config as config_mod
 from archive.errors import ParseError
 from archive.platforms import parse_payload
 from archive.records import ParseResult
+from crawler.failures import describe_failure
 from crawler.items import CrawlProblem, ListingDone, RawPost
 
 
@@ -41,6 +42,9 @@ class Listing:
     seen: list[str] = field(default_factory=list)
     known_in_a_row: int = 0
     pages: int = 0
+    #: What made this listing untrustworthy although it ended normally (an empty page that
+    #: still pointed to a next one): it then marks nothing deleted and is not "read".
+    doubt: str | None = None
 
     def see(self, post: RawPost) -> None:
         """Take one listed post into account."""
@@ -61,7 +65,14 @@ class Listing:
     def done(self, platform: str, *, complete: bool, window_start: Any = None) -> ListingDone:
         """The item that closes this listing (a full sweep reconciles deletions from it)."""
         return ListingDone(
-            platform, self.handle, list(self.seen), complete, self.full, window_start
+            platform,
+            self.handle,
+            list(self.seen),
+            complete,
+            self.full,
+            window_start,
+            caught_up=not complete and self.should_stop,
+            doubt=self.doubt,
         )
 
 
@@ -94,6 +105,9 @@ class AthleteSpider(Spider):
         self.started_at = datetime.now(UTC)
         self.target = f"{self.name}:{athlete or handle or ('urls' if self.urls else 'roster')}"
         self.page_size = self.settings_obj.platform(self.platform or self.name).page_size
+        #: Listings started and not yet closed: one still open when the crawl ends broke off
+        #: (a callback raised, a request vanished) and the run is not ``finished``.
+        self.open_listings: dict[str, Listing] = {}
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -131,11 +145,15 @@ class AthleteSpider(Spider):
                     yield request
             return
         for athlete, handle in self.accounts():
-            listing = Listing(
-                athlete, handle, self.known_ids(handle), self.stop_after, self.full_sweep
-            )
+            listing = self.open_listing(athlete, handle)
             for request in self.start_account(listing):
                 yield request
+
+    def open_listing(self, athlete: str | None, handle: str) -> Listing:
+        """Start one account's listing with what the archive already holds of it."""
+        listing = Listing(athlete, handle, self.known_ids(handle), self.stop_after, self.full_sweep)
+        self.open_listings[handle] = listing
+        return listing
 
     def known_ids(self, handle: str) -> set[str]:
         """What the archive holds for this account (through the ArchiveKnowledge extension)."""
@@ -181,6 +199,8 @@ class AthleteSpider(Spider):
         Reposts are not the athlete's posts: they are skipped (and counted in the stats).
         """
         listing.pages += 1
+        if not result.posts and result.next_cursor:
+            listing.doubt = f"page {listing.pages} of the listing was empty but pointed to a next"
         for post in result.posts:
             if post.is_repost:
                 self.crawler.stats.inc_value("podium/reposts_skipped")
@@ -205,17 +225,22 @@ class AthleteSpider(Spider):
         listing: Listing = request.cb_kwargs["listing"]
         yield from self.give_up(
             listing,
-            CrawlProblem(
-                reason=f"request failed: {failure.getErrorMessage()}",
-                url=request.url,
-                platform=self.platform,
-            ),
+            CrawlProblem(reason=describe_failure(failure), url=request.url, platform=self.platform),
+        )
+
+    def request_failed(self, failure: Failure) -> Iterator[Any]:
+        """Errback of every other request (``crawler.middlewares.EveryRequestAnswered``): a
+        post, page or feed that could not be fetched is a problem, never silence."""
+        request = failure.request  # type: ignore[attr-defined]
+        yield CrawlProblem(
+            reason=describe_failure(failure), url=request.url, platform=self.platform
         )
 
     def end_listing(
         self, listing: Listing, *, complete: bool, window_start: Any = None
     ) -> ListingDone:
         """Close an account's listing (complete: read to its end without a block or error)."""
+        self.open_listings.pop(listing.handle, None)
         self.logger.info(
             "%s %s: %d pages, %d posts listed%s",
             self.platform,

@@ -56,9 +56,7 @@ class YoutubeSpider(AthleteSpider):
             self.logger.warning("not a YouTube channel or feed URL (videos have no feed): %s", url)
             return
         channel_id = m[1] or m[2]
-        yield from self.start_account(
-            Listing(None, channel_id, self.known_ids(channel_id), self.stop_after, self.full_sweep)
-        )
+        yield from self.start_account(self.open_listing(None, channel_id))
 
     def parse_channel_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
         result = self.read(response, kind="channel_feed")

@@ -211,7 +211,7 @@ def test_full_sweep_marks_only_missing_posts_deleted(engine: Engine) -> None:
         [f"7{n:018d}" for n in (0, 1, 3)],
         swept_at=T0 + timedelta(days=1),
     )
-    assert gone == [f"7{2:018d}"]
+    assert gone.deleted == (f"7{2:018d}",) and gone.suspect is None
     with engine.connect() as conn:
         states = conn.execute(sa.text("SELECT availability FROM post ORDER BY id")).scalars().all()
     assert states == ["active", "active", "deleted", "active"]
@@ -322,7 +322,35 @@ def test_a_roster_account_named_by_its_stable_id_is_one_account(engine: Engine) 
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT platform_account_id, athlete_id FROM account")).all()
     assert len(rows) == 1 and rows[0].platform_account_id == channel and rows[0].athlete_id
+    assert store.mark_listing_read(engine, "youtube", channel, at=T0 + timedelta(hours=1))
     assert store.known_post_ids(engine, "youtube", channel) == {"dQw4w9WgXcQ"}
+
+
+def test_only_posts_a_finished_listing_covered_count_as_known(engine: Engine) -> None:
+    """Posts stored after the last listing read as asked may be the head of a listing a crash
+    cut short: the stop rule must not halt on them, or what lies below is never fetched."""
+    ids = [f"7{n:018d}" for n in range(4)]
+    assert not store.mark_listing_read(engine, "tiktok", "lotte.dijk", at=T0)  # no account yet
+    store.upsert_posts(engine, [observe(0), observe(1)])
+    assert store.known_post_ids(engine, "tiktok", "lotte.dijk") == set()  # never read to the end
+    assert store.mark_listing_read(engine, "tiktok", "lotte.dijk", at=T0 + timedelta(minutes=1))
+    store.upsert_posts(engine, [observe(n, at=T0 + timedelta(hours=1)) for n in (2, 3)])
+    assert store.known_post_ids(engine, "tiktok", "lotte.dijk") == set(ids[:2])
+    assert store.mark_listing_read(engine, "tiktok", "lotte.dijk", at=T0 + timedelta(hours=2))
+    assert store.known_post_ids(engine, "tiktok", "lotte.dijk") == set(ids)
+
+
+def test_a_listing_that_shrank_suddenly_deletes_nothing(engine: Engine) -> None:
+    store.upsert_posts(engine, [observe(n) for n in range(10)])
+    for seen in ([], [f"7{n:018d}" for n in range(4)]):
+        verdict = store.mark_missing_deleted(
+            engine, "tiktok", "lotte.dijk", seen, swept_at=T0 + timedelta(days=1)
+        )
+        assert verdict.deleted == () and verdict.suspect
+    with engine.connect() as conn:
+        states = set(conn.execute(sa.text("SELECT availability FROM post")).scalars())
+        swept = conn.execute(sa.text("SELECT last_full_sweep_at FROM account")).scalar()
+    assert states == {"active"} and swept is None
 
 
 def test_a_listing_that_covers_only_recent_posts_judges_only_those(engine: Engine) -> None:
@@ -336,4 +364,4 @@ def test_a_listing_that_covers_only_recent_posts_judges_only_those(engine: Engin
         swept_at=T0 + timedelta(days=1),
         listed_since=since,
     )
-    assert gone == [f"7{2:018d}"]  # posts 0 and 1 are older than the listing reaches
+    assert gone.deleted == (f"7{2:018d}",)  # posts 0 and 1 are older than the listing reaches
