@@ -44,7 +44,8 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive import config as config_mod
 from archive import db, refresh
@@ -477,24 +478,35 @@ def main(argv: list[str] | None = None) -> int:
             for t in refresh.targets(settings, roster):
                 print(f"{t.id}\tevery {t.cadence_minutes:g} min\t{t.athlete or ''}")
             return 0
-        url = make_url(settings.database_url)
+        # make_engine first: a URL SQLAlchemy cannot parse is one line, its password masked.
+        engine = db.make_engine(settings.database_url)
+        url = engine.url
         if (
             url.get_backend_name() == "sqlite"
             and url.database not in (None, "", ":memory:")
             and not Path(url.database).exists()
         ):
             raise ArchiveError(f"no archive at {url.database}; create it with `podium init`")
-        engine = db.make_engine(settings.database_url)
         db.check_connection(engine)
         if db.current_revision(engine) is None:
             raise ArchiveError(
-                f"the archive at {engine.url.render_as_string(hide_password=True)}"
-                " is not initialised; run `podium init` first"
+                f"the archive at {db.safe_url(engine.url)} is not initialised; "
+                "run `podium init` first"
             )
         engine.dispose()
         scheduler = build_scheduler(settings, roster=roster, workers=args.workers)
     except ArchiveError as exc:
         print(f"scheduler: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        if args.debug:
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(
+            f"scheduler: database error at {db.safe_url(settings.database_url)}: "
+            f"{db.safe_message(reason, settings.database_url)} (run with --debug for details)",
+            file=sys.stderr,
+        )
         return 1
     shutdown = Shutdown(scheduler)
     shutdown.install()
