@@ -133,6 +133,16 @@ class Settings:
         """Politeness/cadence for a platform (defaults when the config is silent)."""
         return self.platforms.get(name) or PlatformConfig(name, DEFAULT_BASE_URLS.get(name, ""))
 
+    def __repr__(self) -> str:
+        # Settings end up in logs and tracebacks: their URLs are shown without passwords.
+        from archive.db import safe_url
+
+        shown = {
+            k: safe_url(v) if k in ("database_url", "redis_url") and v else v
+            for k, v in _asdict(self).items()
+        }
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
 
 def _line_of(text: str, pattern: str, nth: int = 0) -> int | None:
     """1-based line of the nth match of a regex in a TOML text (tomllib gives no key positions)."""
