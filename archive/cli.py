@@ -805,6 +805,148 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     )
 
 
+# --- forget, backup -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["athlete", "account", "post"]))
+@click.argument("target", metavar="SLUG|PLATFORM:HANDLE|URL")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be removed, per table, and change nothing.",
+)
+@db_option
+@click.pass_context
+def forget(ctx: click.Context, kind: str, target: str, dry_run: bool, db_url: str | None) -> None:
+    """Erase an athlete, an account or one post from the archive, with everything about it.
+
+    Removes the posts with their caption versions, count snapshots, hashtag links, mentions,
+    search-index entries, the articles' embeds of them, problems about them, their raw
+    payloads (a payload another row still uses stays), hashtags and sounds nothing else uses;
+    for an account also its crawl runs and scheduler job; for an athlete all its accounts and
+    the athlete. One transaction; prints the rows removed per table. Articles themselves stay.
+
+    An athlete or account still in config/athletes.toml comes back on `podium athletes sync`
+    and the next scheduler start: take it out of the roster too.
+
+    \b
+    Examples:
+      podium forget athlete lotte-van-dijk --dry-run
+      podium forget account tiktok:lotte.dijk
+      podium forget account mastodon:femke@mastodon.social
+      podium forget post https://www.tiktok.com/@lotte.dijk/video/7300000000000000000
+    """
+    from archive import store
+
+    s = settings(ctx, db_url)
+    if kind == "account":
+        try:
+            platform, handle = store.parse_account_ref(target)
+        except store.UnknownTargetError as exc:
+            raise click.BadParameter(str(exc), param_hint="TARGET") from None
+    engine = open_archive(s.database_url)
+    try:
+        if kind == "athlete":
+            result = store.forget_athlete(engine, target, dry_run=dry_run)
+        elif kind == "account":
+            result = store.forget_account(engine, platform, handle, dry_run=dry_run)
+        else:
+            result = store.forget_post(engine, target, dry_run=dry_run)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{'would remove (dry run, nothing changed)' if dry_run else 'removed'} "
+        f"for {result.target}:"
+    )
+    for line in result.lines():
+        click.echo(f"  {line}")
+    note = _forget_note(s, kind, target)
+    if note:
+        click.echo(note, err=True)
+
+
+def _forget_note(s: config_mod.Settings, kind: str, target: str) -> str | None:
+    """A one-line reminder when what was forgotten is still on the roster."""
+    if kind == "post":
+        return "note: a later crawl archives the post again while it is online and listed"
+    try:
+        roster = config_mod.load_roster(s.roster_path)
+    except (ArchiveError, OSError):
+        return None  # no roster (or a broken one): nothing will bring it back by itself
+    if kind == "athlete":
+        on_roster = roster.athlete(target) is not None
+    else:
+        platform, _, handle = target.partition(":")
+        key = handle.strip().removeprefix("@").casefold()
+        on_roster = any(
+            acc.platform == platform.strip().casefold() and acc.handle.casefold() == key
+            for a in roster.athletes
+            for acc in a.accounts
+        )
+    if not on_roster:
+        return None
+    return (
+        f"note: {target} is still in {s.roster_path}; `podium athletes sync` and the "
+        "scheduler will bring it back unless you remove it there"
+    )
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@db_option
+@click.pass_context
+def backup(ctx: click.Context, file: Path, force: bool, db_url: str | None) -> None:
+    """Copy a live SQLite archive to FILE, consistently, while crawls and the scheduler write.
+
+    The copy is one snapshot (SQLite's VACUUM INTO in a single read transaction: writers go
+    on, the copy holds every transaction that had committed when it began and nothing after).
+    It is written beside FILE and moved into place only after `PRAGMA integrity_check` passed
+    and its schema revision matched the archive's. FILE is never overwritten without --force.
+    A PostgreSQL archive is backed up with pg_dump instead (this command then exits with 1).
+
+    \b
+    Examples:
+      podium backup backups/podium-2026-12-03.db
+      podium backup /mnt/nas/podium.db --force --db sqlite:////srv/podium/podium.db
+    """
+    from archive.backup import backup_archive, check_backend
+
+    s = settings(ctx, db_url)
+    check_backend(s.database_url)  # PostgreSQL: the pg_dump line, before connecting
+    open_archive(s.database_url).dispose()
+    progress = _BackupProgress()
+    result = backup_archive(s.database_url, file, force=force, on_progress=progress)
+    progress.done()
+    click.echo(
+        f"wrote {result.path}: {result.size / 1e6:.1f} MB, {result.posts} posts, "
+        f"schema {result.revision}, integrity ok ({result.seconds:.1f} s)",
+        err=True,
+    )
+
+
+class _BackupProgress:
+    """`podium backup`'s progress on stderr: in place on a terminal, silent in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, written: int, total: int) -> None:
+        if self.tty:
+            pct = min(100.0, 100.0 * written / total) if total else 100.0
+            sys.stderr.write(f"\r\033[Kcopying: {written / 1e6:.1f} of ~{total / 1e6:.1f} MB")
+            sys.stderr.write(f" ({pct:.0f} %)")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``podium`` script."""
     try:
