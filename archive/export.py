@@ -15,6 +15,7 @@ import html
 import io
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "FORMATS",
+    "clean_text",
     "export_timeline",
     "html_chunks",
     "iter_timeline",
@@ -64,6 +66,12 @@ CSV_COLUMNS = (
 )
 # Cells a spreadsheet would run as a formula (OWASP's list, with tab and carriage return).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters other than tab, newline and carriage return (C0, DEL, C1) and lone
+# surrogates: captions carry them (NUL from broken payloads), but HTML forbids them, JSON
+# readers and spreadsheets choke on them, and a NUL ends a string in C tools. Each becomes U+FFFD.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidi embedding, override and isolate controls (U+202A..U+202E, U+2066..U+2069).
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 post_t, account_t, sound_t = store.post_t, store.account_t, store.sound_t
 payload_t, version_t, metric_t = store.payload_t, store.version_t, store.metric_t
@@ -81,6 +89,22 @@ def iso(value: Any) -> str | None:
         return value.replace(" ", "T", 1).removesuffix(".000000") + "Z"
     text: str = value.astimezone(UTC).replace(tzinfo=None).isoformat()
     return text + "Z"
+
+
+def clean_text(value: Any) -> Any:
+    """A string without control characters (tab, newline, CR kept): each becomes U+FFFD.
+
+    Anything else is returned as it is. Every text field of every export goes through this.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("\ufffd", value)
+    return value
+
+
+def _clean_chunks(chunks: Iterable[str]) -> Iterator[str]:
+    """The last guard of every format: no control character reaches the output bytes."""
+    for chunk in chunks:
+        yield _CONTROL.sub("\ufffd", chunk)
 
 
 def neutralize_cell(value: Any) -> Any:
@@ -255,18 +279,19 @@ def _post_dict(r: tuple[Any, ...], rel: dict[str, dict[int, Any]], history: bool
         source_url,
     ) = r
     empty: tuple[Any, ...] = ()
+    c = clean_text
     post: dict[str, Any] = {
         "platform": platform,
-        "platform_post_id": platform_post_id,
-        "url": url,
-        "handle": handle,
+        "platform_post_id": c(platform_post_id),
+        "url": c(url),
+        "handle": c(handle),
         "posted_at": iso(posted_at),
-        "caption": caption,
+        "caption": c(caption),
         "language": language,
-        "declared_language": declared_language,
-        "hashtags": [t[1] for t in rel["hashtags"].get(pid, empty)],
-        "mentions": [m[1] for m in rel["mentions"].get(pid, empty)],
-        "sound": {"title": sound_title, "artist": sound_artist}
+        "declared_language": c(declared_language),
+        "hashtags": [c(t[1]) for t in rel["hashtags"].get(pid, empty)],
+        "mentions": [c(m[1]) for m in rel["mentions"].get(pid, empty)],
+        "sound": {"title": c(sound_title), "artist": c(sound_artist)}
         if sound_title or sound_artist
         else None,
         "counts": {
@@ -278,14 +303,19 @@ def _post_dict(r: tuple[Any, ...], rel: dict[str, dict[int, Any]], history: bool
         },
         "availability": availability,
         "edits": max(0, rel["versions_n"].get(pid, 1) - 1),
-        "articles": [{"url": a[1], "title": a[2]} for a in rel["articles"].get(pid, empty)],
-        "source_url": source_url,
+        "articles": [{"url": c(a[1]), "title": c(a[2])} for a in rel["articles"].get(pid, empty)],
+        "source_url": c(source_url),
         "first_seen_at": iso(first_seen_at),
         "last_seen_at": iso(last_seen_at),
     }
     if history:
         post["versions"] = [
-            {"observed_at": iso(v[1]), "source_kind": v[2], "caption": v[3], "edited_at": iso(v[4])}
+            {
+                "observed_at": iso(v[1]),
+                "source_kind": v[2],
+                "caption": c(v[3]),
+                "edited_at": iso(v[4]),
+            }
             for v in rel["versions"].get(pid, empty)
         ]
         post["snapshots"] = [
@@ -299,10 +329,10 @@ def _athlete(engine: Engine, slug: str) -> dict[str, Any]:
     with engine.connect() as conn:
         row = store.require_athlete(conn, slug)
     return {
-        "slug": row["slug"],
-        "name": row["name"],
-        "sport": row["sport"],
-        "country": row["country"],
+        "slug": clean_text(row["slug"]),
+        "name": clean_text(row["name"]),
+        "sport": clean_text(row["sport"]),
+        "country": clean_text(row["country"]),
         "id": row["id"],
     }
 
@@ -472,7 +502,9 @@ article header{display:flex;flex-wrap:wrap;align-items:center;gap:6px 10px;font-
 .badge{color:#fff;border-radius:999px;padding:1px 10px;font-weight:600;font-size:12px}
 .state{border-radius:999px;padding:1px 8px;font-size:12px;font-weight:600;background:#fde8e8;
  color:#b42318}
-.caption{white-space:pre-wrap;overflow-wrap:anywhere;margin:10px 0 8px;font-size:15.5px}
+.caption{white-space:pre-wrap;overflow-wrap:anywhere;margin:10px 0 8px;font-size:15.5px;
+ unicode-bidi:isolate}
+bdi{unicode-bidi:isolate}
 article.gone .caption{color:#6b5f5f}
 .tags{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0;padding:0;list-style:none}
 .tags li{background:#eef4fb;color:#0b4f91;border-radius:6px;padding:0 7px;font-size:13px}
@@ -501,13 +533,28 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _bdi(value: Any) -> str:
+    """Text from a platform or the roster, escaped and direction-isolated: a right-to-left
+    override (U+202E) or a stray isolate in it cannot reorder the text around it."""
+    return f"<bdi>{_e(value)}</bdi>"
+
+
+def _plain_isolated(value: Any) -> str:
+    """Isolated text where no element may go (``<title>``): FSI … PDI around it, with the bidi
+    controls inside taken out, since an unmatched PDI there would end the isolation early."""
+    return "\u2068" + _e(_BIDI_CONTROL.sub("", "" if value is None else str(value))) + "\u2069"
+
+
 def safe_link(url: str | None, label: str) -> str:
-    """An ``<a>`` for http(s) URLs only; anything else (javascript:, data:) is shown as text."""
+    """An ``<a>`` for http(s) URLs only; anything else (javascript:, data:) is shown as text.
+
+    The label, and a URL shown as text, are direction-isolated (``<bdi>``).
+    """
     if url:
         parts = urlsplit(url.strip())
         if parts.scheme.lower() in ("http", "https") and parts.netloc:
-            return f'<a href="{_e(url.strip())}" rel="noopener noreferrer">{_e(label)}</a>'
-    return _e(label if not url else f"{label}: {url}")
+            return f'<a href="{_e(url.strip())}" rel="noopener noreferrer">{_bdi(label)}</a>'
+    return _bdi(label) if not url else f"{_bdi(label)}: {_bdi(url)}"
 
 
 def _when(ts: str | None) -> str:
@@ -586,7 +633,7 @@ def _card(p: dict[str, Any]) -> str:
         f'<time datetime="{_e(p["posted_at"])}">{_e(_when(p["posted_at"]))}</time>',
     ]
     if p["handle"]:
-        head.append(f"<span>@{_e(p['handle'])}</span>")
+        head.append(f"<span>@{_bdi(p['handle'])}</span>")
     if gone:
         head.append(f'<span class="state">{_e(p["availability"])}</span>')
     if p["edits"]:
@@ -594,16 +641,22 @@ def _card(p: dict[str, Any]) -> str:
             f'<span class="state" style="background:#fff4e0;color:#8a5a00">edited '
             f"{p['edits']}×</span>"
         )
-    body = [f'<p class="caption">{_e(p["caption"]) or "<span class=empty>no caption</span>"}</p>']
-    tags = [f"<li>#{_e(t)}</li>" for t in p["hashtags"]]
-    tags += [f'<li class="m">@{_e(m)}</li>' for m in p["mentions"]]
+    # dir="auto": each caption takes its direction from its own first strong letter, isolated
+    # from the page (an Arabic caption reads right to left; an RLO in it stays inside).
+    body = [
+        f'<p class="caption" dir="auto">{_e(p["caption"])}</p>'
+        if p["caption"]
+        else '<p class="caption"><span class=empty>no caption</span></p>'
+    ]
+    tags = [f"<li>#{_bdi(t)}</li>" for t in p["hashtags"]]
+    tags += [f'<li class="m">@{_bdi(m)}</li>' for m in p["mentions"]]
     if tags:
         body.append(f'<ul class="tags">{"".join(tags)}</ul>')
     if p["sound"]:
         s = p["sound"]
         body.append(
-            f'<p class="sound">♪ {_e(s["title"] or "")}'
-            f"{' — ' + _e(s['artist']) if s['artist'] else ''}</p>"
+            f'<p class="sound">♪ {_bdi(s["title"] or "")}'
+            f"{' — ' + _bdi(s['artist']) if s['artist'] else ''}</p>"
         )
     counts = [f"<span><b>{v:,}</b> {c}</span>" for c, v in p["counts"].items() if v is not None]
     if counts:
@@ -611,7 +664,7 @@ def _card(p: dict[str, Any]) -> str:
     if len(p["versions"]) > 1:
         items = "".join(
             f"<li><time>{_e(_when(v['observed_at']))}</time> · {_e(v['source_kind'])}"
-            f'<p class="caption">{_e(v["caption"])}</p></li>'
+            f'<p class="caption" dir="auto">{_e(v["caption"])}</p></li>'
             for v in p["versions"]
         )
         body.append(
@@ -658,7 +711,7 @@ def html_chunks(
 ) -> Iterator[str]:
     """The self-contained HTML page: inline CSS and SVG, no scripts, no external assets."""
     name = athlete["name"] or athlete["slug"]
-    about = " · ".join(_e(x) for x in (athlete["sport"], athlete["country"]) if x)
+    about = " · ".join(_bdi(x) for x in (athlete["sport"], athlete["country"]) if x)
     scope = [f"on {_e(PLATFORM_NAMES.get(platform, platform))}" if platform else "all platforms"]
     if since or until:
         scope.append(f"{since or '…'} to {until or '…'}")
@@ -666,8 +719,9 @@ def html_chunks(
     yield (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(name)} — Podium timeline</title><style>{_CSS}</style></head><body><main>"
-        f'<header class="top"><h1>{_e(name)}</h1><p>{about}{" · " if about else ""}'
+        f"<title>{_plain_isolated(name)} — Podium timeline</title><style>{_CSS}</style></head>"
+        f'<body><main><header class="top"><h1 dir="auto">{_e(name)}</h1>'
+        f"<p>{about}{' · ' if about else ''}"
         f"{_e(athlete['slug'])} · {total:,} dated posts, {' '.join(scope)}</p></header>"
         f'<section class="chart"><h2>Posts per week (UTC)</h2>{_chart(weeks)}</section>\n'
     )
@@ -711,10 +765,10 @@ def export_timeline(
     history = fmt in ("json", "html")
     posts = _iter_posts(engine, a["id"], platform, since, until, history)
     if fmt == "ndjson":
-        return _ndjson(posts)
+        return _clean_chunks(_ndjson(posts))
     if fmt == "csv":
-        return _csv(posts)
+        return _clean_chunks(_csv(posts))
     if fmt == "json":
-        return _json(a, posts)
+        return _clean_chunks(_json(a, posts))
     weeks = _weekly(engine, a["id"], platform, since, until)
-    return html_chunks(a, weeks, posts, platform=platform, since=since, until=until)
+    return _clean_chunks(html_chunks(a, weeks, posts, platform=platform, since=since, until=until))

@@ -151,8 +151,10 @@ def test_html_is_self_contained_escaped_and_links_only_http(archive: Engine) -> 
     assert "February 2026" in page
     assert "deleted" in page
     assert "edited 1×" in page
-    assert safe_link("javascript:alert(1)", "x") == "x: javascript:alert(1)"
-    assert safe_link("data:text/html,<b>", "x") == "x: data:text/html,&lt;b&gt;"
+    assert safe_link("javascript:alert(1)", "x") == "<bdi>x</bdi>: <bdi>javascript:alert(1)</bdi>"
+    assert (
+        safe_link("data:text/html,<b>", "x") == "<bdi>x</bdi>: <bdi>data:text/html,&lt;b&gt;</bdi>"
+    )
     assert safe_link('https://a.example/"><b>', "x").startswith(
         '<a href="https://a.example/&quot;&gt;&lt;b&gt;"'
     )
