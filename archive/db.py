@@ -1,20 +1,37 @@
-"""Engines and sessions; SQLite pragmas on connect; Alembic's upgrade as a function."""
+"""Engines; SQLite pragmas on connect; retrying writes on transient errors; Alembic's upgrade."""
 
 from __future__ import annotations
 
+import functools
+import logging
+import random
 import re
+import sqlite3
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from archive.errors import DatabaseError
 
+log = logging.getLogger(__name__)
+
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+#: How long a write keeps retrying a transient failure (seconds), unless
+#: ``make_engine(retry_seconds=...)`` says otherwise for its engine.
+RETRY_SECONDS = 120.0
+#: How long a SQLite connection waits for another writer's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = 30.0
+_RETRY_OPTION = "podium_retry_seconds"
 
 #: libpq-style ``password=`` in a URL's query string (``postgresql://u@h/db?password=…``).
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
@@ -65,20 +82,26 @@ def safe_message(message: object, url: str) -> str:
     return text
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
-    # Autocommit mode in the driver: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE itself,
-    # so a writer takes the write lock at the start of its batch instead of failing mid-way.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    # Batches of a few hundred posts touch many index pages: a 64 MB page cache and fewer,
-    # larger WAL checkpoints keep them from being read and synced again and again.
-    cur.execute("PRAGMA cache_size=-65536")
-    cur.execute("PRAGMA wal_autocheckpoint=10000")
-    cur.close()
+def _sqlite_on_connect(busy_timeout: float) -> Callable[[Any, Any], None]:
+    busy_ms = max(0, round(busy_timeout * 1000))
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Autocommit mode in the driver: SQLAlchemy's "begin" event issues BEGIN IMMEDIATE
+        # itself, so a writer takes the write lock at the start of its batch instead of failing
+        # mid-way.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        # Batches of a few hundred posts touch many index pages: a 64 MB page cache and fewer,
+        # larger WAL checkpoints keep them from being read and synced again and again.
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -88,8 +111,23 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for a database URL; raises DatabaseError with one line when the URL is bad."""
+def make_engine(
+    url: str,
+    *,
+    retry_seconds: float | None = None,
+    busy_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for a database URL; raises DatabaseError with one line when the URL is bad.
+
+    ``retry_seconds`` bounds how long the store's writes retry transient failures on this
+    engine (default ``RETRY_SECONDS``); ``busy_timeout`` is how long a SQLite connection waits
+    for another writer's lock per attempt (default ``SQLITE_BUSY_TIMEOUT``). Other keywords go
+    to ``sqlalchemy.create_engine``.
+    """
+    # A pooled connection the server dropped (a restart, an idle timeout) is replaced at
+    # checkout instead of failing the next batch.
+    kwargs.setdefault("pool_pre_ping", True)
     try:
         engine = sa.create_engine(url, **kwargs)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
@@ -101,14 +139,171 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             f"database driver for {safe_url(url)!r} is not installed: {safe_message(exc, str(url))}"
         ) from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_on_connect)
+        on_connect = _sqlite_on_connect(
+            SQLITE_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        )
+        event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", _sqlite_begin)
+    if retry_seconds is not None:
+        engine.update_execution_options(**{_RETRY_OPTION: float(retry_seconds)})
     return engine
 
 
 def writer(engine: Engine) -> Engine:
     """The engine for write transactions: ``BEGIN IMMEDIATE`` on SQLite (one lock per batch)."""
     return engine.execution_options(podium_writer=True)
+
+
+# --- transient failures ------------------------------------------------------------------------
+
+#: SQLSTATEs after which the whole transaction may simply run again: the server going down or
+#: coming up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), too many
+#: connections (53300), a serialization failure or deadlock (40001, 40P01), a lock timeout
+#: (55P03). Class 08 (connection exceptions) is transient as a whole.
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"})
+
+#: libpq's words for a server that is down, going down, starting up or gone mid-transaction.
+#: Failures to connect reach psycopg without a SQLSTATE, so their text is all there is; a wrong
+#: database, user or password ("does not exist", "authentication failed") is not among them.
+_TRANSIENT_TEXT = re.compile(
+    r"connection refused"
+    r"|could not connect to server"
+    r"|server closed the connection"
+    r"|terminating connection due to"
+    r"|the database system is (?:starting up|shutting down|in recovery mode|not yet accepting)"
+    r"|sorry, too many clients"
+    r"|connection timeout expired"
+    r"|could not (?:receive|send) data (?:from|to) server"
+    r"|(?:consuming input|sending query|flushing) failed"
+    r"|the connection is (?:lost|closed)"
+    r"|no connection to the server"
+    r"|connection reset by peer|broken pipe|ssl syscall error"
+    r'|on socket "[^"]*" failed: no such file or directory',
+    re.IGNORECASE,
+)
+
+#: SQLite primary result codes: SQLITE_BUSY (another connection holds the lock) and
+#: SQLITE_LOCKED (a conflict inside one shared cache).
+_SQLITE_BUSY_CODES = (5, 6)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether running the failed transaction again may succeed.
+
+    True for SQLite's "database is locked"/busy, a PostgreSQL connection lost, refused or shut
+    down by the server, a server starting up or shutting down, deadlocks and serialization
+    failures; False for everything about the data or the SQL (integrity, data, programming
+    errors), a wrong database name or credentials, and anything that is not a database error.
+    Takes SQLAlchemy's wrapped errors and bare driver errors alike.
+    """
+    if isinstance(exc, sa_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:  # SQLAlchemy's is_disconnect said so
+            return True
+        orig: BaseException | None = exc.orig
+        operational = isinstance(exc, sa_exc.OperationalError)
+    else:
+        orig = exc
+        operational = any(c.__name__ == "OperationalError" for c in type(exc).__mro__)
+    if isinstance(orig, sqlite3.Error):
+        if not isinstance(orig, sqlite3.OperationalError):
+            return False
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_BUSY_CODES
+        return "database is locked" in str(orig) or "database table is locked" in str(orig)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate:
+        return str(sqlstate).startswith("08") or sqlstate in _TRANSIENT_SQLSTATES
+    return operational and _TRANSIENT_TEXT.search(str(orig)) is not None
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: Set while a retrying call runs, so a retrying function called inside another one does not
+#: retry on its own (the outer call runs the whole again; budgets must not multiply).
+_retrying: ContextVar[bool] = ContextVar("podium_retrying", default=False)
+
+_BACKOFF_FIRST = 0.1  # seconds before the first retry
+_BACKOFF_MAX = 5.0  # the longest pause between two attempts
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with jitter: ~0.1, 0.2, 0.4 ... 5 s, each between half and all of it.
+
+    The jitter keeps writers that failed together (a server restart) from retrying together.
+    """
+    ceiling = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (attempt - 1))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
+
+
+def retry_budget(engine: Engine) -> float:
+    """Seconds a write on this engine keeps retrying transient failures."""
+    return float(engine.get_execution_options().get(_RETRY_OPTION, RETRY_SECONDS))
+
+
+def retry_transient(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a write again when it fails on a transient database error (see ``is_transient``).
+
+    For the store's entry points that take an Engine first and open their own transaction
+    (``writer(engine).begin()``): a failed transaction was rolled back, and every write is an
+    upsert, so running the whole function again is safe. Exponential backoff with jitter, one
+    warning per retry, for at most the engine's ``retry_budget``; then the last error is raised.
+    Other errors are raised at once. Inside another retrying call it does not retry itself.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if _retrying.get():
+            return fn(*args, **kwargs)
+        engine = args[0] if args and isinstance(args[0], Engine) else None
+        budget = RETRY_SECONDS if engine is None else retry_budget(engine)
+        url = "" if engine is None else engine.url.render_as_string(hide_password=False)
+        token = _retrying.set(True)
+        try:
+            deadline = time.monotonic() + budget
+            attempt = 0
+            while True:
+                try:
+                    return fn(*args, **kwargs)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    attempt += 1
+                    left = deadline - time.monotonic()
+                    reason = _first_line(exc, url)
+                    if left <= 0:
+                        log.warning(
+                            "%s: giving up after %d attempts in %.0f s: %s",
+                            fn.__qualname__,
+                            attempt,
+                            budget,
+                            reason,
+                        )
+                        raise
+                    pause = min(left, _backoff(attempt))
+                    log.warning(
+                        "%s: transient database error, retry %d in %.2f s (%.0f s left): %s",
+                        fn.__qualname__,
+                        attempt,
+                        pause,
+                        left,
+                        reason,
+                    )
+                    time.sleep(pause)
+        finally:
+            _retrying.reset(token)
+
+    return wrapper
+
+
+def _first_line(exc: BaseException, url: str) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    text = f"{type(orig).__name__}: {lines[0] if lines else ''}"
+    return safe_message(text, url) if url else text
 
 
 def check_connection(engine: Engine) -> None:
