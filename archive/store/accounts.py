@@ -173,6 +173,7 @@ class SyncResult:
     accounts_added: int = 0
 
 
+@db.retry_transient
 def sync_roster(engine: Engine, roster: Roster) -> SyncResult:
     """Create or update the roster's athletes and their accounts (never deletes anything)."""
     result = SyncResult()

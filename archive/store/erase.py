@@ -144,6 +144,7 @@ def parse_account_ref(ref: str) -> tuple[str, str]:
     return platform, handle
 
 
+@db.retry_transient
 def forget_athlete(engine: Engine, slug: str, *, dry_run: bool = False) -> ForgetResult:
     """Erase an athlete: the athlete row, all its accounts and everything about them."""
 
@@ -165,6 +166,7 @@ def forget_athlete(engine: Engine, slug: str, *, dry_run: bool = False) -> Forge
     return _forget(engine, resolve, dry_run=dry_run)
 
 
+@db.retry_transient
 def forget_account(
     engine: Engine, platform: str, handle: str, *, dry_run: bool = False
 ) -> ForgetResult:
@@ -191,6 +193,7 @@ def forget_account(
     return _forget(engine, resolve, dry_run=dry_run)
 
 
+@db.retry_transient
 def forget_post(engine: Engine, url: str, *, dry_run: bool = False) -> ForgetResult:
     """Erase one post, found by its URL (or its platform id), and everything about it."""
 

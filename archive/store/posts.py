@@ -133,6 +133,7 @@ def _has_text(p: NormalizedPost) -> bool:
     return p.availability == "active" or bool(p.caption)
 
 
+@db.retry_transient
 def upsert_posts(
     engine: Engine, posts: Sequence[NormalizedPost], *, athlete_ids: Mapping[str, int] | None = None
 ) -> BatchResult:
@@ -436,6 +437,7 @@ def known_post_ids(engine: Engine, platform: str, handle: str) -> set[str]:
         )
 
 
+@db.retry_transient
 def mark_listing_read(engine: Engine, platform: str, handle: str, *, at: datetime) -> bool:
     """Record that the account's listing was read as asked up to ``at`` (all of it stored).
 
@@ -453,6 +455,7 @@ def mark_listing_read(engine: Engine, platform: str, handle: str, *, at: datetim
     return True
 
 
+@db.retry_transient
 def mark_missing_deleted(
     engine: Engine,
     platform: str,

@@ -29,6 +29,7 @@ from archive.store.payloads import store_payloads
 from archive.store.posts import BatchResult, existing_posts
 
 
+@db.retry_transient
 def upsert_article(
     engine: Engine,
     article: RawArticle,
@@ -85,6 +86,7 @@ def upsert_article(
 # --- crawl runs and problems ------------------------------------------------------------------
 
 
+@db.retry_transient
 def start_crawl_run(
     engine: Engine,
     *,
@@ -120,6 +122,7 @@ def start_crawl_run(
         return int(key[0])
 
 
+@db.retry_transient
 def finish_crawl_run(
     engine: Engine,
     run_id: int,
@@ -212,6 +215,7 @@ def close_interrupted_runs(engine: Engine) -> list[int]:
     return gone
 
 
+@db.retry_transient
 def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> None:
     """Record the child process' exit status on a crawl_run row the child closed itself."""
     with db.writer(engine).begin() as conn:
@@ -225,6 +229,7 @@ def get_crawl_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
     return None if row is None else dict(row)
 
 
+@db.retry_transient
 def record_problem(
     engine: Engine,
     *,
