@@ -171,6 +171,7 @@ def forget_account(
     engine: Engine, platform: str, handle: str, *, dry_run: bool = False
 ) -> ForgetResult:
     """Erase one account (by handle or stable id) and everything about it; its athlete stays."""
+    handle = handle.strip().removeprefix("@")
 
     def resolve(conn: Connection) -> _Plan:
         c = account_t.c
