@@ -620,8 +620,11 @@ def run_jobs(
         )
         line.done(outcome)
         if outcome.status != "finished":
-            for text in outcome.log_tail[-5:]:
+            why = str(outcome.run.get("errors") or "").splitlines() or outcome.log_tail
+            for text in why[:5]:
                 click.echo(f"    {text}", err=True)
+            if len(why) > 5:
+                click.echo(f"    … and {len(why) - 5} more (podium status)", err=True)
         outcomes.append(outcome)
     return outcomes
 

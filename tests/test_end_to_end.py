@@ -107,7 +107,14 @@ def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
         server.set_snapshot("later")
         later = expected_facts("later", server.root)
         third = crawl_all(server, settings, env, full=True)
-        assert all(o.status == "finished" for o in third), [o.log_tail for o in third]
+        short = {m["platform"] for m in later["malformed"] if "path_prefix" in m}  # a listing page
+        assert short == {"bluesky"}
+        statuses = {o.job.spider: o.status for o in third}
+        assert statuses == {s: "incomplete" if s in short else "finished" for s in SPIDERS}, [
+            o.run["errors"] for o in third
+        ]
+        bluesky_run = next(o.run for o in third if o.job.spider == "bluesky")
+        assert "getAuthorFeed: malformed JSON" in bluesky_run["errors"]
         ids = later["archive_ids"]
         for platform, edited in later["edited"].items():
             for pid in edited:
@@ -143,7 +150,9 @@ def test_demo_site_end_to_end(archive_url: str, tmp_path: Path) -> None:
         jobs = plan(settings, config_mod.Roster(), urls=urls)
         assert {j.spider for j in jobs} == {u["platform"] for u in later["url_list"]} | {"mastodon"}
         by_url = [run_crawl_job(job, settings, extra_env=env, timeout=240) for job in jobs]
-        assert all(o.status == "finished" for o in by_url), [o.log_tail for o in by_url]
+        statuses = {o.job.spider: o.status for o in by_url}
+        # The malformed Mastodon status page is a problem: that crawl read less than asked.
+        assert statuses == {s: "incomplete" if s == "mastodon" else "finished" for s in statuses}
         for u in later["url_list"]:
             state = archived(engine, u["platform"], roster_only=False)[u["post_id"]]["availability"]
             assert state == ("active" if u["expect"] == "blocked" else u["expect"]), u

@@ -80,7 +80,14 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
     engine.dispose()
     for line in extras:
         click.echo(line)
-    failed = [o for o in (*first, *second) if o.status != "finished"]
+    # The later snapshot serves a truncated Bluesky feed page on purpose: that crawl must say
+    # it fell short ("incomplete"); any other run that did not finish is a real failure.
+    planned = {"bluesky"}
+    failed = [o for o in first if o.status != "finished"] + [
+        o
+        for o in second
+        if o.status != "finished" and not (o.status == "incomplete" and o.job.spider in planned)
+    ]
     if failed:
         raise click.ClickException(f"{len(failed)} demo crawls did not finish")
 
