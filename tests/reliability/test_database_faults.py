@@ -9,8 +9,11 @@ shared test server.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import itertools
 import logging
+import pkgutil
 import sqlite3
 import threading
 import time
@@ -399,20 +402,31 @@ def test_engines_ping_pooled_connections_and_take_the_knobs(tmp_path: Path) -> N
     engine.dispose()
 
 
+def store_writes() -> dict[str, Callable[..., Any]]:
+    """Every public function of archive.store's modules that opens a write transaction itself
+    (``db.writer(...)``, directly or through a private helper of its module)."""
+    found = {}
+    for info in pkgutil.iter_modules(store.__path__):
+        module = importlib.import_module(f"archive.store.{info.name}")
+        functions = {
+            name: fn
+            for name, fn in vars(module).items()
+            if inspect.isfunction(fn) and inspect.unwrap(fn).__module__ == module.__name__
+        }
+        sources = {name: inspect.getsource(inspect.unwrap(fn)) for name, fn in functions.items()}
+        helpers = [n for n, src in sources.items() if n.startswith("_") and "db.writer(" in src]
+        for name, src in sources.items():
+            if not name.startswith("_") and (
+                "db.writer(" in src or any(f"{h}(" in src for h in helpers)
+            ):
+                found[f"{module.__name__}.{name}"] = functions[name]
+    return found
+
+
 def test_every_store_write_retries() -> None:
-    writes = [
-        store.upsert_posts,
-        store.mark_missing_deleted,
-        store.sync_roster,
-        store.upsert_article,
-        store.start_crawl_run,
-        store.finish_crawl_run,
-        store.set_crawl_run_exit_code,
-        store.record_problem,
-    ]
-    assert all(hasattr(fn, "__wrapped__") for fn in writes), [
-        fn.__name__ for fn in writes if not hasattr(fn, "__wrapped__")
-    ]
+    writes = store_writes()
+    assert {"archive.store.posts.upsert_posts", "archive.store.runs.record_problem"} <= set(writes)
+    assert [name for name, fn in writes.items() if not hasattr(fn, "__wrapped__")] == []
     assert not hasattr(store.upsert_posts_in, "__wrapped__")  # runs in its caller's transaction
 
 
