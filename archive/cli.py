@@ -147,8 +147,7 @@ def open_archive(url: str) -> Engine:
     db.check_connection(engine)
     if db.current_revision(engine) is None:
         raise DatabaseError(
-            f"the database {parsed.render_as_string(hide_password=True)} is not "
-            "initialised; run `podium init` first"
+            f"the database {db.safe_url(parsed)} is not initialised; run `podium init` first"
         )
     return engine
 
@@ -157,7 +156,9 @@ def _parse_url(url: str) -> Any:
     try:
         return make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError or ValueError here
-        raise DatabaseError(f"bad database URL {url!r}: {exc}") from None
+        raise DatabaseError(
+            f"bad database URL {db.safe_url(url)!r}: {db.safe_message(exc, url)}"
+        ) from None
 
 
 def echo_json(value: Any) -> None:
@@ -188,8 +189,7 @@ def init(ctx: click.Context, db_url: str | None) -> None:
     engine = db.make_engine(s.database_url)
     rev = db.current_revision(engine)
     click.echo(
-        f"archive ready: {make_url(s.database_url).render_as_string(hide_password=True)} "
-        f"(schema {rev})",
+        f"archive ready: {db.safe_url(s.database_url)} (schema {rev})",
         err=True,
     )
 

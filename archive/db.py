@@ -313,9 +313,7 @@ def check_connection(engine: Engine) -> None:
             pass
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(
-            f"cannot reach the database {engine.url.render_as_string(hide_password=True)}: {reason}"
-        ) from None
+        raise DatabaseError(f"cannot reach the database {safe_url(engine.url)}: {reason}") from None
 
 
 #: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from archive import config as config_mod
 from archive import db
@@ -101,7 +101,7 @@ _DATABASES: dict[str, str] = {}
 
 def public_url(url: str) -> str:
     """A database URL with its password hidden (what the job store may keep)."""
-    return make_url(url).render_as_string(hide_password=True)
+    return db.safe_url(url)
 
 
 def _full_database_url(stored: str, config_dir: str) -> str:

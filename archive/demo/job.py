@@ -96,7 +96,7 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
     """The demo's report, for a person."""
     t = summary["totals"]
     click.echo(
-        f"\nArchive {make_url(url).render_as_string(hide_password=True)}: {t['posts']} posts "
+        f"\nArchive {db.safe_url(url)}: {t['posts']} posts "
         f"of {t['athletes']} athletes ({t['accounts']} accounts), {t['versions']} caption "
         f"versions, {t['snapshots']} count snapshots, {t['articles']} articles, "
         f"{t['raw_payloads']} raw payloads, {t['crawl_runs']} crawl runs."
@@ -164,6 +164,6 @@ def _use_the_archive(engine: Any, out_dir: Path, url: str) -> list[str]:
         lines += [
             "",
             f"Timeline of {slug} (all platforms): {path.resolve()}",
-            f"  (also: podium timeline {slug} --format ndjson --db {url})",
+            f"  (also: podium timeline {slug} --format ndjson --db {db.safe_url(url)})",
         ]
     return lines
