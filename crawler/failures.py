@@ -6,18 +6,32 @@ answers and refuses is ``blocked``, which the spiders tell from the response its
 
 from __future__ import annotations
 
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-_NETWORK = (
-    (net.DNSLookupError, "DNS lookup failed"),
-    (net.ConnectionRefusedError, "connection refused"),
-    ((net.TimeoutError, net.TCPTimedOutError), "timed out"),
-    ((net.ConnectionLost, net.ConnectionDone, ResponseNeverReceived), "connection reset"),
-    (ResponseFailed, "connection reset"),
-    ((net.NoRouteError, net.ConnectError), "cannot connect"),
+#: Scrapy 2.13+ wraps the download handlers' errors in its own classes; Twisted's own are
+#: kept for handlers that pass them through.
+_NETWORK: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((scrapy_errors.CannotResolveHostError, net.DNSLookupError), "DNS lookup failed"),
+    (
+        (scrapy_errors.DownloadConnectionRefusedError, net.ConnectionRefusedError),
+        "connection refused",
+    ),
+    ((scrapy_errors.DownloadTimeoutError, net.TimeoutError, net.TCPTimedOutError), "timed out"),
+    (
+        (
+            scrapy_errors.ResponseDataLossError,
+            net.ConnectionLost,
+            net.ConnectionDone,
+            ResponseNeverReceived,
+            ResponseFailed,
+        ),
+        "connection reset",
+    ),
+    ((scrapy_errors.DownloadFailedError, net.NoRouteError, net.ConnectError), "cannot connect"),
 )
 
 
@@ -26,7 +40,7 @@ def describe_failure(failure: Failure) -> str:
     detail = failure.getErrorMessage().strip().splitlines()
     message = detail[0][:200] if detail else failure.type.__name__  # type: ignore[union-attr]
     for kinds, words in _NETWORK:
-        if failure.check(*(kinds if isinstance(kinds, tuple) else (kinds,))):
+        if failure.check(*kinds):
             return f"unreachable: {words} ({message})"
     if failure.check(IgnoreRequest):
         if "robots.txt" in message:

@@ -88,6 +88,19 @@ def test_known_posts_in_a_row_stop_paging(spider: BlueskySpider) -> None:
     assert not of_type(out, Request)
     [done] = of_type(out, ListingDone)
     assert done.complete is False
+    assert done.caught_up is True and done.read_as_asked  # stopped at what the archive holds
+
+
+def test_an_empty_page_that_points_to_a_next_one_is_doubted(spider: BlueskySpider) -> None:
+    listing = _listing(full=True)
+    body = json.dumps({"feed": [], "cursor": "2025-01-01T00:00:00.000Z"}).encode()
+    out = collect(
+        spider.parse_author_feed(
+            fake_response(body, spider.feed_url(listing.handle)), listing=listing
+        )
+    )
+    [done] = of_type(out, ListingDone)
+    assert done.doubt and not done.read_as_asked
 
 
 def test_last_page_closes_a_complete_listing(spider: BlueskySpider) -> None:

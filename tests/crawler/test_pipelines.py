@@ -134,3 +134,71 @@ def test_store_stage_needs_a_reachable_database(tmp_path) -> None:
     crawler.spider = BlueskySpider.from_crawler(crawler)
     with pytest.raises(db.DatabaseError, match="cannot reach"):
         StorePipeline(crawler).open_spider()
+
+
+def _run_row(engine: sa.Engine) -> sa.Row:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT status, errors, problems FROM crawl_run")).one()
+
+
+def test_an_empty_listing_is_a_soft_block_that_deletes_nothing(pipelines, sqlite_engine) -> None:
+    """A 200 with ``{"feed": []}`` in a full sweep: a problem, an incomplete run, no deletion."""
+    run, store_stage, crawler = pipelines
+    for n in range(17):
+        run(raw(n))
+    crawler.spider.started_at = datetime(2100, 1, 1, tzinfo=UTC)
+    run(ListingDone("tiktok", "lotte.dijk", [], complete=True, full_sweep=True))
+    store_stage.spider_closed(crawler.spider, "finished")
+    assert count(sqlite_engine, "SELECT count(*) FROM post WHERE availability = 'deleted'") == 0
+    row = _run_row(sqlite_engine)
+    assert row.status == "incomplete" and row.problems == 1
+    assert "came back empty" in row.errors
+
+
+def test_a_listing_with_doubt_moves_no_watermark_and_deletes_nothing(
+    pipelines, sqlite_engine
+) -> None:
+    run, store_stage, crawler = pipelines
+    for n in range(6):
+        run(raw(n))
+    crawler.spider.started_at = datetime(2100, 1, 1, tzinfo=UTC)
+    doubt = "page 3 of the listing was empty but pointed to a next"
+    ids = [f"73{n:017d}" for n in range(6)]
+    run(ListingDone("tiktok", "lotte.dijk", ids[:2], True, True, doubt=doubt))
+    store_stage.spider_closed(crawler.spider, "finished")
+    assert count(sqlite_engine, "SELECT count(*) FROM post WHERE availability = 'deleted'") == 0
+    assert count(sqlite_engine, "SELECT count(*) FROM account WHERE watermark IS NOT NULL") == 0
+    assert _run_row(sqlite_engine).status == "incomplete"
+
+
+def test_a_listing_read_as_asked_moves_the_watermark(pipelines, sqlite_engine) -> None:
+    run, store_stage, crawler = pipelines
+    run(raw(1))
+    run(ListingDone("tiktok", "lotte.dijk", [f"73{1:017d}"], False, False, caught_up=True))
+    assert count(sqlite_engine, "SELECT count(*) FROM account WHERE watermark IS NOT NULL") == 1
+    store_stage.spider_closed(crawler.spider, "finished")
+    assert _run_row(sqlite_engine).status == "finished"
+
+
+@pytest.mark.parametrize(
+    ("reason", "shortfalls", "status"),
+    [
+        ("finished", [], "finished"),
+        ("finished", ["a page could not be read"], "incomplete"),
+        ("shutdown", [], "interrupted"),
+        ("parent_died", [], "interrupted"),
+        ("closespider_timeout", [], "failed"),
+    ],
+)
+def test_run_status(reason: str, shortfalls: list[str], status: str) -> None:
+    from crawler.pipelines import run_status
+
+    assert run_status(reason, shortfalls) == status
+
+
+def test_a_lone_surrogate_in_a_raw_payload_is_kept_as_its_escape() -> None:
+    from crawler.pipelines import _raw_bytes
+
+    body = _raw_bytes({"text": "goud \ud800 #schaatsen"})
+    assert body is not None and b"\\ud800" in body
+    assert body.decode("utf-8")  # valid UTF-8, and the same JSON value as sent
