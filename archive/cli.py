@@ -662,7 +662,12 @@ def crawl(
 
     Each platform runs as its own Scrapy crawl in a child process; progress (pages, posts,
     errors) shows on stderr and a summary ends it. Incremental by default: a listing stops after
-    a run of posts the archive already has (pinned posts aside).
+    a run of posts the archive already has (pinned posts aside); a listing a crash cut short is
+    read again past what it stored.
+
+    Exit status: 0 when every listing and URL was read as asked; 1 when any was not (blocked,
+    unreachable, a page that could not be read: see `podium status`), what was read is still
+    stored; 2 for a usage error.
 
     \b
     Examples:
@@ -780,9 +785,11 @@ def schedule(ctx: click.Context, db_url: str | None, workers: int, list_only: bo
 def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     """Per account and news source: last run, next run and health; then the archive's totals.
 
-    Health is `ok`, `failing since <time>` (crawls failed or were killed), `blocked since <time>`
-    (crawls fetched nothing, or were refused), or `never run`. The next run comes from the
-    scheduler's job store (`podium schedule`), when it has run on this archive.
+    Health is `ok`, `never run`, or since the first bad run in a row: `failing` (crawls failed,
+    were killed or interrupted), `unreachable` (DNS, refused, timeout: the network or our side),
+    `blocked` (the platform refused, or nothing was fetched) or `incomplete` (pages that could
+    not be read). A crawl whose process is gone is closed as `interrupted` first. The next run
+    comes from the scheduler's job store (`podium schedule`), when it has run on this archive.
     """
     from archive import store
     from archive.status import TABLE_COLUMNS, refresh_status, table_rows

@@ -25,6 +25,8 @@ JOB_TABLE = "apscheduler_jobs"
 _BLOCKED = re.compile(
     r"blocked|captcha|challenge|login|HTTP (?:401|403|429)|10204|10216|10222", re.IGNORECASE
 )
+#: Problem reasons that mean we could not reach the platform at all (crawler/failures.py).
+_UNREACHABLE = re.compile(r"^unreachable: ")
 _problem_t = Problem.__table__
 
 
@@ -40,8 +42,9 @@ def next_runs(engine: Engine) -> dict[str, datetime | None]:
     }
 
 
-def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
-    """Which of these runs recorded a problem that says the platform blocked us."""
+def _runs_with_problems(
+    engine: Engine, run_ids: Sequence[int], pattern: re.Pattern[str]
+) -> set[int]:
     if not run_ids:
         return set()
     with engine.connect() as conn:
@@ -50,12 +53,26 @@ def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
                 _problem_t.c.crawl_run_id.in_(list(run_ids))
             )
         ).all()
-    return {int(r[0]) for r in rows if r[1] and _BLOCKED.search(r[1])}
+    return {int(r[0]) for r in rows if r[1] and pattern.search(r[1])}
 
 
-def health(runs: Sequence[Mapping[str, Any]], blocked: set[int]) -> dict[str, Any]:
-    """``ok``, ``failing`` (since the first of the failed runs in a row), ``blocked`` (finished
-    runs that fetched nothing or were refused), or ``never run``."""
+def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
+    """Which of these runs recorded a problem that says the platform blocked us."""
+    return _runs_with_problems(engine, run_ids, _BLOCKED)
+
+
+def unreachable_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
+    """Which of these runs could not reach the platform (our side or the network)."""
+    return _runs_with_problems(engine, run_ids, _UNREACHABLE)
+
+
+def health(
+    runs: Sequence[Mapping[str, Any]], blocked: set[int], unreachable: set[int] | None = None
+) -> dict[str, Any]:
+    """``ok``, ``never run``, or since the first of the bad runs in a row: ``failing`` (runs
+    failed, were killed or interrupted), ``unreachable`` (the network or our side),
+    ``blocked`` (the platform refused, or nothing was fetched), ``incomplete`` (pages that
+    could not be read)."""
     closed = [r for r in runs if r.get("status") != "running"]
     if not closed:
         return {"state": "running" if runs else "never run", "since": None}
@@ -67,9 +84,16 @@ def health(runs: Sequence[Mapping[str, Any]], blocked: set[int]) -> dict[str, An
         streak.append(run)
     if not streak:
         return {"state": "ok", "since": None}
-    failed = any(r.get("status") in ("failed", "killed") for r in streak)
+    if any(r.get("status") in ("failed", "killed", "interrupted") for r in streak):
+        state = "failing"
+    elif any(r["id"] in (unreachable or set()) for r in streak):
+        state = "unreachable"
+    elif any(r["id"] in blocked or not r.get("pages") for r in streak):
+        state = "blocked"
+    else:
+        state = "incomplete"
     return {
-        "state": "failing" if failed else "blocked",
+        "state": state,
         "since": streak[-1].get("started_at"),
         "runs": len(streak),
     }
@@ -124,7 +148,8 @@ def _entry(
     runs: list[dict[str, Any]],
     scheduled: Mapping[str, datetime | None],
 ) -> dict[str, Any]:
-    blocked = blocked_runs(engine, [r["id"] for r in runs])
+    ids = [r["id"] for r in runs]
+    blocked, unreachable = blocked_runs(engine, ids), unreachable_runs(engine, ids)
     return {
         "target": target_id,
         "athlete": target.athlete if target else None,
@@ -133,7 +158,7 @@ def _entry(
         "last_run": _last_run(runs[0] if runs else None),
         "next_run": scheduled.get(target_id),
         "scheduled": target_id in scheduled,
-        "health": health(runs, blocked),
+        "health": health(runs, blocked, unreachable),
     }
 
 

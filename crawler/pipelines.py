@@ -151,6 +151,8 @@ class StorePipeline(_Pipeline):
         #: Why this run is not ``finished`` although Scrapy finished it: listings that broke
         #: off, pages that could not be read, errors in callbacks and pipelines.
         self.shortfalls: list[str] = []
+        #: A batch the database never took: no listing of this run may count as read.
+        self.batch_lost = False
         store.close_interrupted_runs(self.engine)
         spider = self.crawler.spider
         run_id = s.getint("PODIUM_CRAWL_RUN_ID", 0)
@@ -190,6 +192,11 @@ class StorePipeline(_Pipeline):
         try:
             self.result.add(store.upsert_posts(self.engine, batch))
         except Exception as exc:
+            if db.is_transient(exc):  # the database stayed away past the retry budget
+                self.batch_lost = True
+                self.shortfalls.append(f"a batch of {len(batch)} posts was not stored: {exc}")
+                log.error("batch of %d posts not stored: %s", len(batch), exc)
+                return
             log.warning("batch of %d failed (%s); storing one by one", len(batch), exc)
             for post in batch:
                 try:
@@ -259,6 +266,8 @@ class StorePipeline(_Pipeline):
         if not item.read_as_asked:
             self.shortfalls.append(f"{account}: the listing broke off")
             return
+        if self.batch_lost:
+            return  # some of its posts may be in the lost batch: the next run reads it again
         if item.full_sweep and item.complete:
             spider = self.crawler.spider
             verdict = store.mark_missing_deleted(

@@ -415,6 +415,7 @@ def _link_tags(
 # --- roster ---------------------------------------------------------------------------------
 
 
+@db.retry_transient
 def known_post_ids(engine: Engine, platform: str, handle: str) -> set[str]:
     """Ids of the account's posts that a listing read to its end has covered.
 

@@ -50,8 +50,12 @@ def crawl(
     return run_id
 
 
-def row(runs: list[dict[str, Any]], blocked: frozenset[int] = frozenset()) -> dict[str, Any]:
-    return status.health(runs, set(blocked))
+def row(
+    runs: list[dict[str, Any]],
+    blocked: frozenset[int] = frozenset(),
+    unreachable: frozenset[int] = frozenset(),
+) -> dict[str, Any]:
+    return status.health(runs, set(blocked), set(unreachable))
 
 
 def test_health_from_the_latest_runs() -> None:
@@ -66,6 +70,12 @@ def test_health_from_the_latest_runs() -> None:
     assert row([killed, failed, ok]) == {"state": "failing", "since": 2, "runs": 2}
     assert row([empty, ok]) == {"state": "blocked", "since": 4, "runs": 1}
     assert row([ok], frozenset({1})) == {"state": "blocked", "since": 1, "runs": 1}
+    short = {"id": 6, "status": "incomplete", "pages": 4, "started_at": 6}
+    gone = {"id": 7, "status": "interrupted", "pages": 2, "started_at": 7}
+    assert row([short, ok]) == {"state": "incomplete", "since": 6, "runs": 1}
+    assert row([short, ok], unreachable=frozenset({6}))["state"] == "unreachable"
+    assert row([short, ok], frozenset({6}), frozenset())["state"] == "blocked"
+    assert row([gone, short, ok])["state"] == "failing"
 
 
 def test_status_reports_last_run_next_run_health_and_totals(
