@@ -64,6 +64,10 @@ class RawPost:
     edited_at: Any = None
     media_urls: list[str] = field(default_factory=list)
     raw: Any = None
+    #: Characters the parser already had to replace (e.g. a lone surrogate in HTML that lxml
+    #: cannot read), as ``"caption: 1 lone surrogate replaced by U+FFFD"``; the normalizer adds
+    #: these to ``NormalizedPost.repairs``.
+    repairs: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -111,6 +115,8 @@ class ParseResult:
 
     ``next_cursor`` is the platform's paging token when the payload is one page of a listing.
     ``status`` is ``ok`` or the reason no posts could be read (``blocked``, ``private``, ...).
+    ``problems`` says, one line each, what ``parse_payload``'s final check dropped or cleared
+    (a post without a usable id, a time that is not a time): the rest of the payload is kept.
     """
 
     platform: str
@@ -121,6 +127,7 @@ class ParseResult:
     next_cursor: str | None = None
     has_more: bool = False
     status: str = "ok"
+    problems: list[str] = field(default_factory=list)
 
 
 # --- normalized ---------------------------------------------------------------------------
@@ -209,3 +216,7 @@ class NormalizedPost:
     is_pinned: bool
     observed_at: datetime
     payload: Payload | None = None
+    #: What was repaired to make the text storable and printable (lone surrogates and NUL
+    #: replaced by U+FFFD), one entry per field: ``"caption: 1 lone surrogate, 2 NUL replaced by
+    #: U+FFFD"``. Empty when nothing was.
+    repairs: tuple[str, ...] = ()

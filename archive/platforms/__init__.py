@@ -14,11 +14,16 @@ URL only as a hint:
   ``article``. HTML fetched from a TikTok URL without any data is a ``blocked_page``.
 
 Anything else raises :class:`archive.errors.ParseError` with a one-line reason.
+
+``parse_payload`` is the boundary: whatever happens inside a parser, the caller gets a
+:class:`ParseResult` whose every record passed :func:`archive.platforms.validation.validate_result`,
+or a :class:`ParseError` with a one-line, printable reason, never another exception.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -26,8 +31,15 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms import bluesky, instagram, mastodon, news, tiktok, x, youtube
-from archive.platforms.decoding import as_text, host_of, load_json
+from archive.platforms.decoding import as_text, decode_json, host_of, load_json
+from archive.platforms.validation import validate_result
 from archive.records import ParseResult
+from archive.textrepair import repair_text
+
+logger = logging.getLogger(__name__)
+
+#: A ParseError reason is cut to this many characters (a key or value may be 5 MB long).
+_MAX_REASON = 300
 
 _MODULES: dict[str, ModuleType] = {
     "tiktok": tiktok,
@@ -59,7 +71,7 @@ _HOSTS = {
     "publish.twitter.com": "x",
 }
 
-_HTML_TAG = re.compile(r"<[A-Za-z!/][^>]*>")
+_HTML_TAG = re.compile(r"<[A-Za-z!/][^<>]*>")
 
 # Embed blockquote classes that make an HTML fragment one platform's ``embed`` payload.
 _EMBED_CLASSES = {
@@ -77,15 +89,44 @@ def parse_payload(
     platform: str | None = None,
     kind: str | None = None,
 ) -> ParseResult:
-    """Recognise ``body`` (unless ``platform``/``kind`` say what it is) and parse it."""
-    if platform is not None and platform not in _MODULES:
-        raise ParseError(f"unknown platform {platform!r}")
-    if platform is not None and kind is not None:
-        return _dispatch(platform, kind, body, url)
-    detected_platform, detected_kind = detect_payload(body, url=url, platform=platform)
-    if kind is not None and kind != detected_kind:
-        return _dispatch(detected_platform, kind, body, url)
-    return _dispatch(detected_platform, detected_kind, body, url)
+    """Recognise ``body`` (unless ``platform``/``kind`` say what it is) and parse it.
+
+    Raises :class:`ParseError` (one printable line) when the payload cannot be read; any other
+    exception inside a parser is a bug, logged with its traceback and raised as a ParseError
+    too, so spiders and ``podium parse`` always get a reason, never a traceback.
+    """
+    where = f"{platform or 'payload'}{f' {kind}' if kind else ''}"
+    try:
+        if platform is not None and platform not in _MODULES:
+            raise ParseError(f"unknown platform {platform!r}")
+        if platform is None or kind is None:
+            platform, detected_kind = detect_payload(body, url=url, platform=platform)
+            kind = kind or detected_kind
+        where = f"{platform} {kind}"
+        result = _dispatch(platform, kind, body, url)
+        if not isinstance(result, ParseResult):
+            raise TypeError(f"parser returned {type(result).__name__}, not a ParseResult")
+        return validate_result(result)
+    except ParseError as exc:
+        reason = _one_line(str(exc))
+        if reason == str(exc):
+            raise
+        raise ParseError(reason) from exc
+    except Exception as exc:
+        # The boundary (issue 8): a parser bug costs this payload, with a reason, not the crawl.
+        logger.exception("%s: parser failed (url %s)", where, url)
+        raise ParseError(
+            _one_line(f"{where}: parser failed ({type(exc).__name__}: {exc})")
+        ) from exc
+
+
+def _one_line(reason: str) -> str:
+    """A reason as one printable line of at most ``_MAX_REASON`` characters."""
+    line = " ".join(repair_text(reason[: _MAX_REASON * 4])[0].split())
+    line = "".join(ch if ch.isprintable() else "\ufffd" for ch in line)
+    if len(line) > _MAX_REASON:
+        line = line[: _MAX_REASON - 1] + "…"
+    return line or "unreadable payload"
 
 
 def detect_payload(
@@ -109,7 +150,7 @@ def _detect_json(
     text: str, url: str | None, platform: str | None, hinted: str | None
 ) -> tuple[str, str]:
     try:
-        data = json.loads(text)
+        data = decode_json(text)
     except json.JSONDecodeError:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > 1 and platform in (None, "tiktok"):

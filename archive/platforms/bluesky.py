@@ -15,6 +15,7 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html, strip_query
+from archive.platforms.fields import count, dig, ident, obj, objs, text, texts, url
 from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "bluesky"
@@ -23,8 +24,10 @@ KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile",
 
 _TAG_FEATURE = "app.bsky.richtext.facet#tag"
 _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
-# Embed footer: "— Display Name (@handle) <date link>"
-_EMBED_AUTHOR = re.compile(r"[—-]\s*(?P<name>.*?)\s*\(@(?P<handle>[^)\s]+)\)", re.DOTALL)
+# Embed footer: "— Display Name (@handle) <date link>". The handle is searched for after the
+# first dash (see _embed_author): a lazy "dash, name, (@handle)" regex is quadratic in dashes.
+_EMBED_HANDLE = re.compile(r"\(@([^)\s]+)\)")
+_DASHES = re.compile(r"[—-]")
 
 
 def detect_json_kind(data: Any, url: str | None = None) -> str | None:
@@ -32,26 +35,29 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("feed"), list) and all(
-        _is_post_view(i.get("post")) for i in data["feed"]
+        _is_post_view(dig(i, "post")) for i in data["feed"]
     ):
         return "author_feed"
-    if isinstance(data.get("thread"), dict) and (
-        "post" in data["thread"] or str(data["thread"].get("uri", "")).startswith("at://")
-    ):
+    thread = data.get("thread")
+    if isinstance(thread, dict) and ("post" in thread or _is_at_uri(thread.get("uri"))):
         return "post_thread"
     if _is_post_view(data.get("post")):
         return "feed_view_post"
     if _is_post_view(data):
         return "post_view"
-    if str(data.get("did", "")).startswith("did:") and "handle" in data:
+    if (text(data.get("did")) or "").startswith("did:") and "handle" in data:
         return "profile"
     return None
+
+
+def _is_at_uri(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("at://")
 
 
 def _is_post_view(value: Any) -> bool:
     return (
         isinstance(value, dict)
-        and str(value.get("uri", "")).startswith("at://")
+        and _is_at_uri(value.get("uri"))
         and isinstance(value.get("record"), dict)
     )
 
@@ -62,8 +68,10 @@ def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
     feed = data.get("feed")
     if not isinstance(feed, list):
         raise ParseError("Bluesky getAuthorFeed: no feed list")
-    posts = [_post_from_feed_item(item, url) for item in feed if _is_post_view(item.get("post"))]
-    cursor = data.get("cursor") or None
+    posts = [
+        _post_from_feed_item(item, url) for item in objs(feed) if _is_post_view(item.get("post"))
+    ]
+    cursor = text(data.get("cursor")) or None
     return ParseResult(
         platform=PLATFORM,
         kind="author_feed",
@@ -88,10 +96,11 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
     availability = (
         "deleted" if thread.get("notFound") else "blocked" if thread.get("blocked") else None
     )
-    if availability and thread.get("uri"):
+    uri = ident(thread.get("uri"))
+    if availability and uri:
         post = RawPost(
             platform=PLATFORM,
-            platform_post_id=thread["uri"],
+            platform_post_id=uri,
             source_url=url,
             availability=availability,
             raw=thread,
@@ -123,25 +132,18 @@ def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
 def parse_profile(body: str | bytes, url: str | None = None) -> ParseResult:
     """Parse ``app.bsky.actor.getProfile``: one account (with its pinned post), no posts."""
     data = _load_object(body, "Bluesky getProfile")
-    if not str(data.get("did", "")).startswith("did:"):
+    did = ident(data.get("did"))
+    if not did or not did.startswith("did:"):
         raise ParseError("Bluesky getProfile: no did")
-    handle = data.get("handle")
-    pinned = (data.get("pinnedPost") or {}).get("uri")
-    counts = {
-        ours: data[theirs]
-        for ours, theirs in (
-            ("followers", "followersCount"),
-            ("following", "followsCount"),
-            ("posts", "postsCount"),
-        )
-        if data.get(theirs) is not None
-    }
+    handle = ident(data.get("handle"))
+    pinned = ident(dig(data, "pinnedPost", "uri"))
+    counts = _counts(data, followers="followersCount", following="followsCount", posts="postsCount")
     account = RawAccount(
         platform=PLATFORM,
-        platform_account_id=data["did"],
+        platform_account_id=did,
         handle=handle,
-        display_name=data.get("displayName"),
-        url=f"https://bsky.app/profile/{handle or data['did']}",
+        display_name=text(data.get("displayName")),
+        url=f"https://bsky.app/profile/{handle or did}",
         pinned_post_ids=[pinned] if pinned else [],
         counts=counts,
         raw=data,
@@ -165,13 +167,13 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
 
     The date link text ("January 5, 2025 at 9:24 AM") is localized and is not kept as a time.
     """
-    uri = block.get("data-bluesky-uri")
-    if not uri:
+    uri = ident(block.get("data-bluesky-uri"))
+    if not uri or not uri.startswith("at://"):
         return None
     paragraphs = block.xpath("./p")
     caption = element_text(paragraphs[0]) if paragraphs else None
     footer = "".join(block.itertext())
-    match = _EMBED_AUTHOR.search(footer.split(caption or "", 1)[-1] if caption else footer)
+    author = _embed_author(footer.split(caption or "", 1)[-1] if caption else footer)
     post_links = [a.get("href") for a in block.xpath('.//a[contains(@href, "/post/")]')]
     rkey = uri.rsplit("/", 1)[-1]
     did = uri.removeprefix("at://").split("/", 1)[0]
@@ -184,19 +186,32 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         source_url=source_url,
         source_kind="embed",
         kind="text",
-        author_handle=match.group("handle") if match else None,
-        author_id=did,
-        author_name=(match.group("name").strip() or None) if match else None,
+        author_handle=author[1] if author else None,
+        author_id=did or None,
+        author_name=(author[0] or None) if author else None,
         caption=caption,
         declared_language=paragraphs[0].get("lang") if paragraphs else None,
     )
+
+
+def _embed_author(footer: str) -> tuple[str, str] | None:
+    """``(name, handle)`` from "— Name (@handle)": the name runs from the first dash to the
+    first ``(@handle)`` after it (what ``[—-]\\s*(.*?)\\s*\\(@([^)\\s]+)\\)`` finds, in
+    linear time)."""
+    dash = _DASHES.search(footer)
+    if dash is None:
+        return None
+    handle = _EMBED_HANDLE.search(footer, dash.end())
+    if handle is None:
+        return None
+    return footer[dash.end() : handle.start()].strip(), handle.group(1)
 
 
 # --- the post view ---------------------------------------------------------------------------
 
 
 def _post_from_feed_item(item: dict[str, Any], source_url: str | None) -> RawPost:
-    reason_type = str((item.get("reason") or {}).get("$type", ""))
+    reason_type = text(dig(item, "reason", "$type")) or ""
     post = _post_from_view(item["post"], source_url, raw=item)
     post.is_repost = reason_type.endswith("#reasonRepost")
     post.is_pinned = reason_type.endswith("#reasonPin")
@@ -204,37 +219,34 @@ def _post_from_feed_item(item: dict[str, Any], source_url: str | None) -> RawPos
 
 
 def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> RawPost:
-    record = view.get("record") or {}
-    author = view.get("author") or {}
-    uri = view["uri"]
+    record = obj(view.get("record"))
+    author = obj(view.get("author"))
+    uri = str(view["uri"])
     rkey = uri.rsplit("/", 1)[-1]
-    handle = author.get("handle")
-    text = record.get("text")
+    handle = ident(author.get("handle"))
+    did = ident(author.get("did"))
     tags, mentions = _extract_facets(record)
-    complete = "facets" in record
-    langs = record.get("langs") or []
+    complete = isinstance(record.get("facets"), list)
+    langs = texts(record.get("langs"))
     return RawPost(
         platform=PLATFORM,
         platform_post_id=uri,
-        url=f"https://bsky.app/profile/{handle or author.get('did')}/post/{rkey}",
+        url=f"https://bsky.app/profile/{handle or did}/post/{rkey}" if handle or did else None,
         source_url=source_url,
         source_kind="platform",
         kind=_extract_kind(view.get("embed")),
         author_handle=handle,
-        author_id=author.get("did"),
-        author_name=author.get("displayName"),
-        posted_at=record.get("createdAt") or view.get("indexedAt"),
-        caption=text,
-        counts={
-            ours: view[theirs]
-            for ours, theirs in (
-                ("likes", "likeCount"),
-                ("shares", "repostCount"),
-                ("comments", "replyCount"),
-                ("quotes", "quoteCount"),
-            )
-            if view.get(theirs) is not None
-        },
+        author_id=did,
+        author_name=text(author.get("displayName")),
+        posted_at=text(record.get("createdAt")) or text(view.get("indexedAt")),
+        caption=text(record.get("text")),
+        counts=_counts(
+            view,
+            likes="likeCount",
+            shares="repostCount",
+            comments="replyCount",
+            quotes="quoteCount",
+        ),
         tags=tags if complete or tags else None,
         tags_complete=complete,
         mentions=mentions if complete else None,
@@ -251,33 +263,36 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     Facet offsets are UTF-8 *byte* offsets into ``text``; a mention's display is the handle as
     written in that byte slice (without ``@``), the feature itself only names the DID.
     """
-    encoded = str(record.get("text") or "").encode("utf-8")
+    # surrogatepass: a lone surrogate (repaired later to U+FFFD, also 3 bytes) keeps the byte
+    # offsets of everything after it right, instead of costing the whole page.
+    encoded = (text(record.get("text")) or "").encode("utf-8", errors="surrogatepass")
     tags: list[str] = []
     mentions: list[str] = []
-    for facet in record.get("facets") or []:
-        index = facet.get("index") or {}
-        for feature in facet.get("features") or []:
+    for facet in objs(record.get("facets")):
+        index = obj(facet.get("index"))
+        for feature in objs(facet.get("features")):
             ftype = feature.get("$type")
-            if ftype == _TAG_FEATURE and feature.get("tag") and feature["tag"] not in tags:
-                tags.append(feature["tag"])
+            tag = text(feature.get("tag"))
+            if ftype == _TAG_FEATURE and tag and tag not in tags:
+                tags.append(tag)
             elif ftype == _MENTION_FEATURE:
                 start, end = index.get("byteStart"), index.get("byteEnd")
                 span = ""
                 if isinstance(start, int) and isinstance(end, int):
                     span = encoded[start:end].decode("utf-8", errors="replace").strip()
-                display = span.removeprefix("@") or feature.get("did")
+                display = span.removeprefix("@") or ident(feature.get("did"))
                 if display and display not in mentions:
                     mentions.append(display)
-    for tag in record.get("tags") or []:
-        if tag and tag not in tags:
+    for tag in texts(record.get("tags")):
+        if tag not in tags:
             tags.append(tag)
     return tags, mentions
 
 
 def _extract_kind(embed: Any) -> str:
-    etype = str((embed or {}).get("$type", ""))
+    etype = text(dig(embed, "$type")) or ""
     if etype.startswith("app.bsky.embed.recordWithMedia"):
-        etype = str(((embed or {}).get("media") or {}).get("$type", ""))
+        etype = text(dig(embed, "media", "$type")) or ""
     if etype.startswith(("app.bsky.embed.images", "app.bsky.embed.gallery")):
         return "photo"
     if etype.startswith("app.bsky.embed.video"):
@@ -290,10 +305,18 @@ def _extract_media_urls(embed: Any) -> list[str]:
         return []
     if isinstance(embed.get("media"), dict):
         return _extract_media_urls(embed["media"])
-    urls = [i.get("fullsize") for i in embed.get("images") or embed.get("items") or []]
-    if embed.get("playlist"):
-        urls.append(embed["playlist"])
-    return [u for u in urls if u]
+    found = [i.get("fullsize") for i in objs(embed.get("images") or embed.get("items"))]
+    found.append(embed.get("playlist"))
+    return [u for u in map(url, found) if u]
+
+
+def _counts(data: dict[str, Any], **keys: str) -> dict[str, Any]:
+    """Our count names -> the platform's values, where they are counts."""
+    return {
+        ours: value
+        for ours, theirs in keys.items()
+        if (value := count(data.get(theirs))) is not None
+    }
 
 
 def _load_object(body: str | bytes, what: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def test_pinned_post_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": [f"https://cdn.bsky.app/img/feed_fullsize/plain/{DID}/bafkreiimg1@jpeg"],
+        "repairs": [],
     }
 
 

@@ -54,6 +54,7 @@ def test_v1_reel_with_licensed_music_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": ["https://scontent.cdninstagram.com/o1/v/DAbCdEfGhIj.mp4?oe=6800AAAA"],
+        "repairs": [],
     }
 
 

@@ -50,6 +50,7 @@ def test_status_with_tags_mentions_and_links_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": ["https://files.example.nl/media/1.jpg"],
+        "repairs": [],
     }
 
 

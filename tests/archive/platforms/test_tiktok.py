@@ -65,6 +65,7 @@ def test_video_page_post_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": ["https://v16-webapp-prime.tiktok.com/video/fake/?a=1988&expire=1790000000"],
+        "repairs": [],
     }
 
 

@@ -44,6 +44,7 @@ def test_syndication_tweet_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": ["https://pbs.twimg.com/media/Gfake.jpg"],
+        "repairs": [],
     }
 
 

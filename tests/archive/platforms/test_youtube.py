@@ -50,6 +50,7 @@ def test_channel_feed_entry_as_dict():
         "athlete_slug": None,
         "edited_at": None,
         "media_urls": ["https://i3.ytimg.com/vi/aB3dE5gH7jK/hqdefault.jpg"],
+        "repairs": [],
     }
 
 
