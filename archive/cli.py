@@ -708,7 +708,14 @@ def crawl(
 
 
 @cli.command()
-@db_option
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Archive to fill (default: ./podium-demo.db, made afresh each run). "
+    "PODIUM_DATABASE_URL is ignored: the demo never touches your archive, and refuses one "
+    "that holds athletes outside the demo.",
+)
 @click.option(
     "-o",
     "--out",
@@ -723,8 +730,9 @@ def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
     """Run the whole job offline against the bundled demo site, then show what was archived.
 
     Serves the demo site on 127.0.0.1 (a free port), crawls all of it into ./podium-demo.db (or
-    --db), switches the site to its "later" snapshot, crawls again as a full sweep (edits,
-    deletions, new posts, a blocked page, a malformed payload), and prints a summary.
+    the --db given here, never PODIUM_DATABASE_URL), switches the site to its "later" snapshot,
+    crawls again as a full sweep (edits, deletions, new posts, a blocked page, a malformed
+    payload), and prints a summary.
     """
     from archive.demo.job import run_demo
 

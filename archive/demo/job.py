@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from archive import config as config_mod
@@ -53,12 +55,45 @@ def crawl_demo(
     return run(jobs, settings, extra_env=env)
 
 
+def demo_slugs() -> set[str]:
+    """The fictional athletes of the demo roster."""
+    data = tomllib.loads((Path(__file__).parent / "roster.toml").read_text(encoding="utf-8"))
+    return {a["slug"] for a in data.get("athlete", [])}
+
+
+def refuse_a_real_archive(url: str) -> None:
+    """One line, and nothing changed, when the archive holds athletes outside the demo."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (
+        parsed.database and Path(parsed.database).exists()
+    ):
+        return
+    engine = db.make_engine(url)
+    try:
+        if not sa.inspect(engine).has_table("athlete"):
+            return
+        with engine.connect() as conn:
+            slugs = set(conn.execute(sa.text("SELECT slug FROM athlete")).scalars())
+    except sa.exc.OperationalError:
+        return  # not a database we can read: db.upgrade will say why
+    finally:
+        engine.dispose()
+    real = sorted(slugs - demo_slugs())
+    if real:
+        raise click.ClickException(
+            f"{db.safe_url(url)} holds athletes outside the demo ({', '.join(real[:3])}"
+            f"{', …' if len(real) > 3 else ''}): the demo never writes into a real archive; "
+            "give it a --db of its own"
+        )
+
+
 def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
     """The README's main job: everything Podium does, offline, in a minute."""
     from archive.cli import run_jobs
 
     url = config_mod.absolute_sqlite_url(db_url or DEMO_DB)
     parsed = make_url(url)
+    refuse_a_real_archive(url)
     if db_url is None and parsed.database and Path(parsed.database).exists():
         for suffix in ("", "-wal", "-shm"):
             Path(parsed.database + suffix).unlink(missing_ok=True)
