@@ -15,7 +15,8 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html, strip_query
-from archive.platforms.fields import count, dig, ident, obj, objs, text, texts, url
+from archive.platforms.fields import count, dig, ident, obj, objs, text, texts
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "bluesky"
@@ -307,7 +308,7 @@ def _extract_media_urls(embed: Any) -> list[str]:
         return _extract_media_urls(embed["media"])
     found = [i.get("fullsize") for i in objs(embed.get("images") or embed.get("items"))]
     found.append(embed.get("playlist"))
-    return [u for u in map(url, found) if u]
+    return [u for u in map(http_url, found) if u]
 
 
 def _counts(data: dict[str, Any], **keys: str) -> dict[str, Any]:

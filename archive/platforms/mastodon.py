@@ -17,7 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from archive.errors import ParseError
 from archive.platforms.decoding import element_text, load_json, parse_fragment
+from archive.platforms.fields import count, ident, obj, objs, text
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawAccount, RawPost
+from archive.textrepair import TextRepairs
 
 PLATFORM = "mastodon"
 
@@ -30,10 +33,13 @@ _REL = re.compile(r"""rel\s*=\s*"?([^";]+)"?""")
 
 def next_max_id(link_header: str) -> str | None:
     """Return ``max_id`` of the ``rel="next"`` link in a Link header, or None at the end."""
-    for url, params in _LINK_ENTRY.findall(link_header or ""):
+    for link, params in _LINK_ENTRY.findall(link_header or ""):
         rel = _REL.search(params)
         if rel and "next" in rel.group(1).split():
-            values = parse_qs(urlsplit(url).query).get("max_id")
+            try:
+                values = parse_qs(urlsplit(link).query).get("max_id")
+            except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
+                return None
             return values[0] if values else None
     return None
 
@@ -99,56 +105,62 @@ def _parse_list(body: str | bytes, url: str | None, kind: str) -> ParseResult:
         raise ParseError(f"Mastodon {kind}: expected a list of statuses")
     pinned = "pinned=true" in (url or "")
     posts = []
-    for status in data:
+    problems = []
+    for index, status in enumerate(data):
         if not _is_status(status):
-            raise ParseError(f"Mastodon {kind}: an element is not a Status")
+            # One broken element costs itself, not the page.
+            problems.append(f"element {index}: not a Status, skipped")
+            continue
         post = _post(status, url)
         post.is_pinned = post.is_pinned or pinned
         posts.append(post)
-    return ParseResult(platform=PLATFORM, kind=kind, posts=posts)
+    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, problems=problems)
 
 
 def _post(status: dict[str, Any], source_url: str | None) -> RawPost:
-    shown = status["reblog"] if isinstance(status.get("reblog"), dict) else status
-    account = shown.get("account") or {}
-    language = shown.get("language")
+    shown = status["reblog"] if _is_status(status.get("reblog")) else status
+    account = obj(shown.get("account"))
+    # lxml cannot read a lone surrogate or NUL: they are replaced before the HTML is parsed,
+    # and the repair is recorded here because the normalizer will not see them.
+    repairs = TextRepairs()
+    content = repairs.fix("caption", text(shown.get("content")) or "")
     return RawPost(
         platform=PLATFORM,
-        platform_post_id=str(shown.get("uri") or shown["id"]),
-        url=shown.get("url") or shown.get("uri"),
+        platform_post_id=ident(shown.get("uri")) or ident(shown.get("id")),
+        url=http_url(shown.get("url")) or http_url(shown.get("uri")),
         source_url=source_url,
         source_kind="platform",
         kind="text",
         author_handle=_full_handle(account.get("acct"), account.get("url")),
-        author_id=account.get("uri") or _str_or_none(account.get("id")),
-        author_name=account.get("display_name") or None,
-        posted_at=shown.get("created_at"),
-        edited_at=shown.get("edited_at"),
-        caption=content_text(shown.get("content") or ""),
-        counts={
-            ours: shown[theirs]
-            for ours, theirs in (
-                ("likes", "favourites_count"),
-                ("shares", "reblogs_count"),
-                ("comments", "replies_count"),
-                ("quotes", "quotes_count"),
-            )
-            if shown.get(theirs) is not None
-        },
-        tags=[t["name"] for t in shown.get("tags") or [] if t.get("name")],
+        author_id=ident(account.get("uri")) or ident(account.get("id")),
+        author_name=text(account.get("display_name")) or None,
+        posted_at=text(shown.get("created_at")),
+        edited_at=text(shown.get("edited_at")),
+        caption=content_text(content),
+        counts=_counts(
+            shown,
+            likes="favourites_count",
+            shares="reblogs_count",
+            comments="replies_count",
+            quotes="quotes_count",
+        ),
+        tags=[name for t in objs(shown.get("tags")) if (name := text(t.get("name")))],
         tags_complete=True,
         mentions=[
             h
-            for m in shown.get("mentions") or []
+            for m in objs(shown.get("mentions"))
             if (h := _full_handle(m.get("acct"), m.get("url")))
         ],
         mentions_complete=True,
-        declared_language=language or None,
+        declared_language=text(shown.get("language")) or None,
         is_repost=shown is not status,
         # ``pinned`` is only sent to the owner's token; absent for anonymous reads.
         is_pinned=status.get("pinned") is True,
-        media_urls=[m["url"] for m in shown.get("media_attachments") or [] if m.get("url")],
+        media_urls=[
+            u for m in objs(shown.get("media_attachments")) if (u := http_url(m.get("url")))
+        ],
         raw=status,
+        repairs=repairs.notes,
     )
 
 
@@ -161,34 +173,40 @@ def content_text(html: str) -> str:
 
 
 def _account(data: dict[str, Any]) -> RawAccount:
-    counts = {
-        ours: data[theirs]
-        for ours, theirs in (
-            ("followers", "followers_count"),
-            ("following", "following_count"),
-            ("posts", "statuses_count"),
-        )
-        if data.get(theirs) is not None
-    }
     return RawAccount(
         platform=PLATFORM,
-        platform_account_id=data.get("uri") or _str_or_none(data.get("id")),
+        platform_account_id=ident(data.get("uri")) or ident(data.get("id")),
         handle=_full_handle(data.get("acct"), data.get("url")),
-        display_name=data.get("display_name") or None,
-        url=data.get("url"),
-        counts=counts,
+        display_name=text(data.get("display_name")) or None,
+        url=http_url(data.get("url")),
+        counts=_counts(
+            data, followers="followers_count", following="following_count", posts="statuses_count"
+        ),
         raw=data,
     )
 
 
-def _full_handle(acct: str | None, profile_url: str | None) -> str | None:
+def _full_handle(acct: Any, profile_url: Any) -> str | None:
+    acct = text(acct)
     if not acct:
         return None
     if "@" in acct:
         return acct
-    host = urlsplit(profile_url or "").hostname
+    host = _host(profile_url)
     return f"{acct}@{host}" if host else acct
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+def _host(value: Any) -> str | None:
+    try:
+        return urlsplit(text(value) or "").hostname
+    except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
+        return None
+
+
+def _counts(data: dict[str, Any], **keys: str) -> dict[str, Any]:
+    """Our count names -> the platform's values, where they are counts."""
+    return {
+        ours: value
+        for ours, theirs in keys.items()
+        if (value := count(data.get(theirs))) is not None
+    }
