@@ -9,6 +9,7 @@ from typing import Any
 from archive.errors import ParseError
 from archive.platforms.decoding import (
     as_text,
+    decode_json,
     element_text,
     load_json,
     parse_fragment,
@@ -16,7 +17,10 @@ from archive.platforms.decoding import (
     script_json,
     strip_query,
 )
+from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawAccount, RawMusic, RawPost
+from archive.textrepair import TextRepairs
 
 PLATFORM = "tiktok"
 
@@ -37,8 +41,8 @@ _REHYDRATION_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 # on both).
 _SIGI_INLINE = re.compile(r"window\[['\"]SIGI_STATE['\"]\]\s*=\s*(\{.*?\});\s*window\[", re.DOTALL)
 _POST_URL_ID = re.compile(r"/(?:video|photo)/(\d+)")
-# Music link slug ends with the music id: /music/original-sound-7336007642428508970
-_MUSIC_URL_ID = re.compile(r"/music/[^?#]*?-?(\d+)(?:[?#]|$)")
+_HANDLE_IN_URL = re.compile(r"tiktok\.com/@([^/?#]+)")
+_TAG_LINK = re.compile(r"tiktok\.com/@")
 # statusCode values in webapp.video-detail (yt-dlp): blocked IP, private post, private account.
 _STATUS_BLOCKED = 10204
 _STATUS_PRIVATE = (10216, 10222)
@@ -81,7 +85,7 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
 
 
 def _rehydration_kind(data: dict[str, Any]) -> str:
-    scope = data.get("__DEFAULT_SCOPE__") or {}
+    scope = obj(data.get("__DEFAULT_SCOPE__"))
     if "webapp.video-detail" in scope:
         return "video_page"
     if "webapp.photo-detail" in scope:
@@ -93,7 +97,11 @@ def _rehydration_kind(data: dict[str, Any]) -> str:
 
 
 def _is_web_item(item: Any) -> bool:
-    return isinstance(item, dict) and "id" in item and ("desc" in item or "createTime" in item)
+    return (
+        isinstance(item, dict)
+        and ident(item.get("id")) is not None
+        and ("desc" in item or "createTime" in item)
+    )
 
 
 def _unwrap_export(item: Any) -> Any:
@@ -129,20 +137,22 @@ parse_profile_page = parse_page
 
 def parse_rehydration(data: dict[str, Any], url: str | None = None) -> ParseResult:
     """Parse the decoded ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` object."""
-    scope = data.get("__DEFAULT_SCOPE__") or {}
+    scope = obj(data.get("__DEFAULT_SCOPE__"))
     kind = _rehydration_kind(data)
     if kind in ("video_page", "photo_page"):
         key = "webapp.video-detail" if kind == "video_page" else "webapp.photo-detail"
-        return _parse_detail(scope.get(key) or {}, kind, url)
+        return _parse_detail(obj(scope.get(key)), kind, url)
     if kind == "profile_page":
-        return _parse_user_detail(scope["webapp.user-detail"] or {}, url)
+        return _parse_user_detail(obj(scope.get("webapp.user-detail")), url)
     return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
 
 
 def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseResult:
     status_code = _int_or_none(detail.get("statusCode")) or 0
-    item = ((detail.get("itemInfo") or {}).get("itemStruct")) or None
-    if status_code == 0 and isinstance(item, dict) and item.get("id"):
+    item = dig(detail, "itemInfo", "itemStruct")
+    if not isinstance(item, dict):
+        item = None
+    if status_code == 0 and item is not None and ident(item.get("id")):
         return ParseResult(platform=PLATFORM, kind=kind, posts=[_post_from_item(item, url)])
     if status_code == _STATUS_BLOCKED:
         return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
@@ -152,13 +162,13 @@ def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseRe
     availability, status = (
         ("private", "private") if status_code in _STATUS_PRIVATE else ("unknown", "unavailable")
     )
-    post_id = (item or {}).get("id") or _post_id_from_url(url)
+    post_id = ident(dig(item, "id")) or _post_id_from_url(url)
     posts = []
     if post_id:
         posts.append(
             RawPost(
                 platform=PLATFORM,
-                platform_post_id=str(post_id),
+                platform_post_id=post_id,
                 url=url,
                 source_url=url,
                 availability=availability,
@@ -174,9 +184,9 @@ def _account_from_user(
     """A TikTok user object (profile page or SIGI_STATE) as an account record."""
     return RawAccount(
         platform=PLATFORM,
-        platform_account_id=_str_or_none(user.get("id")),
+        platform_account_id=ident(user.get("id")),
         handle=handle,
-        display_name=user.get("nickname"),
+        display_name=text(user.get("nickname")),
         url=f"https://www.tiktok.com/@{handle}" if handle else url,
         counts=_pick(
             stats,
@@ -190,14 +200,14 @@ def _account_from_user(
 
 
 def _parse_user_detail(detail: dict[str, Any], url: str | None) -> ParseResult:
-    info = detail.get("userInfo") or {}
-    user = info.get("user") or {}
+    info = obj(detail.get("userInfo"))
+    user = obj(info.get("user"))
     accounts = []
     if user:
-        stats = {**(info.get("stats") or {}), **(info.get("statsV2") or {})}
-        accounts.append(_account_from_user(user, stats, user.get("uniqueId"), url))
+        stats = {**obj(info.get("stats")), **obj(info.get("statsV2"))}
+        accounts.append(_account_from_user(user, stats, ident(user.get("uniqueId")), url))
     posts = [
-        _post_from_item(item, url) for item in info.get("itemList") or [] if _is_web_item(item)
+        _post_from_item(item, url) for item in items(info.get("itemList")) if _is_web_item(item)
     ]
     status_code = _int_or_none(detail.get("statusCode")) or 0
     status = "ok"
@@ -235,16 +245,16 @@ def parse_sigi_state_page(body: str | bytes, url: str | None = None) -> ParseRes
 def parse_sigi_state(data: dict[str, Any], url: str | None = None) -> ParseResult:
     """Parse a decoded SIGI_STATE object: ``ItemModule`` keyed by id, authors as strings."""
     kind = "sigi_state_page"
-    items = data.get("ItemModule") or {}
-    posts = [_post_from_item(item, url) for item in items.values() if _is_web_item(item)]
+    module = obj(data.get("ItemModule"))
+    posts = [_post_from_item(item, url) for item in module.values() if _is_web_item(item)]
     accounts = []
-    users = ((data.get("UserModule") or {}).get("users")) or {}
-    user_stats = ((data.get("UserModule") or {}).get("stats")) or {}
+    users = obj(dig(data, "UserModule", "users"))
+    user_stats = obj(dig(data, "UserModule", "stats"))
     for handle, user in users.items():
-        accounts.append(
-            _account_from_user(user, user_stats.get(handle) or {}, user.get("uniqueId") or handle)
-        )
-    status_code = _int_or_none((data.get("VideoPage") or {}).get("statusCode")) or 0
+        if isinstance(user, dict):
+            name = ident(user.get("uniqueId")) or ident(handle)
+            accounts.append(_account_from_user(user, obj(user_stats.get(handle)), name))
+    status_code = _int_or_none(dig(data, "VideoPage", "statusCode")) or 0
     status = "ok"
     if status_code == _STATUS_BLOCKED:
         status = "blocked"
@@ -267,15 +277,15 @@ def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
     data = load_json(body, "TikTok item_list")
     if not isinstance(data, dict):
         raise ParseError("TikTok item_list: expected a JSON object")
-    items = [i for i in data.get("itemList") or [] if _is_web_item(i)]
-    posts = [_post_from_item(item, url) for item in items]
+    found = [i for i in items(data.get("itemList")) if _is_web_item(i)]
+    posts = [_post_from_item(item, url) for item in found]
     if "hasMore" in data:
-        has_more = bool(data.get("hasMore"))
-        cursor = _str_or_none(data.get("cursor"))
+        has_more = flag(data.get("hasMore"))
+        cursor = ident(data.get("cursor"))
     else:
-        has_more = bool(data.get("hasMorePrevious"))
-        last_time = _int_or_none(items[-1].get("createTime")) if items else None
-        cursor = str(last_time * 1000) if last_time else _str_or_none(data.get("cursor"))
+        has_more = flag(data.get("hasMorePrevious"))
+        last_time = _int_or_none(found[-1].get("createTime")) if found else None
+        cursor = str(last_time * 1000) if last_time else ident(data.get("cursor"))
     status_code = _int_or_none(data.get("statusCode")) or 0
     status = "ok"
     if status_code == _STATUS_BLOCKED:
@@ -294,20 +304,32 @@ def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
 
 def parse_items(body: str | bytes, url: str | None = None) -> ParseResult:
     """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON)."""
-    text = as_text(body).strip()
+    body_text = as_text(body).strip()
+    problems: list[str] = []
     try:
-        data = json.loads(text)
+        data = decode_json(body_text)
     except json.JSONDecodeError:
-        data = [load_json(line, "TikTok NDJSON line") for line in text.splitlines() if line.strip()]
+        data = []
+        for number, line in enumerate(body_text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data.append(load_json(line, "TikTok NDJSON line"))
+            except ParseError as exc:
+                # One broken export line costs that line, not the file.
+                problems.append(f"line {number}: {exc}")
+        if not data and problems:
+            raise ParseError(problems[0]) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
         raise ParseError("TikTok items: expected a list of items")
-    items = [_unwrap_export(x) for x in data]
+    found = [_unwrap_export(x) for x in data]
     return ParseResult(
         platform=PLATFORM,
         kind="items",
-        posts=[_post_from_item(item, url) for item in items if _is_web_item(item)],
+        posts=[_post_from_item(item, url) for item in found if _is_web_item(item)],
+        problems=problems,
     )
 
 
@@ -322,31 +344,33 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
     if not isinstance(data, dict):
         raise ParseError("TikTok oEmbed: expected a JSON object")
     embed: RawPost | None = None
-    html = data.get("html")
+    repairs = TextRepairs()
+    html = repairs.fix("caption", text(data.get("html")))
     if html:
         blocks = parse_fragment(html).xpath('.//blockquote[contains(@class, "tiktok-embed")]')
         if blocks:
             embed = post_from_blockquote(blocks[0], url)
-    post_id = _str_or_none(data.get("embed_product_id")) or (
-        embed.platform_post_id if embed else None
-    )
+    post_id = ident(data.get("embed_product_id")) or (embed.platform_post_id if embed else None)
     if not post_id:
         raise ParseError("TikTok oEmbed: no embed_product_id")
-    handle: str | None = data.get("author_unique_id") or (embed.author_handle if embed else None)
-    caption: str | None = data.get("title")
+    handle = ident(data.get("author_unique_id")) or (embed.author_handle if embed else None)
+    caption = text(data.get("title"))
+    if caption is not None:
+        repairs.notes.clear()  # the embed's text, repaired before lxml, is not the caption
     post = RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
         url=(embed.url if embed else None) or _post_url(handle, post_id, photo=False),
         source_url=url,
         source_kind="platform" if caption is not None else "embed",
-        kind=data.get("embed_type") or "video",
+        kind=text(data.get("embed_type")) or "video",
         author_handle=handle,
-        author_name=data.get("author_name"),
+        author_name=text(data.get("author_name")),
         caption=caption if caption is not None or embed is None else embed.caption,
         music=embed.music if embed else None,
         tags=embed.tags if embed else None,
         raw=data,
+        repairs=repairs.notes,
     )
     return ParseResult(platform=PLATFORM, kind="oembed", posts=[post])
 
@@ -371,10 +395,10 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
     music id is the number ending the link's slug. Whether the sound is original is unknown here.
     """
     cite = block.get("cite") or ""
-    post_id = block.get("data-video-id") or _post_id_from_url(cite)
+    post_id = ident(block.get("data-video-id")) or _post_id_from_url(cite)
     if not post_id:
         return None
-    handle_match = re.search(r"tiktok\.com/@([^/?#]+)", cite)
+    handle_match = _HANDLE_IN_URL.search(cite)
     handle = handle_match.group(1) if handle_match else None
     lines: list[str] = []
     tags: list[str] = []
@@ -388,7 +412,7 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         text = element_text(node)
         if node.tag == "a" and "/music/" in href:
             music = _music_from_embed_link(node.get("title") or text, href)
-        elif node.tag == "a" and re.search(r"tiktok\.com/@", href) and handle is None:
+        elif node.tag == "a" and _TAG_LINK.search(href) and handle is None:
             handle = text.lstrip("@") or None
         if node.tag == "p":
             for link in node.xpath('.//a[contains(@href, "/tag/")]'):
@@ -401,7 +425,7 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
     return RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
-        url=strip_query(cite) if cite else _post_url(handle, post_id, photo=photo),
+        url=http_url(strip_query(cite)) if cite else _post_url(handle, post_id, photo=photo),
         source_url=source_url,
         source_kind="embed",
         kind="photo" if photo else "video",
@@ -416,13 +440,24 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
 def _music_from_embed_link(title: str, href: str) -> RawMusic:
     label = title.strip().removeprefix("♬").strip()
     name, sep, artist = label.rpartition(" - ")
-    match = _MUSIC_URL_ID.search(href)
     return RawMusic(
         title=name if sep else label,
         artist=artist if sep else None,
         is_original=None,
-        platform_sound_id=match.group(1) if match else None,
+        platform_sound_id=_music_id_from_url(href),
     )
+
+
+def _music_id_from_url(href: str) -> str | None:
+    """The music id that ends a music link's slug (``/music/original-sound-7336007642428508970``):
+    the digits before the query or fragment of the first ``/music/`` link that ends in digits.
+    Read by string operations: a lazy regex here is quadratic in a long run of digits."""
+    for part in href.split("/music/")[1:]:
+        slug = re.split(r"[?#]", part, maxsplit=1)[0].removesuffix("\n")
+        digits = len(slug) - len(slug.rstrip("0123456789"))
+        if digits:
+            return slug[-digits:]
+    return None
 
 
 # --- the web item ----------------------------------------------------------------------------
@@ -432,15 +467,15 @@ def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
     """Locate the fields of one web ``itemStruct`` (also SIGI ItemModule values and exports)."""
     author = item.get("author")
     if isinstance(author, dict):
-        handle = author.get("uniqueId")
-        author_id = _str_or_none(author.get("id"))
-        author_name = author.get("nickname")
+        handle = ident(author.get("uniqueId"))
+        author_id = ident(author.get("id"))
+        author_name = text(author.get("nickname"))
     else:
         # SIGI_STATE: author is the uniqueId string; details sit flat on the item.
-        handle = author if isinstance(author, str) else None
-        author_id = _str_or_none(item.get("authorId"))
-        author_name = item.get("nickname")
-    post_id = str(item["id"])
+        handle = ident(author)
+        author_id = ident(item.get("authorId"))
+        author_name = text(item.get("nickname"))
+    post_id = str(ident(item.get("id")))  # _is_web_item made sure there is one
     photo = bool(item.get("imagePost"))
     tags, mentions = _extract_text_extra(item)
     return RawPost(
@@ -453,15 +488,15 @@ def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         author_handle=handle,
         author_id=author_id,
         author_name=author_name,
-        posted_at=item.get("createTime"),
-        caption=item.get("desc"),
+        posted_at=_time_value(item.get("createTime")),
+        caption=text(item.get("desc")),
         counts=_extract_counts(item),
         music=_extract_music(item.get("music")),
         tags=tags,
         tags_complete=False,
         mentions=mentions,
         mentions_complete=False,
-        is_pinned=bool(item.get("isPinnedItem")),
+        is_pinned=flag(item.get("isPinnedItem")),
         media_urls=_extract_media_urls(item),
         raw=item,
     )
@@ -473,22 +508,22 @@ def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[st
     These lists can be shorter than what the caption shows (tags not linked), so they are never
     authoritative: the normalizer unites them with its text rules.
     """
-    extras: list[dict[str, Any]] = list(item.get("textExtra") or [])
-    for content in item.get("contents") or []:
-        extras.extend(content.get("textExtra") or [])
+    extras: list[dict[str, Any]] = objs(item.get("textExtra"))
+    for content in objs(item.get("contents")):
+        extras.extend(objs(content.get("textExtra")))
     present = any(k in item for k in ("textExtra", "challenges", "contents"))
     tags: list[str] = []
     mentions: list[str] = []
     for extra in extras:
         # Branch on which field is filled, not on ``type`` (its values are not documented).
-        name = extra.get("hashtagName")
-        user = extra.get("userUniqueId")
+        name = text(extra.get("hashtagName"))
+        user = text(extra.get("userUniqueId"))
         if name and name not in tags:
             tags.append(name)
         elif user and user not in mentions:
             mentions.append(user)
-    for challenge in item.get("challenges") or []:
-        title = challenge.get("title")
+    for challenge in objs(item.get("challenges")):
+        title = text(challenge.get("title"))
         if title and title not in tags:
             tags.append(title)
     if not present:
@@ -498,7 +533,7 @@ def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[st
 
 def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
     # statsV2 holds exact counts as strings; stats may be rounded (1500000).
-    stats = {**(item.get("stats") or {}), **(item.get("statsV2") or {})}
+    stats = {**obj(item.get("stats")), **obj(item.get("statsV2"))}
     return _pick(
         stats,
         views="playCount",
@@ -510,28 +545,30 @@ def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _extract_music(music: Any) -> RawMusic | None:
-    if not isinstance(music, dict) or not (music.get("title") or music.get("id")):
+    if not isinstance(music, dict):
+        return None
+    title, sound_id = text(music.get("title")), ident(music.get("id"))
+    if not (title or sound_id):
         return None
     original = music.get("original")
     return RawMusic(
-        title=music.get("title"),
-        artist=music.get("authorName"),
+        title=title,
+        artist=text(music.get("authorName")),
         is_original=original if isinstance(original, bool) else None,
-        platform_sound_id=_str_or_none(music.get("id")),
+        platform_sound_id=sound_id,
     )
 
 
 def _extract_media_urls(item: dict[str, Any]) -> list[str]:
     urls: list[str] = []
-    for image in (item.get("imagePost") or {}).get("images") or []:
-        url_list = (image.get("imageURL") or {}).get("urlList")
-        if isinstance(url_list, str):
-            urls.append(url_list)
-        elif url_list:
-            urls.append(url_list[0])
-    video = item.get("video") or {}
-    if not urls and video.get("playAddr"):
-        urls.append(video["playAddr"])
+    for image in objs(dig(item, "imagePost", "images")):
+        url_list = dig(image, "imageURL", "urlList")
+        first = url_list if isinstance(url_list, str) else next(iter(items(url_list)), None)
+        if found := http_url(first):
+            urls.append(found)
+    play = http_url(dig(item, "video", "playAddr"))
+    if not urls and play:
+        urls.append(play)
     return urls
 
 
@@ -549,18 +586,27 @@ def _post_id_from_url(url: str | None) -> str | None:
 
 
 def _pick(source: dict[str, Any], **keys: str) -> dict[str, Any]:
-    return {ours: source[theirs] for ours, theirs in keys.items() if source.get(theirs) is not None}
+    return {
+        ours: value
+        for ours, theirs in keys.items()
+        if (value := count(source.get(theirs))) is not None
+    }
 
 
 def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 20:
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+def _time_value(value: Any) -> int | float | str | None:
+    """``createTime`` as sent (unix seconds, int or string); anything else is no time."""
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, int | float | str) else None
 
 
 parse_blocked_page = parse_page
