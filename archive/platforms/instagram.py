@@ -12,6 +12,8 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html
+from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawAccount, RawMusic, RawPost
 
 PLATFORM = "instagram"
@@ -59,11 +61,11 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
 
 
 def _is_v1_item(value: Any) -> bool:
-    return isinstance(value, dict) and "code" in value and "taken_at" in value
+    return isinstance(value, dict) and ident(value.get("code")) is not None and "taken_at" in value
 
 
 def _find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
-    for holder in (data, data.get("data") or {}, data.get("graphql") or {}):
+    for holder in (data, obj(data.get("data")), obj(data.get("graphql"))):
         for key in ("shortcode_media", "xdt_shortcode_media"):
             found = holder.get(key) if isinstance(holder, dict) else None
             if isinstance(found, dict):
@@ -72,7 +74,7 @@ def _find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:
-    for holder in (data.get("data") or {}, data.get("graphql") or {}):
+    for holder in (obj(data.get("data")), obj(data.get("graphql"))):
         user = holder.get("user") if isinstance(holder, dict) else None
         if isinstance(user, dict) and "edge_owner_to_timeline_media" in user:
             return user
@@ -80,8 +82,8 @@ def _find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _find_timeline_connection(data: dict[str, Any]) -> dict[str, Any] | None:
-    holder = data.get("data") or {}
-    if isinstance(holder, dict):
+    holder = obj(data.get("data"))
+    if holder:
         for key, value in holder.items():
             if key.startswith("xdt_api__v1__feed__") and isinstance(value, dict):
                 return value
@@ -116,34 +118,38 @@ def parse_web_profile_info(body: str | bytes, url: str | None = None) -> ParseRe
     user = _find_profile_user(data)
     if user is None:
         raise ParseError("Instagram web_profile_info: no data.user.edge_owner_to_timeline_media")
-    timeline = user.get("edge_owner_to_timeline_media") or {}
-    page = timeline.get("page_info") or {}
-    posts = [_post_from_node(e["node"], url) for e in timeline.get("edges") or [] if e.get("node")]
-    handle = user.get("username")
+    timeline = obj(user.get("edge_owner_to_timeline_media"))
+    page = obj(timeline.get("page_info"))
+    posts = [
+        _post_from_node(node, url)
+        for e in objs(timeline.get("edges"))
+        if isinstance(node := e.get("node"), dict)
+    ]
+    handle = ident(user.get("username"))
     account = RawAccount(
         platform=PLATFORM,
-        platform_account_id=_str_or_none(user.get("id")),
+        platform_account_id=ident(user.get("id")),
         handle=handle,
-        display_name=user.get("full_name") or None,
+        display_name=text(user.get("full_name")) or None,
         url=f"https://www.instagram.com/{handle}/" if handle else None,
         counts={
             k: v
             for k, v in (
-                ("followers", (user.get("edge_followed_by") or {}).get("count")),
-                ("following", (user.get("edge_follow") or {}).get("count")),
-                ("posts", timeline.get("count")),
+                ("followers", count(dig(user, "edge_followed_by", "count"))),
+                ("following", count(dig(user, "edge_follow", "count"))),
+                ("posts", count(timeline.get("count"))),
             )
             if v is not None
         },
         raw={k: v for k, v in user.items() if not k.startswith("edge_")},
     )
-    has_more = bool(page.get("has_next_page"))
+    has_more = flag(page.get("has_next_page"))
     return ParseResult(
         platform=PLATFORM,
         kind="web_profile_info",
         posts=posts,
         accounts=[account],
-        next_cursor=page.get("end_cursor") if has_more else None,
+        next_cursor=ident(page.get("end_cursor")) if has_more else None,
         has_more=has_more,
     )
 
@@ -154,23 +160,24 @@ def parse_user_feed(body: str | bytes, url: str | None = None) -> ParseResult:
     data = _load_object(body, "Instagram user feed")
     connection = _find_timeline_connection(data)
     if connection is not None:
-        items = [e.get("node") for e in connection.get("edges") or []]
-        page = connection.get("page_info") or {}
-        has_more = bool(page.get("has_next_page"))
-        cursor = page.get("end_cursor")
+        found: list[Any] = [e.get("node") for e in objs(connection.get("edges"))]
+        page = obj(connection.get("page_info"))
+        has_more = flag(page.get("has_next_page"))
+        cursor = ident(page.get("end_cursor"))
     else:
-        items = data.get("items") or []
-        has_more = bool(data.get("more_available"))
-        cursor = _str_or_none(data.get("next_max_id"))
+        found = items(data.get("items"))
+        has_more = flag(data.get("more_available"))
+        cursor = ident(data.get("next_max_id"))
     posts = [
         _post_from_item(i, url)
-        for i in items
+        for i in found
+        if isinstance(i, dict)
         # Ads ride along in feeds; they are nobody's post (4CAT skips them too).
         if _is_v1_item(i) and i.get("product_type") != "ad"
     ]
     accounts = []
     user = data.get("user")
-    if isinstance(user, dict) and user.get("username"):
+    if isinstance(user, dict) and ident(user.get("username")):
         accounts.append(_account_from_user(user))
     return ParseResult(
         platform=PLATFORM,
@@ -184,18 +191,17 @@ def parse_user_feed(body: str | bytes, url: str | None = None) -> ParseResult:
 
 def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
     """Locate the fields of a v1/xdt media item."""
-    user = item.get("user") or item.get("owner") or {}
-    code = item["code"]
-    caption = item.get("caption")
+    user = obj(item.get("user")) or obj(item.get("owner"))
+    code = str(ident(item.get("code")))  # _is_v1_item made sure there is one
     views = next(
-        (item[k] for k in ("play_count", "ig_play_count", "view_count") if item.get(k) is not None),
+        (v for k in ("play_count", "ig_play_count", "view_count") if (v := count(item.get(k)))),
         None,
     )
     counts = {
         k: v
         for k, v in (
-            ("likes", item.get("like_count")),
-            ("comments", item.get("comment_count")),
+            ("likes", count(item.get("like_count"))),
+            ("comments", count(item.get("comment_count"))),
             ("views", views),
         )
         if v is not None
@@ -206,11 +212,11 @@ def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         url=f"https://www.instagram.com/p/{code}/",
         source_url=source_url,
         kind=_MEDIA_KINDS.get(_int_or_none(item.get("media_type")) or 0),
-        author_handle=user.get("username"),
-        author_id=_str_or_none(user.get("pk") or user.get("id")),
-        author_name=user.get("full_name") or None,
-        posted_at=item.get("taken_at"),
-        caption=caption.get("text") if isinstance(caption, dict) else None,
+        author_handle=ident(user.get("username")),
+        author_id=ident(user.get("pk")) or ident(user.get("id")),
+        author_name=text(user.get("full_name")) or None,
+        posted_at=_time_value(item.get("taken_at")),
+        caption=text(dig(item, "caption", "text")),
         counts=counts,
         music=_music_from_clips(item.get("clips_metadata")),
         is_pinned=bool(item.get("timeline_pinned_user_ids")),
@@ -224,44 +230,43 @@ def _music_from_clips(clips: Any) -> RawMusic | None:
     ``original_sound_info`` (its ``ig_artist`` may be another account whose sound is reused)."""
     if not isinstance(clips, dict):
         return None
-    asset = ((clips.get("music_info") or {}).get("music_asset_info")) or None
-    if isinstance(asset, dict):
+    asset = dig(clips, "music_info", "music_asset_info")
+    if isinstance(asset, dict) and asset:
         return RawMusic(
-            title=asset.get("title"),
-            artist=asset.get("display_artist"),
+            title=text(asset.get("title")),
+            artist=text(asset.get("display_artist")),
             is_original=False,
-            platform_sound_id=_str_or_none(
-                asset.get("audio_cluster_id") or asset.get("audio_asset_id")
-            ),
+            platform_sound_id=ident(asset.get("audio_cluster_id"))
+            or ident(asset.get("audio_asset_id")),
         )
     original = clips.get("original_sound_info")
     if isinstance(original, dict):
         return RawMusic(
-            title=original.get("original_audio_title"),
-            artist=(original.get("ig_artist") or {}).get("username"),
+            title=text(original.get("original_audio_title")),
+            artist=text(dig(original, "ig_artist", "username")),
             is_original=True,
-            platform_sound_id=_str_or_none(original.get("audio_asset_id")),
+            platform_sound_id=ident(original.get("audio_asset_id")),
         )
     return None
 
 
 def _item_media_urls(item: dict[str, Any]) -> list[str]:
     urls: list[str] = []
-    for media in [item, *(item.get("carousel_media") or [])]:
-        videos = media.get("video_versions") or []
-        images = (media.get("image_versions2") or {}).get("candidates") or []
+    for media in [item, *objs(item.get("carousel_media"))]:
+        videos = objs(media.get("video_versions"))
+        images = objs(dig(media, "image_versions2", "candidates"))
         chosen = videos[0] if videos else images[0] if images else None
-        if chosen and chosen.get("url"):
-            urls.append(chosen["url"])
+        if chosen and (found := http_url(chosen.get("url"))):
+            urls.append(found)
     return urls
 
 
 def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
     """Locate the fields of a GraphQL edge node / ``shortcode_media``."""
-    owner = node.get("owner") or {}
-    code = node.get("shortcode")
-    edges = (node.get("edge_media_to_caption") or {}).get("edges") or []
-    caption = (edges[0].get("node") or {}).get("text") if edges else None
+    owner = obj(node.get("owner"))
+    code = ident(node.get("shortcode"))
+    edges = objs(dig(node, "edge_media_to_caption", "edges"))
+    caption = text(dig(edges[0], "node", "text")) if edges else None
     likes = _first_count(node, "edge_liked_by", "edge_media_preview_like")
     comments = _first_count(
         node, "edge_media_to_comment", "edge_media_preview_comment", "edge_media_to_parent_comment"
@@ -271,31 +276,32 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
         for k, v in (
             ("likes", likes),
             ("comments", comments),
-            ("views", node.get("video_view_count")),
+            ("views", count(node.get("video_view_count"))),
         )
         if v is not None
     }
-    typename = str(node.get("__typename", "")).removeprefix("XDT")
+    typename = (text(node.get("__typename")) or "").removeprefix("XDT")
     attribution = node.get("clips_music_attribution_info")
     music = None
     if isinstance(attribution, dict):
+        original = attribution.get("uses_original_audio")
         music = RawMusic(
-            title=attribution.get("song_name"),
-            artist=attribution.get("artist_name"),
-            is_original=attribution.get("uses_original_audio"),
-            platform_sound_id=_str_or_none(attribution.get("audio_id")),
+            title=text(attribution.get("song_name")),
+            artist=text(attribution.get("artist_name")),
+            is_original=original if isinstance(original, bool) else None,
+            platform_sound_id=ident(attribution.get("audio_id")),
         )
-    media = node.get("video_url") or node.get("display_url")
+    media = http_url(node.get("video_url")) or http_url(node.get("display_url"))
     return RawPost(
         platform=PLATFORM,
-        platform_post_id=code or _str_or_none(node.get("id")),
+        platform_post_id=code or ident(node.get("id")),
         url=f"https://www.instagram.com/p/{code}/" if code else None,
         source_url=source_url,
         kind=_TYPENAME_KINDS.get(typename),
-        author_handle=owner.get("username"),
-        author_id=_str_or_none(owner.get("id")),
-        author_name=owner.get("full_name") or None,
-        posted_at=node.get("taken_at_timestamp"),
+        author_handle=ident(owner.get("username")),
+        author_id=ident(owner.get("id")),
+        author_name=text(owner.get("full_name")) or None,
+        posted_at=_time_value(node.get("taken_at_timestamp")),
         caption=caption,
         counts=counts,
         music=music,
@@ -307,19 +313,19 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
 
 def _first_count(node: dict[str, Any], *keys: str) -> Any:
     for key in keys:
-        value = (node.get(key) or {}).get("count")
+        value = count(dig(node, key, "count"))
         if value is not None:
             return value
     return None
 
 
 def _account_from_user(user: dict[str, Any]) -> RawAccount:
-    handle = user.get("username")
+    handle = ident(user.get("username"))
     return RawAccount(
         platform=PLATFORM,
-        platform_account_id=_str_or_none(user.get("pk") or user.get("id")),
+        platform_account_id=ident(user.get("pk")) or ident(user.get("id")),
         handle=handle,
-        display_name=user.get("full_name") or None,
+        display_name=text(user.get("full_name")) or None,
         url=f"https://www.instagram.com/{handle}/",
         raw=user,
     )
@@ -413,11 +419,16 @@ def _load_object(body: str | bytes, what: str) -> dict[str, Any]:
 
 
 def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 20:
+        return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
+def _time_value(value: Any) -> int | float | str | None:
+    """A time as sent (unix seconds, int or string); anything else is no time."""
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, int | float | str) else None
