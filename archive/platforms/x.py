@@ -12,6 +12,8 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_fragment, parse_html
+from archive.platforms.fields import count, ident, obj, objs, text
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawPost
 
 PLATFORM = "x"
@@ -22,8 +24,10 @@ KINDS = ("embed", "syndication", "oembed")
 STATUS_URL = re.compile(
     r"(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/([A-Za-z0-9_]+)/status(?:es)?/(\d+)"
 )
-# Byline after the text: "— Display Name (@handle)"
-_BYLINE = re.compile(r"[—-]\s*(?P<name>.*?)\s*\(@(?P<handle>[A-Za-z0-9_]+)\)", re.DOTALL)
+# Byline after the text: "— Display Name (@handle)". Read by _byline in linear time: the regex
+# "dash, lazy name, (@handle)" is quadratic in the number of dashes.
+_BYLINE_HANDLE = re.compile(r"\(@([A-Za-z0-9_]+)\)")
+_DASHES = re.compile(r"[—-]")
 
 
 def detect_json_kind(data: Any, url: str | None = None) -> str | None:
@@ -31,11 +35,11 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     if not isinstance(data, dict):
         return None
     inner: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else data
-    if inner.get("__typename") in ("Tweet", "TweetTombstone") or (
+    if text(inner.get("__typename")) in ("Tweet", "TweetTombstone") or (
         "id_str" in inner and "text" in inner
     ):
         return "syndication"
-    if data.get("provider_name") in ("Twitter", "X") and "html" in data:
+    if text(data.get("provider_name")) in ("Twitter", "X") and "html" in data:
         return "oembed"
     if data == {} and "syndication" in (url or ""):
         return "syndication"
@@ -56,10 +60,11 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
     data = load_json(body, "X syndication")
     if not isinstance(data, dict):
         raise ParseError("X syndication: expected a JSON object")
-    tweet = data.get("data") if isinstance(data.get("data"), dict) else data
+    tweet: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else data
     if not tweet:
         return ParseResult(platform=PLATFORM, kind="syndication", status="not_found")
-    if tweet.get("__typename") == "TweetTombstone" or "id_str" not in tweet:
+    status_id = ident(tweet.get("id_str"))
+    if tweet.get("__typename") == "TweetTombstone" or status_id is None:
         match = re.search(r"(?:[?&]id=|/status(?:es)?/)(\d+)", url or "")
         posts = []
         if match:
@@ -73,40 +78,40 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
                 )
             )
         return ParseResult(platform=PLATFORM, kind="syndication", posts=posts, status="unavailable")
-    user = tweet.get("user") or {}
-    entities = tweet.get("entities") or {}
-    handle = user.get("screen_name")
+    user = obj(tweet.get("user"))
+    entities = obj(tweet.get("entities"))
+    handle = ident(user.get("screen_name"))
     counts = {
         k: v
         for k, v in (
-            ("likes", tweet.get("favorite_count")),
-            ("comments", tweet.get("conversation_count")),
+            ("likes", count(tweet.get("favorite_count"))),
+            ("comments", count(tweet.get("conversation_count"))),
         )
         if v is not None
     }
     post = RawPost(
         platform=PLATFORM,
-        platform_post_id=tweet["id_str"],
-        url=status_url(handle, tweet["id_str"]),
+        platform_post_id=status_id,
+        url=status_url(handle, status_id),
         source_url=url,
         kind="text",
         author_handle=handle,
-        author_id=user.get("id_str"),
-        author_name=user.get("name"),
-        posted_at=tweet.get("created_at"),
-        caption=tweet.get("text"),
+        author_id=ident(user.get("id_str")),
+        author_name=text(user.get("name")),
+        posted_at=text(tweet.get("created_at")),
+        caption=text(tweet.get("text")),
         counts=counts,
-        tags=[h["text"] for h in entities.get("hashtags") or [] if h.get("text")],
+        tags=[t for h in objs(entities.get("hashtags")) if (t := text(h.get("text")))],
         tags_complete=False,
         mentions=[
-            m["screen_name"] for m in entities.get("user_mentions") or [] if m.get("screen_name")
+            m
+            for mention in objs(entities.get("user_mentions"))
+            if (m := text(mention.get("screen_name")))
         ],
         mentions_complete=False,
-        declared_language=tweet.get("lang"),
+        declared_language=text(tweet.get("lang")),
         media_urls=[
-            m["media_url_https"]
-            for m in tweet.get("mediaDetails") or []
-            if m.get("media_url_https")
+            u for m in objs(tweet.get("mediaDetails")) if (u := http_url(m.get("media_url_https")))
         ],
         raw=tweet,
     )
@@ -116,9 +121,10 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
 def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
     """Parse ``publish.twitter.com/oembed``: the post read from its ``html`` blockquote."""
     data = load_json(body, "X oEmbed")
-    if not isinstance(data, dict) or not data.get("html"):
+    html = text(data.get("html")) if isinstance(data, dict) else None
+    if not html:
         raise ParseError("X oEmbed: no html")
-    blocks = parse_fragment(data["html"]).xpath('.//blockquote[contains(@class, "twitter-tweet")]')
+    blocks = parse_fragment(html).xpath('.//blockquote[contains(@class, "twitter-tweet")]')
     posts = [p for b in blocks if (p := post_from_blockquote(b, url)) is not None]
     for post in posts:
         post.raw = data
@@ -157,12 +163,13 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         return None
     text_paragraph = paragraphs[0]
     caption = element_text(text_paragraph)
-    if not caption or (_BYLINE.match(caption.strip()) and len(paragraphs) == 1):
+    stripped = caption.strip()
+    if not caption or (stripped[:1] in "—-" and _byline(stripped) and len(paragraphs) == 1):
         return None
     rest = "".join(t for p in paragraphs[1:] for t in p.itertext()) or "".join(
         text_paragraph.tail or ""
     )
-    byline = _BYLINE.search(rest)
+    byline = _byline(rest)
     return RawPost(
         platform=PLATFORM,
         platform_post_id=status_id,
@@ -170,8 +177,20 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         source_url=source_url,
         source_kind="embed",
         kind="text",
-        author_handle=byline.group("handle") if byline else handle,
-        author_name=(byline.group("name").strip() or None) if byline else None,
+        author_handle=byline[1] if byline else handle,
+        author_name=(byline[0] or None) if byline else None,
         caption=caption,
         declared_language=text_paragraph.get("lang"),
     )
+
+
+def _byline(line: str) -> tuple[str, str] | None:
+    """``(name, handle)`` of "— Name (@handle)": the name runs from the first dash to the first
+    ``(@handle)`` after it."""
+    dash = _DASHES.search(line)
+    if dash is None:
+        return None
+    handle = _BYLINE_HANDLE.search(line, dash.end())
+    if handle is None:
+        return None
+    return line[dash.end() : handle.start()].strip(), handle.group(1)
