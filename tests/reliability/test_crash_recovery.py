@@ -60,7 +60,7 @@ class Case:
 def _cases() -> list[Case]:
     rng = random.Random(SEED)
     cases = [Case("first", s, p, rng.random()) for s in SPIDERS for p in POINTS]
-    for spider in ("bluesky", "mastodon", "tiktok", "instagram"):
+    for spider in ("bluesky", "mastodon"):
         for point in ("item", "commit"):
             cases.append(Case("later", spider, point, rng.random()))
     return cases
@@ -248,14 +248,17 @@ def test_a_spider_error_is_a_problem_and_the_run_is_not_finished(world: World) -
     assert hurt.returncode == 0 and hurt.stdout.strip() == "incomplete", hurt.stderr[-2000:]
     engine = db.make_engine(url)
     with engine.connect() as conn:
-        problem = conn.execute(
+        problems = conn.execute(
             sa.text("SELECT reason, source_url, raw_payload_id FROM problem")
-        ).one()
+        ).all()
         run = conn.execute(sa.text("SELECT status, errors, problems FROM crawl_run")).one()
     engine.dispose()
+    bugs = [p for p in problems if "RuntimeError: a spider bug" in p.reason]
+    assert len(bugs) == 1, problems
+    [problem] = bugs
     assert "RuntimeError: a spider bug" in problem.reason
     assert "getAuthorFeed" in problem.source_url and problem.raw_payload_id is not None
-    assert run.status == "incomplete" and run.problems == 1
+    assert run.status == "incomplete" and run.problems == len(problems)
     assert "the listing broke off" in run.errors
 
     assert world.crawl(url, "bluesky").returncode == 0
