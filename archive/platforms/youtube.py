@@ -8,6 +8,7 @@ reads the caption, so the title must be part of it. The first line is always the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,11 +16,26 @@ from lxml import etree
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text
+from archive.platforms.fields import ident
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "youtube"
 
 KINDS = ("channel_feed", "playlist_feed")
+
+# No network, no DTD, no entities resolved (XXE), libxml2's depth and entity-amplification limits
+# kept (no huge_tree: billion laughs stops early). A feed never needs a DTD.
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    recover=False,
+)
+# An Atom feed has no DOCTYPE; one that declares entities is refused outright, as defusedxml does.
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 _NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -46,16 +62,18 @@ def parse_playlist_feed(body: str | bytes, url: str | None = None) -> ParseResul
 
 
 def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
-    raw = body if isinstance(body, bytes) else as_text(body).encode("utf-8")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+    raw = body if isinstance(body, bytes) else as_text(body).encode("utf-8", "surrogatepass")
+    if _ENTITY_DECLARATION.search(raw[:65536]):
+        raise ParseError("YouTube feed: XML with entity declarations refused (XXE, entity bombs)")
     try:
-        root = etree.fromstring(raw.lstrip(), parser=parser)
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(f"YouTube feed: malformed XML ({exc})") from exc
+        root = etree.fromstring(raw.lstrip(), parser=_XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ParseError(f"YouTube feed: malformed XML ({reason})") from exc
     if etree.QName(root).localname != "feed":
         raise ParseError("YouTube feed: root element is not an Atom feed")
     posts = [_post_from_entry(entry, url) for entry in root.findall("atom:entry", _NS)]
-    channel_id = _channel_id(root, url, posts)
+    channel_id = ident(_channel_id(root, url, posts))
     accounts = []
     if kind == "channel_feed" and channel_id:
         accounts.append(
@@ -70,7 +88,9 @@ def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
 
 
 def _post_from_entry(entry: Any, source_url: str | None) -> RawPost:
-    video_id = _text(entry, "yt:videoId") or (_text(entry, "atom:id") or "").rsplit(":", 1)[-1]
+    video_id = ident(_text(entry, "yt:videoId")) or ident(
+        (_text(entry, "atom:id") or "").rsplit(":", 1)[-1]
+    )
     title = _text(entry, "atom:title") or _text(entry, "media:group/media:title")
     description = _text(entry, "media:group/media:description")
     caption = f"{title}\n\n{description}" if title and description else (title or description)
@@ -84,14 +104,14 @@ def _post_from_entry(entry: Any, source_url: str | None) -> RawPost:
         )
         if v is not None
     }
-    link = _link(entry) or f"https://www.youtube.com/watch?v={video_id}"
+    link = _link(entry) or (f"https://www.youtube.com/watch?v={video_id}" if video_id else None)
     thumbnail = entry.find("media:group/media:thumbnail", _NS)
     return RawPost(
         platform=PLATFORM,
         platform_post_id=video_id,
         url=link,
         source_url=source_url,
-        kind="short" if "/shorts/" in link else "video",
+        kind="short" if "/shorts/" in (link or "") else "video",
         author_id=_text(entry, "yt:channelId"),
         author_name=_text(entry, "atom:author/atom:name"),
         posted_at=_text(entry, "atom:published"),
@@ -110,7 +130,10 @@ def _channel_id(root: Any, url: str | None, posts: list[RawPost]) -> str | None:
         if post.author_id and post.author_id.startswith("UC"):
             return post.author_id
     for candidate in (url, _link(root, "self")):
-        values = parse_qs(urlsplit(candidate or "").query).get("channel_id")
+        try:
+            values = parse_qs(urlsplit(candidate or "").query).get("channel_id")
+        except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
+            continue
         if values and values[0].startswith("UC"):
             return values[0]
     for uri in (_link(root), _text(root, "atom:author/atom:uri")):
@@ -130,5 +153,5 @@ def _text(element: Any, path: str) -> str | None:
 def _link(element: Any, rel: str = "alternate") -> str | None:
     for link in element.findall("atom:link", _NS):
         if link.get("rel", "alternate") == rel:
-            return str(link.get("href"))
+            return http_url(link.get("href"))
     return None
