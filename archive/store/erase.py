@@ -270,12 +270,18 @@ def _forget(
     sqlite = engine.dialect.name == "sqlite"
     with db.writer(engine).connect() as conn:
         raw: Any = conn.connection.driver_connection if sqlite else None
-        secure = None
-        if sqlite and not dry_run:
-            # Before BEGIN: the pragma is per connection. Freed pages are zeroed, so the
-            # forgotten text does not linger in free space of the file.
-            secure = raw.execute("PRAGMA secure_delete").fetchone()[0]
-            raw.execute("PRAGMA secure_delete=ON")
+        pragmas: dict[str, int] = {}
+        if sqlite:
+            # Set before BEGIN: both pragmas are per connection and ignored inside a
+            # transaction. secure_delete zeroes freed pages, so the forgotten text does not
+            # linger in free space of the file. Foreign keys off: every row is deleted children
+            # first and shared rows only once nothing refers to them (checked in this write
+            # transaction), while SQLite's own check of a deleted raw_payload scans all of
+            # ``post`` (post.raw_payload_id has no index): quadratic for an athlete's payloads.
+            wanted = {"foreign_keys": 0, **({} if dry_run else {"secure_delete": 1})}
+            for name, value in wanted.items():
+                pragmas[name] = int(raw.execute(f"PRAGMA {name}").fetchone()[0])
+                raw.execute(f"PRAGMA {name}={value}")
         try:
             with conn.begin() as trans:
                 plan = resolve(conn)
@@ -290,8 +296,8 @@ def _forget(
                     # the index into one segment without them.
                     conn.exec_driver_sql("INSERT INTO post_fts(post_fts) VALUES ('optimize')")
         finally:
-            if secure is not None:
-                raw.execute(f"PRAGMA secure_delete={int(secure)}")
+            for name, value in pragmas.items():
+                raw.execute(f"PRAGMA {name}={value}")
     if sqlite and not dry_run:
         # Copy the new pages into the database file now if no reader needs the old ones;
         # PASSIVE never waits for the crawls.
