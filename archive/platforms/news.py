@@ -14,6 +14,8 @@ from typing import Any
 
 from archive.platforms import bluesky, instagram, tiktok, x
 from archive.platforms.decoding import as_text, element_text, load_json_lenient, parse_html
+from archive.platforms.fields import text
+from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawArticle, RawEmbed, RawPost
 
 PLATFORM = "news"
@@ -71,20 +73,20 @@ def _extract_metadata(root: Any, url: str | None) -> RawArticle:
     title_tags = root.xpath("//title")
     times = root.xpath("//article//time[@datetime][not(ancestor::blockquote)]/@datetime")
     page_url = (
-        (str(canonical[0]).strip() if canonical else None)
-        or meta.get("og:url")
-        or _ld_url(ld)
+        http_url(str(canonical[0]).strip() if canonical else None)
+        or http_url(meta.get("og:url"))
+        or http_url(_ld_url(ld))
         or url
     )
     return RawArticle(
         url=page_url,
         title=_first(
-            ld.get("headline"),
+            text(ld.get("headline")),
             meta.get("og:title"),
             element_text(title_tags[0]) if title_tags else None,
         ),
         published_at=_first(
-            ld.get("datePublished"),
+            text(ld.get("datePublished")),
             meta.get("article:published_time"),
             meta.get("og:published_time"),
             str(times[0]) if times else None,
@@ -95,7 +97,7 @@ def _extract_metadata(root: Any, url: str | None) -> RawArticle:
             _ld_language(ld.get("inLanguage")), root.get("lang"), meta.get("og:locale")
         ),
         description=_first(
-            ld.get("description"), meta.get("og:description"), meta.get("description")
+            text(ld.get("description")), meta.get("og:description"), meta.get("description")
         ),
     )
 
@@ -110,17 +112,23 @@ def _find_json_ld_article(root: Any) -> dict[str, Any]:
         for item in _walk_json_ld(data):
             types = item.get("@type")
             types = types if isinstance(types, list) else [types]
-            if any(t in _ARTICLE_TYPES for t in types):
+            if any(isinstance(t, str) and t in _ARTICLE_TYPES for t in types):
                 return item
     return {}
 
 
 def _walk_json_ld(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, list):
-        return [item for element in data for item in _walk_json_ld(element)]
-    if isinstance(data, dict):
-        return [data, *_walk_json_ld(data.get("@graph"))]
-    return []
+    """Objects at the top level, in lists and in ``@graph``, in document order (iteratively)."""
+    found: list[dict[str, Any]] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            found.append(node)
+            stack.append(node.get("@graph"))
+    return found
 
 
 def _meta_tags(root: Any) -> dict[str, str]:
@@ -151,7 +159,7 @@ def _ld_names(value: Any) -> str | None:
         name = value.get("name")
         return name.strip() if isinstance(name, str) and name.strip() else None
     if isinstance(value, list):
-        names = [n for n in (_ld_names(v) for v in value) if n]
+        names = [n for n in (_ld_names(v) for v in value if not isinstance(v, list)) if n]
         return ", ".join(names) or None
     return None
 
@@ -172,16 +180,16 @@ def _first(*values: Any) -> Any:
 def _extract_embeds(root: Any, source_url: str | None) -> list[RawEmbed]:
     embeds: list[RawEmbed] = []
     seen: set[tuple[str, str]] = set()
-    consumed: set[Any] = set()
-    for element in root.iter():
+    # Document order, without descending into a blockquote that was read as an embed (its
+    # links and iframes belong to it). Iterative: no recursion, linear in the elements.
+    stack: list[Any] = [root]
+    while stack:
+        element = stack.pop()
         if not isinstance(element.tag, str):
             continue
-        if any(ancestor in consumed for ancestor in element.iterancestors()):
-            continue
         found = _embed_from_blockquote(element, source_url) if element.tag == "blockquote" else None
-        if found is not None:
-            consumed.add(element)
-        else:
+        if found is None:
+            stack.extend(reversed(element))
             found = _embed_from_frame(element)
         if found is None:
             continue
