@@ -25,7 +25,7 @@ from archive.store._common import (
     sha256_hex,
     utcnow,
 )
-from archive.store.payloads import store_payloads
+from archive.store.payloads import read_payload, store_payloads
 from archive.store.posts import BatchResult, existing_posts
 
 
@@ -266,3 +266,59 @@ def record_problem(
 def post_to_detail(p: Any) -> dict[str, Any]:
     """A dataclass record as a JSON-able dict (for ``problem.detail``)."""
     return asdict(p)
+
+
+# --- reading the crawl history ----------------------------------------------------------------
+
+
+def list_runs(
+    engine: Engine,
+    *,
+    platform: str | None = None,
+    athlete_slug: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The newest crawl runs first, optionally of one platform (spider) or athlete."""
+    where = []
+    if platform:
+        where.append(run_t.c.spider == platform)
+    if athlete_slug:
+        where.append(run_t.c.athlete_slug == athlete_slug)
+    stmt = sa.select(run_t).where(*where).order_by(run_t.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def list_problems(
+    engine: Engine,
+    *,
+    platform: str | None = None,
+    since: datetime | None = None,
+    run_id: int | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Problems, the newest first, without their payloads (``get_problem`` has those)."""
+    where = []
+    if platform:
+        where.append(problem_t.c.platform == platform)
+    if since:
+        where.append(problem_t.c.created_at >= since)
+    if run_id is not None:
+        where.append(problem_t.c.crawl_run_id == run_id)
+    cols = [c for c in problem_t.c if c.name != "detail"]
+    stmt = sa.select(*cols).where(*where).order_by(problem_t.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def get_problem(engine: Engine, problem_id: int) -> dict[str, Any] | None:
+    """One problem with its detail and the raw payload kept with it (bytes, or None)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(problem_t).where(problem_t.c.id == problem_id)).mappings()
+        found = row.first()
+        if found is None:
+            return None
+        out = dict(found)
+        pay_id = out.get("raw_payload_id")
+        out["payload"] = read_payload(conn, pay_id) if pay_id else None
+    return out
