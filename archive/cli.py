@@ -845,6 +845,8 @@ def forget(ctx: click.Context, kind: str, target: str, dry_run: bool, db_url: st
     payloads (a payload another row still uses stays), hashtags and sounds nothing else uses;
     for an account also its crawl runs and scheduler job; for an athlete all its accounts and
     the athlete. One transaction; prints the rows removed per table. Articles themselves stay.
+    A post is named by its URL (share links with a query or another handle in the path work)
+    or by its platform id.
 
     An athlete or account still in config/athletes.toml comes back on `podium athletes sync`
     and the next scheduler start: take it out of the roster too.
