@@ -27,6 +27,7 @@ from archive.records import (
     SoundCredit,
     Tag,
 )
+from archive.textrepair import repair_raw_post
 
 __all__ = [
     "NORMALIZER_VERSION",
@@ -43,7 +44,7 @@ __all__ = [
 #: integer, as a string) whenever the same input would give a different NormalizedText or
 #: NormalizedPost: a changed rule, regex, threshold or language model. Pure refactors and
 #: speed-ups that keep every output the same do not bump it.
-NORMALIZER_VERSION = "2"  # 2: TikTok and X post times from their ids
+NORMALIZER_VERSION = "3"  # 3: lone surrogates and NUL repaired to U+FFFD (2: times from ids)
 
 # --- regexes (compiled once) ---------------------------------------------------------------
 
@@ -86,9 +87,12 @@ _MENTION_RES = {"mastodon": _MENTION_MASTODON_RE, "bluesky": _MENTION_BLUESKY_RE
 
 # A trailing sound credit: ``♬`` at a line start or after a space, then the rest of the text on
 # one line (TikTok embeds append ``♬ Title - Artist`` to the caption, often on its last line).
-_SOUND_TAIL_RE = regex.compile(r"(?:^|(?<=\s))♬[^\S\n]*([^\n♬]*?)\s*\Z")
-# Otherwise: the last line that starts with ``♬``.
-_SOUND_LINE_RE = regex.compile(r"(?m)^[^\S\n]*♬[^\S\n]*([^\n♬]*?)[^\S\n]*$")
+# Otherwise: the last line that starts with ``♬``. Both are read with string operations (see
+# _split_sound): the lazy regexes that say the same are quadratic in a long run of blanks.
+# Whitespace as the regex module's ``\s`` knows it (str.isspace also counts U+001C-U+001F);
+# every such character is below U+3001.
+_WS = "".join(chr(c) for c in range(0x3001) if regex.match(r"\s", chr(c)))
+_HSPACE = _WS.replace("\n", "")
 
 # What language detection must not see: URLs, tags and handles of any platform, and emoji
 # (pictographs, flags, skin tones, joiners, variation selectors, keycaps).
@@ -133,16 +137,28 @@ def _strip_author(text: str, author: str | None) -> str:
 
 
 def _split_sound(text: str) -> tuple[str, str | None]:
-    """(text without the sound line, the credit after ``♬`` or None)."""
+    """(text without the sound line, the credit after ``♬`` or None).
+
+    The trailing form: the last ``♬`` (at the start or after whitespace) with nothing after it
+    but one line of credit and trailing whitespace; it is cut off with everything after it.
+    Else the last line that is ``♬`` and a credit (blanks around): its content is cut.
+    """
     if "♬" not in text:
         return text, None
-    match = _SOUND_TAIL_RE.search(text)
-    if match is None:
-        matches = list(_SOUND_LINE_RE.finditer(text))
-        if not matches:
-            return text, None
-        match = matches[-1]
-    return text[: match.start()] + text[match.end() :], match.group(1).strip()
+    at = text.rfind("♬")
+    if at == 0 or text[at - 1] in _WS:
+        core = text[at + 1 :].rstrip(_WS)
+        if "\n" not in core:
+            return text[:at], core.strip()
+    start = len(text)
+    for line in reversed(text.split("\n")):
+        start -= len(line)
+        body = line.lstrip(_HSPACE)
+        if body.startswith("♬") and "♬" not in body[1:]:
+            credit = body[1:].strip(_HSPACE)
+            return text[:start] + text[start + len(line) :], credit.strip()
+        start -= 1  # the newline before this line
+    return text, None
 
 
 def _sound_from_line(credit: str) -> SoundCredit | None:
@@ -456,7 +472,17 @@ def normalize_post(
     Raises :class:`archive.errors.ParseError` when the post has no identity (no platform or no
     platform post id). ``fetched_at`` must be timezone-aware; it becomes ``observed_at`` in UTC.
     ``prior`` is the athlete's usual languages, passed to language detection.
+
+    Lone surrogates and NUL in any text field (caption, author, URLs, tags, mentions, sound,
+    declared language) are replaced by U+FFFD and listed in ``repairs``, with what the parser
+    already had to replace (``raw.repairs``).
     """
+    # A bad character never costs more than itself: lone surrogates and NUL in any text field
+    # become U+FFFD, and what was replaced is recorded (the same on SQLite and PostgreSQL).
+    raw, repairs = repair_raw_post(raw)
+    earlier = (
+        [r for r in raw.repairs if isinstance(r, str)] if isinstance(raw.repairs, list) else []
+    )
     platform = (raw.platform or "").strip()
     post_id = "" if raw.platform_post_id is None else str(raw.platform_post_id).strip()
     if not platform:
@@ -470,27 +496,27 @@ def normalize_post(
     text = normalize_text(
         caption,
         platform=platform,
-        author=raw.author_handle if raw.source_kind == "embed" else None,
+        author=_text_or_none(raw.author_handle) if raw.source_kind == "embed" else None,
         declared_language=raw.declared_language,
-        tags=raw.tags,
+        tags=raw.tags if isinstance(raw.tags, list | tuple) else None,
         tags_complete=raw.tags_complete,
-        mentions=raw.mentions,
+        mentions=raw.mentions if isinstance(raw.mentions, list | tuple) else None,
         mentions_complete=raw.mentions_complete,
-        music=raw.music,
+        music=raw.music if isinstance(raw.music, RawMusic) else None,
         prior=prior,
     )
-    counts_in = raw.counts or {}
+    counts_in = raw.counts if isinstance(raw.counts, dict) else {}
     counts = Counts(**{key: parse_count(counts_in.get(key)) for key in COUNT_KEYS})
     return NormalizedPost(
         platform=platform,
         platform_post_id=post_id,
-        url=raw.url,
-        source_url=raw.source_url,
+        url=_text_or_none(raw.url),
+        source_url=_text_or_none(raw.source_url),
         source_kind=raw.source_kind,
-        kind=raw.kind,
-        author_handle=raw.author_handle,
-        author_id=raw.author_id,
-        author_name=raw.author_name,
+        kind=_text_or_none(raw.kind),
+        author_handle=_text_or_none(raw.author_handle),
+        author_id=_text_or_none(raw.author_id),
+        author_name=_text_or_none(raw.author_name),
         athlete_slug=raw.athlete_slug,
         posted_at=parse_time(raw.posted_at) or time_from_id(platform, post_id),
         edited_at=parse_time(raw.edited_at),
@@ -501,4 +527,9 @@ def normalize_post(
         is_repost=raw.is_repost,
         is_pinned=raw.is_pinned,
         observed_at=fetched_at.astimezone(UTC),
+        repairs=tuple(dict.fromkeys([*earlier, *repairs])),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

@@ -1,7 +1,13 @@
-"""Saved payloads to normalized records, without the archive (``podium parse``, importers)."""
+"""Saved payloads to normalized records, without the archive (``podium parse``, importers).
+
+Everything :func:`parse_file` returns can be printed: text goes through the normalizer's repair
+(lone surrogates and NUL become U+FFFD, listed under ``repairs``), and a file that cannot be read
+gets a one-line reason in ``error`` instead of an exception.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +15,10 @@ from typing import Any
 from archive.errors import ParseError
 from archive.normalize import normalize_post, normalize_text, parse_time, to_json
 from archive.platforms import parse_payload
-from archive.records import COUNT_KEYS, NormalizedPost, RawArticle, RawPost
+from archive.records import COUNT_KEYS, NormalizedPost, RawAccount, RawArticle, RawPost
+from archive.textrepair import repair_account, repair_article, repair_raw_post, repair_text
+
+logger = logging.getLogger(__name__)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -17,31 +26,35 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def post_json(raw: RawPost, fetched_at: datetime) -> dict[str, Any]:
-    """One post as ``podium parse`` shows it: identity, text as normalize-text shapes it, counts."""
+    """One post as ``podium parse`` shows it: identity, text as normalize-text shapes it, counts.
+
+    Text fields are the repaired ones (``repairs`` lists what was replaced).
+    """
     try:
         post: NormalizedPost | None = normalize_post(raw, fetched_at=fetched_at)
     except ParseError:
         post = None
-    text = (
-        post.text
-        if post
-        else normalize_text(
+    if post is None:
+        raw, repairs = repair_raw_post(raw)
+        text = normalize_text(
             raw.caption or "",
             platform=raw.platform,
             author=raw.author_handle if raw.source_kind == "embed" else None,
             declared_language=raw.declared_language,
         )
-    )
+        posted_at = parse_time(raw.posted_at)
+    else:
+        text, repairs, posted_at = post.text, list(post.repairs), post.posted_at
     shaped = to_json(text)
     counts = {k: getattr(post.counts, k) for k in COUNT_KEYS} if post else dict.fromkeys(COUNT_KEYS)
     return {
         "platform": raw.platform,
-        "platform_post_id": raw.platform_post_id,
-        "url": raw.url,
-        "author": raw.author_handle,
-        "author_id": raw.author_id,
-        "posted_at": _iso(post.posted_at if post else parse_time(raw.posted_at)),
-        "caption": raw.caption or "",
+        "platform_post_id": post.platform_post_id if post else raw.platform_post_id,
+        "url": post.url if post else raw.url,
+        "author": post.author_handle if post else raw.author_handle,
+        "author_id": post.author_id if post else raw.author_id,
+        "posted_at": _iso(posted_at),
+        "caption": post.caption if post else raw.caption or "",
         "body": shaped["body"],
         "language": shaped["language"],
         "declared_language": shaped["declared_language"],
@@ -53,13 +66,15 @@ def post_json(raw: RawPost, fetched_at: datetime) -> dict[str, Any]:
         "is_repost": raw.is_repost,
         "is_pinned": raw.is_pinned,
         "source_kind": raw.source_kind,
+        "repairs": list(repairs),
     }
 
 
 def article_json(article: RawArticle | None) -> dict[str, Any] | None:
-    """An article's metadata and embeds as plain JSON."""
+    """An article's metadata and embeds as plain JSON (text repaired, see ``repairs``)."""
     if article is None:
         return None
+    article, repairs = repair_article(article)
     published = parse_time(article.published_at)
     return {
         "url": article.url,
@@ -79,11 +94,37 @@ def article_json(article: RawArticle | None) -> dict[str, Any] | None:
             }
             for e in article.embeds
         ],
+        "repairs": repairs,
     }
 
 
+def account_json(account: RawAccount) -> dict[str, Any]:
+    """An account as ``podium parse`` shows it (text repaired, see ``repairs``)."""
+    account, repairs = repair_account(account)
+    return {
+        "platform": account.platform,
+        "platform_account_id": account.platform_account_id,
+        "handle": account.handle,
+        "display_name": account.display_name,
+        "url": account.url,
+        "pinned_post_ids": account.pinned_post_ids,
+        "repairs": repairs,
+    }
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as one printable line."""
+    lines = str(exc).splitlines()
+    line = repair_text(lines[0])[0][:300] if lines and lines[0].strip() else ""
+    return line or type(exc).__name__
+
+
 def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
-    """Parse one saved payload; a file that cannot be read gets a one-line reason in ``error``."""
+    """Parse one saved payload; a file that cannot be read gets a one-line reason in ``error``.
+
+    Never raises for what the file holds: a payload the parsers refuse, and a post that cannot
+    be shaped, each get their reason (``error``, ``problems``), the rest is still returned.
+    """
     out: dict[str, Any] = {
         "file": str(path),
         "platform": platform,
@@ -91,31 +132,33 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
         "posts": [],
         "accounts": [],
         "article": None,
+        "problems": [],
         "error": None,
     }
     try:
         body = path.read_bytes()
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         result = parse_payload(body, url=None, platform=platform)
     except (OSError, ParseError) as exc:
-        out["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out["error"] = _reason(exc)
         return out
-    fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    posts = []
+    problems = [repair_text(p)[0] for p in result.problems]
+    for index, raw in enumerate(result.posts):
+        try:
+            posts.append(post_json(raw, fetched_at))
+        except (ParseError, ValueError, TypeError) as exc:
+            # The record passed parse_payload's check, so this is a normalizer bug: one post
+            # costs itself, with a reason, not the file.
+            logger.exception("%s: post %d could not be shaped", path, index)
+            problems.append(f"post {index}: not shaped ({type(exc).__name__}: {_reason(exc)})")
     out.update(
         platform=result.platform,
         kind=result.kind,
         status=result.status,
-        posts=[post_json(p, fetched_at) for p in result.posts],
-        accounts=[
-            {
-                "platform": a.platform,
-                "platform_account_id": a.platform_account_id,
-                "handle": a.handle,
-                "display_name": a.display_name,
-                "url": a.url,
-                "pinned_post_ids": a.pinned_post_ids,
-            }
-            for a in result.accounts
-        ],
+        posts=posts,
+        accounts=[account_json(a) for a in result.accounts],
         article=article_json(result.article),
+        problems=problems,
     )
     return out
