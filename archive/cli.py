@@ -988,7 +988,9 @@ RUN_COLUMNS = [
 @cli.command()
 @click.option("--platform", type=click.Choice(config_mod.SPIDER_NAMES), help="Only this spider.")
 @click.option("--athlete", metavar="SLUG", help="Only runs asked for this athlete.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(1), default=50, show_default=True, help="At most this many runs."
+)
 @format_option(("table", "json", "ndjson", "csv"))
 @db_option
 @click.pass_context
@@ -1030,7 +1032,13 @@ PROBLEM_COLUMNS = ["id", "created_at", "crawl_run_id", "platform", "reason", "so
 @click.option("--platform", type=click.Choice([*PLATFORMS, "news"]), help="Only this platform.")
 @click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC).")
 @click.option("--run", "run_id", type=int, metavar="ID", help="Only this crawl run's problems.")
-@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="At most this many problems.",
+)
 @format_option(("table", "json", "ndjson", "csv"))
 @db_option
 @click.pass_context

@@ -141,6 +141,7 @@ class Post(Base):
         CheckConstraint(AVAILABILITY_CHECK, name="availability"),
         Index(None, "account_id", "posted_at"),
         Index(None, "posted_at"),
+        Index(None, "raw_payload_id"),  # forget: is a payload still used?
     )
     id: Mapped[int] = _id()
     platform: Mapped[str] = mapped_column(String(20))
@@ -245,6 +246,7 @@ class Article(Base):
     """A news article that embeds posts."""
 
     __tablename__ = "article"
+    __table_args__ = (Index(None, "raw_payload_id"),)
     id: Mapped[int] = _id()
     url: Mapped[str] = mapped_column(String(2000), unique=True)
     title: Mapped[str | None] = mapped_column(Text)
@@ -309,6 +311,7 @@ class Problem(Base):
     """What could not be parsed or stored: the reason and the raw payload, never lost."""
 
     __tablename__ = "problem"
+    __table_args__ = (Index(None, "raw_payload_id"),)
     id: Mapped[int] = _id()
     crawl_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("crawl_run.id", ondelete="SET NULL"), index=True
