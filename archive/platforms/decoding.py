@@ -201,11 +201,17 @@ def host_of(url: str | None) -> str:
     """Lower-case host of ``url`` without a leading ``www.`` ('' when there is none)."""
     if not url:
         return ""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # unbalanced IPv6 brackets
+        return ""
     return host.removeprefix("www.").removeprefix("m.")
 
 
 def strip_query(url: str) -> str:
     """``url`` without its query string and fragment (embed links carry ``?ref_src=`` noise)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unbalanced IPv6 brackets: not a URL to clean
+        return url
     return parts._replace(query="", fragment="").geturl()

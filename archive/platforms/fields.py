@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -79,7 +80,8 @@ def ident(value: Any) -> str | None:
 
 
 def url(value: Any) -> str | None:
-    """An absolute http(s) URL string (no whitespace or control characters), else None."""
+    """An absolute http(s) URL string with a host (no whitespace or control characters), else
+    None."""
     if not isinstance(value, str) or len(value) > 8192:
         return None
     value = value.strip()
@@ -87,7 +89,11 @@ def url(value: Any) -> str | None:
         return None
     if not value.isprintable() or " " in value:
         return None
-    return value
+    try:
+        host = urlsplit(value).hostname
+    except ValueError:  # unbalanced IPv6 brackets, a bad port
+        return None
+    return value if host else None
 
 
 def count(value: Any) -> int | float | str | None:

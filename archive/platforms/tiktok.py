@@ -425,7 +425,7 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
     return RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
-        url=http_url(strip_query(cite)) if cite else _post_url(handle, post_id, photo=photo),
+        url=http_url(strip_query(cite)) or _post_url(handle, post_id, photo=photo),
         source_url=source_url,
         source_kind="embed",
         kind="photo" if photo else "video",
