@@ -352,35 +352,70 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
     """
     from archive.parsing import parse_file
 
-    results = [parse_file(f, platform=platform) for f in files]
+    # Each file gets its own result, printed as soon as it is read: a file that cannot be read,
+    # or a result that cannot be printed, costs that file a one-line reason, never the batch.
+    failed: list[tuple[str, str]] = []
     if fmt == "json":
-        echo_json(results)
-    else:
-        for r in results:
-            if r["error"]:
-                click.echo(
-                    json.dumps(
-                        {
-                            "file": r["file"],
-                            "platform": r["platform"],
-                            "kind": r["kind"],
-                            "error": r["error"],
-                        },
-                        ensure_ascii=False,
-                    )
-                )
-            for post in r["posts"]:
-                click.echo(
-                    json.dumps(
-                        {"file": r["file"], "platform": r["platform"], "kind": r["kind"], **post},
-                        ensure_ascii=False,
-                    )
-                )
-    failed = [r for r in results if r["error"]]
-    for r in failed:
-        click.echo(f"podium: {r['file']}: {r['error']}", err=True)
+        click.echo("[")
+    for index, path in enumerate(files):
+        try:
+            result = parse_file(path, platform=platform)
+        except Exception as exc:  # parse_file promises not to raise; if it does, one file pays
+            logging.getLogger(__name__).exception("podium parse: %s", path)
+            result = _parse_failure(path, platform, f"internal error ({type(exc).__name__}: {exc})")
+        if result.get("error"):
+            failed.append((str(path), str(result["error"])))
+        if fmt == "json":
+            text = _printable_json(result, path, platform, failed, indent=2)
+            click.echo(
+                "\n".join("  " + line for line in text.splitlines())
+                + ("," if index < len(files) - 1 else "")
+            )
+            continue
+        head = {"file": result["file"], "platform": result["platform"], "kind": result["kind"]}
+        if result.get("error"):
+            click.echo(_printable_json({**head, "error": result["error"]}, path, platform, failed))
+        for post in result.get("posts") or []:
+            click.echo(_printable_json({**head, **post}, path, platform, failed))
+    if fmt == "json":
+        click.echo("]")
+    for name, error in failed:
+        click.echo(f"podium: {name}: {error}", err=True)
     if failed:
         sys.exit(1)
+
+
+def _parse_failure(path: Path, platform: str | None, error: str) -> dict[str, Any]:
+    """A ``podium parse`` result that only carries a one-line reason."""
+    return {
+        "file": str(path),
+        "platform": platform,
+        "kind": None,
+        "posts": [],
+        "accounts": [],
+        "article": None,
+        "problems": [],
+        "error": " ".join(error.split())[:300],
+    }
+
+
+def _printable_json(
+    value: dict[str, Any],
+    path: Path,
+    platform: str | None,
+    failed: list[tuple[str, str]],
+    indent: int | None = None,
+) -> str:
+    """``value`` as JSON that encodes as UTF-8; else the file's one-line reason, noted in
+    ``failed``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)
+        text.encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        error = f"result could not be printed ({type(exc).__name__})"
+        failed.append((str(path), error))
+        return json.dumps(_parse_failure(path, platform, error), ensure_ascii=True, indent=indent)
+    return text
 
 
 # --- search, timeline -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
@@ -89,3 +90,80 @@ def test_platform_option_and_article_metadata() -> None:
 def test_missing_file_is_a_usage_error() -> None:
     code, _, err = parse("/nonexistent/page.html")
     assert code == 2 and "does not exist" in err
+
+
+def _bad_batch(tmp_path: Path) -> list[Path]:
+    """60 files: good fixtures, one truncated, one 100k deep, one with a lone surrogate."""
+    good = [FIXTURES / "tiktok" / "oembed.json", FIXTURES / "bluesky" / "author_feed_page1.json"]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text('{"feed": [{"post": ', encoding="utf-8")
+    surrogate = tmp_path / "surrogate.json"
+    feed = json.loads((FIXTURES / "bluesky" / "author_feed_page1.json").read_text("utf-8"))
+    feed["feed"][0]["post"]["record"]["text"] = "Gold \ud800 today \x00!"
+    surrogate.write_text(json.dumps(feed), encoding="utf-8")  # ASCII: "\ud800" stays an escape
+    files = [good[i % 2] for i in range(57)]
+    files[10:10] = [deep]
+    files[30:30] = [truncated]
+    files[50:50] = [surrogate]
+    return files
+
+
+def test_one_bad_file_in_a_batch_costs_only_itself(tmp_path: Path) -> None:
+    files = _bad_batch(tmp_path)
+    code, out, err = parse(*map(str, files))
+    data = json.loads(out)
+    assert code == 1
+    assert [d["file"] for d in data] == [str(f) for f in files]
+    errors = {Path(d["file"]).name: d["error"] for d in data if d["error"]}
+    assert set(errors) == {"deep.json", "truncated.json"}
+    assert all("\n" not in e and len(e) <= 300 for e in errors.values())
+    assert "nested deeper" in errors["deep.json"]
+    assert all(d["posts"] for d in data if not d["error"])
+    assert err.count("podium: ") == 2 and "deep.json" in err and "truncated.json" in err
+
+
+def test_ndjson_batch_prints_every_readable_file_and_a_line_per_error(tmp_path: Path) -> None:
+    files = _bad_batch(tmp_path)
+    code, out, _ = parse(*map(str, files), "--format", "ndjson")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert {line["file"] for line in lines} == {str(f) for f in files}
+    assert sum(1 for line in lines if "error" in line) == 2
+
+
+def test_lone_surrogate_and_nul_are_printed_repaired_with_the_repair_listed(
+    tmp_path: Path,
+) -> None:
+    files = _bad_batch(tmp_path)
+    surrogate = next(f for f in files if f.name == "surrogate.json")
+    code, out, _ = parse(str(surrogate))
+    out.encode("utf-8")  # printable: strict UTF-8
+    posts = json.loads(out)[0]["posts"]
+    assert code == 0 and len(posts) == 4
+    assert posts[0]["caption"] == "Gold \ufffd today \ufffd!"
+    assert posts[0]["repairs"] == ["caption: 1 lone surrogate, 1 NUL replaced by U+FFFD"]
+    assert all(p["repairs"] == [] for p in posts[1:])
+
+
+def test_a_file_parse_file_cannot_handle_costs_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import archive.parsing
+
+    real = archive.parsing.parse_file
+
+    def flaky(path: Path, **kwargs: object) -> dict[str, object]:
+        if path.name == "oembed.json":
+            raise RuntimeError("a bug\nwith two lines")
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archive.parsing, "parse_file", flaky)
+    good = FIXTURES / "bluesky" / "author_feed_page1.json"
+    code, out, err = parse(str(FIXTURES / "tiktok" / "oembed.json"), str(good))
+    data = json.loads(out)
+    assert code == 1
+    assert data[0]["error"] == "internal error (RuntimeError: a bug with two lines)"
+    assert data[1]["error"] is None and data[1]["posts"]
+    assert "oembed.json" in err
