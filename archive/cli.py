@@ -836,7 +836,13 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     comes from the scheduler's job store (`podium schedule`), when it has run on this archive.
     """
     from archive import store
-    from archive.status import TABLE_COLUMNS, refresh_status, table_rows
+    from archive.status import (
+        ACCOUNT_COLUMNS,
+        TABLE_COLUMNS,
+        account_rows,
+        refresh_status,
+        table_rows,
+    )
 
     s = settings(ctx, db_url)
     roster = config_mod.load_roster(s.roster_path)
@@ -851,6 +857,9 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
         render_rows(table_rows(report), "table", columns=TABLE_COLUMNS)
     else:
         click.echo("no accounts or news sources in the roster", err=True)
+    if report["accounts"]:
+        click.echo("\naccounts (every listing, manual or scheduled):")
+        render_rows(account_rows(report), "table", columns=ACCOUNT_COLUMNS)
     t = report["totals"]
     click.echo(
         f"\narchive: {t['posts']} posts of {t['athletes']} athletes ({t['accounts']} "

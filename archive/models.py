@@ -307,6 +307,32 @@ class CrawlRun(Base):
     started_by: Mapped[str | None] = mapped_column(String(20))  # manual, scheduler, import
 
 
+class ListingRun(Base):
+    """One account's listing within a crawl run: how far it got and how it ended.
+
+    ``outcome``: ``read`` (to its end), ``caught_up`` (stopped at what the archive held),
+    ``broke_off`` (an error, a block, a page that could not be read: see ``reason``),
+    ``doubted`` (ended oddly: an empty page that pointed to a next), ``suspect`` (a full sweep
+    that shrank suddenly and so deleted nothing). Status reads health per account from these.
+    """
+
+    __tablename__ = "listing_run"
+    __table_args__ = (Index(None, "platform", "handle_key", "ended_at"),)
+    id: Mapped[int] = _id()
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200))
+    handle_key: Mapped[str] = mapped_column(String(200))
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(20))
+    full_sweep: Mapped[bool] = mapped_column(Boolean)
+    posts_seen: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 class Problem(Base):
     """What could not be parsed or stored: the reason and the raw payload, never lost."""
 

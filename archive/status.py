@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import config as config_mod
-from archive import refresh
+from archive import refresh, store
 from archive.models import Problem
 from archive.report import archive_summary
 
@@ -119,6 +119,127 @@ def _last_run(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+#: Reasons that say a page came back but Podium no longer recognised it (the platform changed it).
+_UNRECOGNISED = re.compile(r"malformed|not a payload|unrecognised|neither|no longer|missing", re.I)
+_GOOD = ("read", "caught_up")
+
+
+def listing_health(listings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One account's health from its latest listings (newest first), whoever started them.
+
+    ``ok``; ``never listed``; or since the first bad listing in a row: ``unreachable``,
+    ``blocked``, ``changed`` (the platform's page is no longer recognised, or a listing that
+    gave posts now gives none: silent changes people otherwise learn of weeks late),
+    ``suspect`` (a listing that shrank or ended oddly) or ``failing``.
+    """
+    if not listings:
+        return {"state": "never listed", "since": None}
+    latest = listings[0]
+    earlier_posts = max((x["posts_seen"] for x in listings[1:] if x["outcome"] in _GOOD), default=0)
+    if latest["outcome"] in _GOOD:
+        if latest["posts_seen"] == 0 and earlier_posts:
+            return {
+                "state": "changed",
+                "since": latest["ended_at"],
+                "why": f"the listing now shows no posts (it showed {earlier_posts} before)",
+            }
+        return {"state": "ok", "since": None}
+    streak = []
+    for listing in listings:
+        if listing["outcome"] in _GOOD:
+            break
+        streak.append(listing)
+    reason = latest.get("reason") or ""
+    if _UNREACHABLE.search(reason):
+        state = "unreachable"
+    elif _BLOCKED.search(reason):
+        state = "blocked"
+    elif latest["outcome"] in ("doubted", "suspect"):
+        state = "suspect"
+    elif _UNRECOGNISED.search(reason) and len(streak) < len(listings):
+        state = "changed"  # it was read before: the page, not the network, changed
+    else:
+        state = "failing"
+    return {"state": state, "since": streak[-1]["ended_at"], "why": reason or None}
+
+
+def account_report(engine: Engine, roster: config_mod.Roster) -> list[dict[str, Any]]:
+    """Every account the archive holds, and every roster account, with its last listing and
+    health (from ``listing_run``: manual, scheduled and imported runs alike)."""
+    acc, ath, post = store.account_t, store.athlete_t, store.post_t
+    posts = (
+        sa.select(sa.func.count())
+        .select_from(post)
+        .where(post.c.account_id == acc.c.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(acc.c.platform, acc.c.handle, acc.c.platform_account_id, ath.c.slug, posts)
+        .select_from(acc.outerjoin(ath, ath.c.id == acc.c.athlete_id))
+        .order_by(ath.c.slug.is_(None), ath.c.slug, acc.c.platform, acc.c.handle)
+    )
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(stmt)]
+    seen = {(r[0], (r[2] or r[1] or "").casefold()) for r in rows}
+    seen |= {(r[0], (r[1] or "").casefold()) for r in rows}
+    for athlete in roster.athletes:
+        for a in athlete.accounts:
+            if (a.platform, a.handle.casefold()) not in seen:
+                rows.append((a.platform, a.handle, None, athlete.slug, 0))
+    out = []
+    for platform, handle, account_id, slug, n_posts in rows:
+        listings: list[dict[str, Any]] = []
+        for key in dict.fromkeys(k for k in (handle, account_id) if k):
+            listings += store.recent_listings(engine, platform, key)
+        listings.sort(key=lambda x: (x["ended_at"], x["id"]), reverse=True)
+        last = listings[0] if listings else None
+        out.append(
+            {
+                "account": f"{platform}:{handle or account_id}",
+                "athlete": slug,
+                "posts": n_posts,
+                "last_listing": None
+                if last is None
+                else {
+                    "ended_at": last["ended_at"],
+                    "outcome": last["outcome"],
+                    "posts_seen": last["posts_seen"],
+                    "pages": last["pages"],
+                    "crawl_run_id": last["crawl_run_id"],
+                    "started_by": last["started_by"],
+                    "reason": last["reason"],
+                },
+                "health": listing_health(listings[:10]),
+            }
+        )
+    return out
+
+
+def account_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The accounts section flattened for a table."""
+    rows = []
+    for a in report["accounts"]:
+        last = a["last_listing"] or {}
+        h = a["health"]
+        state = h["state"] + (f" since {_when(h['since'])}" if h.get("since") else "")
+        rows.append(
+            {
+                "account": a["account"],
+                "athlete": a["athlete"],
+                "posts": a["posts"],
+                "last listing": _when(last.get("ended_at")),
+                "by": last.get("started_by"),
+                "outcome": last.get("outcome"),
+                "health": state,
+                "why": h.get("why"),
+            }
+        )
+    return rows
+
+
+ACCOUNT_COLUMNS = ["account", "athlete", "posts", "last listing", "by", "outcome", "health", "why"]
+
+
 def refresh_status(
     engine: Engine, settings: config_mod.Settings, roster: config_mod.Roster
 ) -> dict[str, Any]:
@@ -136,6 +257,7 @@ def refresh_status(
         entries.append(_entry(engine, job_id, None, runs, scheduled))
     return {
         "targets": entries,
+        "accounts": account_report(engine, roster),
         "scheduler_jobs": len(scheduled),
         "totals": archive_summary(engine, top=1)["totals"],
     }

@@ -50,6 +50,9 @@ class ListingDone:
     window_start: Any = None
     caught_up: bool = False
     doubt: str | None = None
+    pages: int = 0
+    #: Why a listing broke off (the problem that ended it), for ``listing_run``.
+    reason: str | None = None
 
     @property
     def read_as_asked(self) -> bool:

@@ -262,12 +262,15 @@ class StorePipeline(_Pipeline):
         account = f"{item.platform} {item.handle}"
         if item.doubt:
             self._problem(CrawlProblem(f"{account}: {item.doubt}", None, item.platform))
+            self._record_listing(item, "doubted", item.doubt)
             return
         if not item.read_as_asked:
             self.shortfalls.append(f"{account}: the listing broke off")
+            self._record_listing(item, "broke_off", item.reason)
             return
-        if self.batch_lost:
-            return  # some of its posts may be in the lost batch: the next run reads it again
+        if self.batch_lost:  # some of its posts may be in the lost batch: read it again
+            self._record_listing(item, "broke_off", "a batch of posts was not stored")
+            return
         if item.full_sweep and item.complete:
             spider = self.crawler.spider
             verdict = store.mark_missing_deleted(
@@ -280,6 +283,7 @@ class StorePipeline(_Pipeline):
             )
             if verdict.suspect:
                 self._problem(CrawlProblem(f"{account}: {verdict.suspect}", None, item.platform))
+                self._record_listing(item, "suspect", verdict.suspect)
                 return
             self.deleted += len(verdict.deleted)
             if verdict.deleted:
@@ -287,6 +291,23 @@ class StorePipeline(_Pipeline):
                     "%s: %d posts no longer listed, marked deleted", account, len(verdict.deleted)
                 )
         store.mark_listing_read(self.engine, item.platform, item.handle, at=_now())
+        self._record_listing(item, "read" if item.complete else "caught_up", None)
+
+    def _record_listing(self, item: ListingDone, outcome: str, reason: str | None) -> None:
+        try:
+            store.record_listing(
+                self.engine,
+                crawl_run_id=self.run_id,
+                platform=item.platform,
+                handle=item.handle,
+                outcome=outcome,
+                full_sweep=item.full_sweep,
+                posts_seen=len(item.seen_ids),
+                pages=item.pages,
+                reason=reason,
+            )
+        except Exception as exc:  # health is lost for this listing, never the crawl
+            log.error("cannot record how %s %s ended: %s", item.platform, item.handle, exc)
 
     def spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
         """A callback raised: what it had not yielded yet is lost, so it is a problem."""
@@ -333,8 +354,11 @@ class StorePipeline(_Pipeline):
         finally:
             stats = self.crawler.stats
             assert stats is not None
-            broke_off = sorted(getattr(spider, "open_listings", None) or ())
-            self.shortfalls += [f"{spider.platform} {h}: the listing broke off" for h in broke_off]
+            open_listings = getattr(spider, "open_listings", None) or {}
+            for handle in sorted(open_listings):
+                self.shortfalls.append(f"{spider.platform} {handle}: the listing broke off")
+                cut = open_listings[handle].done(spider.platform, complete=False)
+                self._record_listing(cut, "broke_off", f"the crawl ended ({reason}) mid-listing")
             status = run_status(reason, self.shortfalls)
             store.finish_crawl_run(
                 self.engine,

@@ -19,6 +19,7 @@ from archive.models import (
     Athlete,
     CrawlRun,
     Hashtag,
+    ListingRun,
     Mention,
     MetricSnapshot,
     Post,
@@ -44,6 +45,7 @@ article_t = cast(sa.Table, Article.__table__)
 embed_t = cast(sa.Table, ArticleEmbed.__table__)
 run_t = cast(sa.Table, CrawlRun.__table__)
 problem_t = cast(sa.Table, Problem.__table__)
+listing_t = cast(sa.Table, ListingRun.__table__)
 
 _CHUNK = 500  # ids per IN (...) list
 

@@ -20,6 +20,7 @@ from archive.store._common import (
     article_t,
     embed_t,
     insert_for,
+    listing_t,
     problem_t,
     run_t,
     sha256_hex,
@@ -266,6 +267,52 @@ def record_problem(
 def post_to_detail(p: Any) -> dict[str, Any]:
     """A dataclass record as a JSON-able dict (for ``problem.detail``)."""
     return asdict(p)
+
+
+@db.retry_transient
+def record_listing(
+    engine: Engine,
+    *,
+    crawl_run_id: int | None,
+    platform: str,
+    handle: str,
+    outcome: str,
+    full_sweep: bool,
+    posts_seen: int,
+    pages: int,
+    reason: str | None = None,
+) -> None:
+    """Keep how one account's listing ended in a crawl run (``listing_run``)."""
+    with db.writer(engine).begin() as conn:
+        conn.execute(
+            listing_t.insert().values(
+                crawl_run_id=crawl_run_id,
+                platform=platform,
+                handle=handle,
+                handle_key=handle.casefold(),
+                ended_at=utcnow(),
+                outcome=outcome,
+                full_sweep=full_sweep,
+                posts_seen=posts_seen,
+                pages=pages,
+                reason=reason,
+            )
+        )
+
+
+def recent_listings(
+    engine: Engine, platform: str, handle: str, *, limit: int = 10
+) -> list[dict[str, Any]]:
+    """An account's latest listings, newest first, with who started their runs."""
+    stmt = (
+        sa.select(listing_t, run_t.c.started_by, run_t.c.status.label("run_status"))
+        .select_from(listing_t.outerjoin(run_t, run_t.c.id == listing_t.c.crawl_run_id))
+        .where(listing_t.c.platform == platform, listing_t.c.handle_key == handle.casefold())
+        .order_by(listing_t.c.ended_at.desc(), listing_t.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 # --- reading the crawl history ----------------------------------------------------------------

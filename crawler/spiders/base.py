@@ -45,6 +45,8 @@ class Listing:
     #: What made this listing untrustworthy although it ended normally (an empty page that
     #: still pointed to a next one): it then marks nothing deleted and is not "read".
     doubt: str | None = None
+    #: Why it broke off, when it did (the problem that ended it).
+    reason: str | None = None
 
     def see(self, post: RawPost) -> None:
         """Take one listed post into account."""
@@ -73,6 +75,8 @@ class Listing:
             window_start,
             caught_up=not complete and self.should_stop,
             doubt=self.doubt,
+            pages=self.pages,
+            reason=self.reason,
         )
 
 
@@ -212,6 +216,7 @@ class AthleteSpider(Spider):
     def give_up(self, listing: Listing, problem: CrawlProblem) -> Iterator[Any]:
         """A listing that cannot go on: the problem, kept, and the listing closed incomplete."""
         problem.detail.setdefault("handle", listing.handle)
+        listing.reason = problem.reason
         yield problem
         yield self.end_listing(listing, complete=False)
 

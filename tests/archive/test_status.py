@@ -178,3 +178,67 @@ def test_schedule_and_status_have_help() -> None:
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0
         assert "--db" in result.output
+
+
+def _listing(outcome: str, seen: int, reason: str | None = None, at: int = 0) -> dict[str, Any]:
+    return {"id": at, "ended_at": at, "outcome": outcome, "posts_seen": seen, "reason": reason}
+
+
+def test_listing_health_tells_what_went_wrong() -> None:
+    read, caught = _listing("read", 12, at=1), _listing("caught_up", 3, at=2)
+    health = status.listing_health
+    assert health([])["state"] == "never listed"
+    assert health([caught, read]) == {"state": "ok", "since": None}
+    refused = _listing("broke_off", 0, "unreachable: connection refused (…)", at=3)
+    assert health([refused, read])["state"] == "unreachable"
+    walled = _listing("broke_off", 0, "TikTok: blocked (a challenge page)", at=4)
+    assert health([walled, refused, read]) == {
+        "state": "blocked",
+        "since": 3,
+        "why": "TikTok: blocked (a challenge page)",
+    }
+    changed = _listing("broke_off", 0, "Bluesky getAuthorFeed: malformed JSON", at=5)
+    assert health([changed, read])["state"] == "changed"  # it was read before: the page changed
+    assert health([changed])["state"] == "failing"  # never read: nothing says it changed
+    empty = _listing("read", 0, at=6)
+    silent = health([empty, read])
+    assert silent["state"] == "changed" and "showed 12 before" in silent["why"]
+    assert health([_listing("suspect", 2, "the listing shrank", at=7), read])["state"] == "suspect"
+
+
+def test_status_shows_every_account_and_who_listed_it(tmp_path: Path, archive_url: str) -> None:
+    folder = write_config(tmp_path / "cfg", accounts=[SINDRE, GRACE])
+    settings = load_settings(folder, archive_url)
+    roster = config_mod.load_roster(settings.roster_path)
+    engine = db.make_engine(archive_url)
+    store.sync_roster(engine, roster)
+    manual = crawl(engine, "bluesky:roster", "finished")
+    store.record_listing(
+        engine,
+        crawl_run_id=manual,
+        platform="bluesky",
+        handle=SINDRE.handle,
+        outcome="read",
+        full_sweep=False,
+        posts_seen=17,
+        pages=1,
+    )
+    store.record_listing(
+        engine,
+        crawl_run_id=manual,
+        platform="bluesky",
+        handle=GRACE.handle,
+        outcome="broke_off",
+        full_sweep=False,
+        posts_seen=0,
+        pages=0,
+        reason="unreachable: DNS lookup failed (…)",
+    )
+    report = status.refresh_status(engine, settings, roster)
+    engine.dispose()
+    by_account = {a["account"]: a for a in report["accounts"]}
+    sindre, grace = by_account[f"bluesky:{SINDRE.handle}"], by_account[f"bluesky:{GRACE.handle}"]
+    assert sindre["health"]["state"] == "ok" and sindre["last_listing"]["started_by"] == "manual"
+    assert grace["health"]["state"] == "unreachable"
+    rows = {r["account"]: r for r in status.account_rows(report)}
+    assert rows[f"bluesky:{GRACE.handle}"]["why"].startswith("unreachable: DNS")
