@@ -30,6 +30,41 @@ DEFAULT_BASE_URLS = {
 SPIDER_NAMES = (*PLATFORMS[:5], "news")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+#: What crawls send when the operator has not said who they are. It points to no made-up
+#: address: an operator adds a real contact with PODIUM_USER_AGENT (config/example.env).
+DEFAULT_USER_AGENT = (
+    "Podium/0.1 (research archive; operator contact not set - set PODIUM_USER_AGENT)"
+)
+
+#: ISO 3166-1 alpha-2: the 249 officially assigned codes (a frozen list: pycountry is not a
+#: dependency; the list changes every few years, e.g. SS in 2011, BQ/CW/SX in 2010).
+COUNTRY_CODES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+    GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+    KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+    MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+    VN VU WF WS YE YT ZA ZM ZW
+    """.split()  # noqa: SIM905 - a block of codes reads better than 249 quoted strings
+)
+
+#: ISO 639-1: the 183 two-letter language codes (the normalizer stores these, or ``und``).
+LANGUAGE_CODES = frozenset(
+    """
+    aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+    da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht
+    hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky
+    la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny
+    oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss
+    st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo
+    za zh zu
+    """.split()  # noqa: SIM905 - a block of codes reads better than 249 quoted strings
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AccountConfig:
@@ -96,9 +131,7 @@ class CrawlConfig:
 
     stop_after_known: int = 5
     batch_size: int = 200
-    user_agent: str = (
-        "PodiumArchiver/0.1 (+https://github.com/podium-archive/podium; research archive)"
-    )
+    user_agent: str = DEFAULT_USER_AGENT
     timeout_seconds: float = 1800.0
 
 
@@ -162,7 +195,23 @@ def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(_toml_message(path, str(exc))) from None
+
+
+_TOML_AT = re.compile(
+    r"^(?P<what>.*?) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
+)
+
+
+def _toml_message(path: Path, message: str) -> str:
+    """tomllib's 'Invalid value (at line 2, column 14)' as 'file, line 2, column 14: Invalid
+    value', like the other config errors (file and line first)."""
+    m = _TOML_AT.match(message)
+    if m is None:
+        return f"{path}: {message}"
+    if m["line"] is None:
+        return f"{path}: {m['what']} at the end of the file"
+    return f"{path}, line {m['line']}, column {m['col']}: {m['what']}"
 
 
 class _Where:
@@ -175,10 +224,25 @@ class _Where:
         line = None
         if header is not None:
             line = _line_of(self.text, rf"^[ \t]*\[\[[ \t]*{re.escape(header)}[ \t]*\]\]", nth)
+            if line is not None:
+                line = self._key_in_block(line, key.split(".")[-1]) or line
         if line is None:
             line = _line_of(self.text, rf"^[ \t]*{re.escape(key.split('.')[-1])}[ \t]*=")
         where = f", line {line}" if line else ""
         return ConfigError(f"{self.path}{where}, key '{key}': {problem}")
+
+    def _key_in_block(self, header_line: int, key: str) -> int | None:
+        """The line of ``key =`` in the table that starts at ``header_line`` (before the next
+        table header), so a message points at the value, not only at its ``[[table]]``."""
+        lines = self.text.splitlines()
+        pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=")
+        for number in range(header_line, len(lines)):  # 0-based index of the next line
+            text = lines[number]
+            if re.match(r"^[ \t]*\[", text):
+                return None
+            if pattern.match(text):
+                return number + 1
+        return None
 
 
 def _str(
@@ -217,6 +281,21 @@ def _str_list(
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise where.fail(f"{ctx}.{key}", "must be a list of strings", header, nth)
     return tuple(value)
+
+
+def _country(where: _Where, d: Mapping[str, Any], ctx: str, nth: int) -> str | None:
+    """An ISO 3166-1 alpha-2 code (``NL``, ``JP``); lower case is accepted and upper-cased."""
+    value = _str(where, d, "country", ctx, "athlete", nth, required=False)
+    if value is None:
+        return None
+    if value.upper() not in COUNTRY_CODES:
+        raise where.fail(
+            f"{ctx}.country",
+            f"'{value}' is not an ISO 3166-1 alpha-2 country code (two letters, e.g. NL, JP, US)",
+            "athlete",
+            nth,
+        )
+    return value.upper()
 
 
 def load_roster(path: Path) -> Roster:
@@ -263,7 +342,7 @@ def load_roster(path: Path) -> Roster:
                 slug=slug,
                 name=name or slug,
                 sport=_str(where, a, "sport", ctx, "athlete", n, required=False),
-                country=_str(where, a, "country", ctx, "athlete", n, required=False),
+                country=_country(where, a, ctx, n),
                 languages=_str_list(where, a, "languages", ctx, "athlete", n),
                 accounts=tuple(accounts),
                 cadence_minutes=_cadence(where, a, ctx, "athlete", n),
