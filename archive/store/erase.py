@@ -44,6 +44,7 @@ from archive.store._common import (
     chunks,
     embed_t,
     hashtag_t,
+    listing_t,
     mention_t,
     metric_t,
     payload_t,
@@ -73,6 +74,7 @@ TABLES = (
     "sound",
     "article_embed",
     "problem",
+    "listing_run",
     "crawl_run",
     "raw_payload",
     JOB_TABLE,
@@ -393,6 +395,18 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
     removed["article_embed"] = _delete(conn, embed_t, embed_t.c.id, sorted(embed_ids))
     removed["problem"] = _delete(conn, problem_t, problem_t.c.id, sorted(problem_ids))
     removed["post"] = _delete(conn, post_t, post_t.c.id, post_ids)
+    listing_ids = set(_ids_in(conn, listing_t.c.id, listing_t.c.crawl_run_id, run_ids))
+    for target in plan.target_ids:
+        platform, _, key = target.partition(":")
+        listing_ids.update(
+            _ids(
+                conn,
+                sa.select(listing_t.c.id).where(
+                    listing_t.c.platform == platform, listing_t.c.handle_key == key.casefold()
+                ),
+            )
+        )
+    removed["listing_run"] = _delete(conn, listing_t, listing_t.c.id, sorted(listing_ids))
     removed["crawl_run"] = _delete(conn, run_t, run_t.c.id, run_ids)
     removed["account"] = _delete(conn, account_t, account_t.c.id, plan.account_ids)
     removed["athlete"] = _delete(conn, athlete_t, athlete_t.c.id, plan.athlete_ids)

@@ -235,6 +235,17 @@ def assert_only_removed(before: dict[str, Any], after: dict[str, Any], counts: d
 
 def test_forget_athlete_removes_exactly_their_rows(engine: Engine) -> None:
     build(engine)
+    for handle in ("Lotte.Dijk", "femke.kok"):  # how each listing ended (archive.status)
+        store.record_listing(
+            engine,
+            crawl_run_id=None,
+            platform="tiktok",
+            handle=handle,
+            outcome="read",
+            full_sweep=False,
+            posts_seen=3,
+            pages=1,
+        )
     before = dump(engine)
     result = store.forget_athlete(engine, "lotte-van-dijk")
     expected = {
@@ -250,6 +261,7 @@ def test_forget_athlete_removes_exactly_their_rows(engine: Engine) -> None:
         "article_embed": 2,
         "problem": 4,
         "crawl_run": 2,
+        "listing_run": 1,  # Lotte's; Femke's stays
         "raw_payload": 5,  # L1 twice, L3, two problems'; L2's is Femke's too
         JOB_TABLE: 2,
     }
