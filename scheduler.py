@@ -48,7 +48,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive import config as config_mod
-from archive import db, refresh
+from archive import db, refresh, store
 from archive.errors import ArchiveError
 
 log = logging.getLogger("podium.scheduler")
@@ -493,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"the archive at {db.safe_url(engine.url)} is not initialised; "
                 "run `podium init` first"
             )
+        for run_id in store.close_interrupted_runs(engine):
+            log.warning("crawl run %d had no process left: closed as interrupted", run_id)
         engine.dispose()
         scheduler = build_scheduler(settings, roster=roster, workers=args.workers)
     except ArchiveError as exc:
