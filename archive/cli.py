@@ -428,7 +428,7 @@ def _day(value: datetime | None) -> Any:
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", nargs=-1, required=True)
 @click.option("--athlete", metavar="SLUG", help="Only this athlete's posts.")
 @click.option(
     "--platform",
@@ -465,7 +465,7 @@ def _day(value: datetime | None) -> Any:
 @click.pass_context
 def search(
     ctx: click.Context,
-    query: str,
+    query: tuple[str, ...],
     athlete: str | None,
     platform: str | None,
     lang: str | None,
@@ -481,19 +481,23 @@ def search(
     """Search captions: words (all must match), "exact phrase", prefix*, OR, -exclude, #tag, @name.
 
     Case and accents do not matter (madchen finds Mädchen); Chinese, Japanese and Korean are
-    found by words of two or more characters (五輪, 金メダル); emoji work too.
+    found by words of two or more characters (五輪, 金メダル); emoji work too. @jonas finds
+    jonas on any Mastodon instance, @jonas@rad.example only that one. A query that starts with
+    - goes after -- (else it reads as an option); a query of exclusions only is refused.
+    The table ends with how many posts match in all (on stderr).
 
     \b
     Examples:
       podium search "world record" --athlete ana-perez --since 2025-01-01
       podium search 'goud OR gold -training #schaatsen' --sort date --format json
+      podium search --platform mastodon -- '-wind schaatsen'
     """
     from archive.search import search_posts
 
     engine = open_archive(settings(ctx, db_url).database_url)
     hits = search_posts(
         engine,
-        query,
+        " ".join(query),
         athlete=athlete,
         platform=platform,
         lang=lang,
@@ -503,6 +507,7 @@ def search(
         until=_day(until),
         sort=sort,
         limit=limit,
+        count=fmt == "table",
     )
     if fmt != "table":
         render_rows(
@@ -532,6 +537,13 @@ def search(
             f"{h.language:3}  {h.url or h.platform_post_id}".rstrip()
         )
         click.echo(f"    {h.snippet}")
+    total = len(hits) if hits.total is None else hits.total
+    if total > len(hits):
+        click.echo(
+            f"{len(hits):,} of {total:,} matching posts shown; use --limit for more", err=True
+        )
+    else:
+        click.echo(f"{total:,} matching post{'s' if total != 1 else ''}", err=True)
 
 
 @cli.command()

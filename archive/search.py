@@ -6,13 +6,18 @@ split into the same tokens: runs of letters, digits, private-use and other-symbo
 ``index_search_tsv_like_fts5`` migration). A query goes through the same fold and split, and each
 token is quoted before it reaches MATCH or the tsquery, which is always a bound parameter. So
 ``Sølv``/``solv`` and ``金メダル`` match alike on both, and no input can change the SQL.
+
+``@name`` asks the index for the user name and the ``mention`` table for the key: a bare name
+also matches a Mastodon mention on any instance (``@jonas`` finds ``jonas@rad.example``, which
+the post shows as ``@jonas``); ``@jonas@rad.example`` matches that key only. Snippets mark whole
+matches, as the index matched them: a phrase's tokens in a row, a CJK word's bigrams in a row.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ParsedQuery",
     "SearchHit",
+    "SearchResults",
     "Term",
     "make_snippet",
     "parse_query",
@@ -175,11 +181,12 @@ def _term(kind: str, text: str) -> Term | None:
         body_re = _HASHTAG_BODY_RE if is_tag else _MENTION_BODY_RE
         m = body_re.match(unicodedata.normalize("NFC", text.lstrip("#＃@＠")))
         if m:
-            toks = tokens(m.group(0))
+            key = m.group(0).casefold()
+            # A Mastodon post shows ``@jonas`` for the mention stored as ``jonas@rad.example``:
+            # the index is asked for the user name only, the mention table for the whole key.
+            toks = tokens(key if is_tag else key.split("@", 1)[0])
             if toks:
-                return Term(
-                    tuple(toks), False, "hashtag" if is_tag else "mention", m.group(0).casefold()
-                )
+                return Term(tuple(toks), False, "hashtag" if is_tag else "mention", key)
     toks = tokens(text)
     return Term(tuple(toks), prefix, "word") if toks else None
 
@@ -259,32 +266,54 @@ def _fold_stream(text: str) -> tuple[str, Sequence[int]]:
     return "".join(pieces), origin
 
 
-def make_snippet(
-    text: str, terms: Sequence[Term], width: int = 160, marks: tuple[str, str] = ("«", "»")
-) -> str:
-    """A window of ``text`` around the first match, the matched words between ``marks``."""
-    exact = {tok for t in terms for tok in t.tokens}
-    prefixes = tuple(t.tokens[-1] for t in terms if t.prefix)
-
-    def hit(tok: str) -> bool:
-        return tok in exact or (bool(prefixes) and tok.startswith(prefixes))
-
+def _stream_tokens(text: str) -> list[tuple[str, int, int]]:
+    """The index tokens of ``text`` (as :func:`tokens` gives them), each with its span in it."""
     folded, origin = _fold_stream(text)
-    spans: list[tuple[int, int]] = []
+    out: list[tuple[str, int, int]] = []
     for m in _SNIPPET_RE.finditer(folded):
         s, e = m.span()
         if m.group("c") and e - s > 2:
-            for j in range(s, e - 1):
-                if hit(folded[j : j + 2]):
-                    spans.append((origin[j], origin[j + 1] + 1))
-        elif hit(m.group(0)):
-            spans.append((origin[s], origin[e - 1] + 1))
+            out += [(folded[j : j + 2], origin[j], origin[j + 1] + 1) for j in range(s, e - 1)]
+        else:
+            out.append((m.group(0), origin[s], origin[e - 1] + 1))
+    return out
+
+
+def _match_spans(stream: Sequence[tuple[str, int, int]], terms: Sequence[Term]) -> list[list[int]]:
+    """Where a whole term matches: all its tokens in a row (a CJK word is a run of bigrams)."""
+
+    def same(tok: str, want: str, prefix: bool) -> bool:
+        return tok.startswith(want) if prefix else tok == want
+
+    toks = [tok for tok, _, _ in stream]
+    spans: list[tuple[int, int]] = []
+    for t in {t for t in terms if t.tokens}:
+        n, last = len(t.tokens), len(t.tokens) - 1
+        first = t.tokens[0]
+        for i in range(len(toks) - n + 1):
+            if not same(toks[i], first, t.prefix and last == 0):
+                continue
+            if all(same(toks[i + k], t.tokens[k], t.prefix and k == last) for k in range(1, n)):
+                spans.append((stream[i][1], stream[i + n - 1][2]))
     merged: list[list[int]] = []
     for s, e in sorted(spans):
         if merged and s <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
+    return merged
+
+
+def make_snippet(
+    text: str, terms: Sequence[Term], width: int = 160, marks: tuple[str, str] = ("«", "»")
+) -> str:
+    """A window of ``text`` around the first match, each whole match between ``marks``.
+
+    A term is marked where all its tokens occur in a row, as the index matched it: a phrase as a
+    whole, a CJK word only where its bigrams follow each other (``スタート`` marks ``スタート``,
+    never the ``ート`` in ``メートル``).
+    """
+    merged = _match_spans(_stream_tokens(text), terms)
     start = 0
     if merged and merged[0][0] > width // 3:
         start = merged[0][0] - width // 3
@@ -334,6 +363,20 @@ class SearchHit:
         return d
 
 
+class SearchResults(list[SearchHit]):
+    """The hits, best or newest first, and how many posts match in all.
+
+    ``total`` is None when it was not counted (``search_posts(count=False)``) and there may be
+    more matches than hits; when there are fewer hits than the limit it is always known.
+    """
+
+    total: int | None
+
+    def __init__(self, hits: Iterable[SearchHit] = (), total: int | None = None) -> None:
+        super().__init__(hits)
+        self.total = total
+
+
 def _day_start(value: date | datetime, *, after: bool) -> datetime:
     """A datetime bound; a date means its whole UTC day (``after`` gives the next midnight)."""
     if isinstance(value, datetime):
@@ -344,9 +387,13 @@ def _day_start(value: date | datetime, *, after: bool) -> datetime:
     return moment + timedelta(days=1) if after else moment
 
 
+def _like_escape(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it literally (escape character ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_like_escape(text)}%"
 
 
 def _tag_filter(term: Term) -> Any:
@@ -357,7 +404,14 @@ def _tag_filter(term: Term) -> Any:
         return sa.exists().where(
             pht.c.post_id == post_t.c.id, pht.c.hashtag_id == ht.c.id, ht.c.key == term.key
         )
-    return sa.exists().where(men.c.post_id == post_t.c.id, men.c.key == term.key)
+    key = term.key or ""
+    if "@" in key:
+        return sa.exists().where(men.c.post_id == post_t.c.id, men.c.key == key)
+    # A bare name matches it on any Mastodon instance: ``jonas`` finds ``jonas@rad.example``.
+    return sa.exists().where(
+        men.c.post_id == post_t.c.id,
+        sa.or_(men.c.key == key, men.c.key.like(_like_escape(key) + "@%", escape="\\")),
+    )
 
 
 def _filters(
@@ -515,6 +569,26 @@ def _search_postgresql(
     return list(conn.execute(stmt))
 
 
+def _count_sqlite(conn: Connection, parsed: ParsedQuery, conds: list[Any]) -> int:
+    match = _MATCH(sa.bindparam("m", parsed.fts5()))
+    if not conds:
+        stmt = sa.select(sa.func.count()).select_from(fts_t).where(match)
+    else:
+        hits = sa.select(fts_t.c.rowid.label("id")).where(match).subquery()
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(post_t.join(hits, hits.c.id == post_t.c.id))
+            .where(*conds)
+        )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _count_postgresql(conn: Connection, parsed: ParsedQuery, conds: list[Any]) -> int:
+    query = sa.cast(sa.bindparam("q", parsed.tsquery()), postgresql.TSQUERY)
+    stmt = sa.select(sa.func.count()).select_from(post_t).where(_TSV.op("@@")(query), *conds)
+    return int(conn.execute(stmt).scalar_one())
+
+
 def search_posts(
     engine: Engine,
     query: str,
@@ -528,13 +602,16 @@ def search_posts(
     until: date | datetime | None = None,
     sort: str = "rank",
     limit: int = 20,
-) -> list[SearchHit]:
+    count: bool = False,
+) -> SearchResults:
     """Posts matching ``query`` (see :func:`parse_query`), best first or newest first.
 
     Filters: ``athlete`` slug (UnknownAthleteError names close matches), ``platform``, ``lang``
     (the detected language, or the declared one where detection said ``und``), ``hashtag``
     (without ``#``), ``sound`` (part of a title or artist), ``since``/``until`` (inclusive UTC
-    dates: ``until`` covers its whole day). Raises QueryError for a query it cannot run.
+    dates: ``until`` covers its whole day). With ``count``, the result's ``total`` says how many
+    posts match in all (one more query when there are more than ``limit``). Raises QueryError
+    for a query it cannot run.
     """
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
@@ -555,8 +632,12 @@ def search_posts(
         )
         run = _search_postgresql if conn.dialect.name == "postgresql" else _search_sqlite
         rows = run(conn, parsed, conds, sort, limit)
+        total: int | None = len(rows)
+        if len(rows) >= limit:
+            counter = _count_postgresql if conn.dialect.name == "postgresql" else _count_sqlite
+            total = counter(conn, parsed, conds) if count else None
     terms = parsed.positive_terms()
-    return [
+    hits = (
         SearchHit(
             post_id=r.id,
             platform=r.platform,
@@ -572,4 +653,5 @@ def search_posts(
             availability=r.availability,
         )
         for r in rows
-    ]
+    )
+    return SearchResults(hits, total)

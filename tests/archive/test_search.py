@@ -451,3 +451,175 @@ def test_search_has_help() -> None:
     result = CliRunner().invoke(cli, ["search", "--help"])
     assert result.exit_code == 0
     assert "prefix*" in result.output
+
+
+# --- what the reader sees: Mastodon mentions, whole CJK matches, totals, queries starting with -
+
+# A Mastodon post shows ``@jonas``; the mention is stored as ``jonas@rad.example``.
+MORE: list[tuple[str, str, datetime, str, dict[str, Any]]] = [
+    (
+        "jonas_rad",
+        "mastodon",
+        datetime(2026, 2, 9, 10, tzinfo=UTC),
+        "Samen met @jonas op het ijs in Heerenveen",
+        {"mentions": ["jonas@rad.example"], "mentions_complete": True},
+    ),
+    (
+        "jonas_ijs",
+        "mastodon",
+        datetime(2026, 2, 10, 10, tzinfo=UTC),
+        "Bedankt @jonas@ijs.example voor de tip",
+        {},
+    ),
+    ("jonas_word", "tiktok", datetime(2026, 2, 11, 10, tzinfo=UTC), "Jonas won vandaag", {}),
+    (
+        "meter",
+        "instagram",
+        datetime(2026, 2, 12, 10, tzinfo=UTC),
+        "500メートルで自己ベスト！スタートは完璧",
+        {"declared_language": "ja"},
+    ),
+]
+MORE_QUERIES = {
+    "@jonas": {"jonas_rad", "jonas_ijs"},
+    "@Jonas@rad.example": {"jonas_rad"},
+    "@jonas@ijs.example": {"jonas_ijs"},
+    "@jonas@elders.example": set(),
+    "@jona": set(),
+    "jonas": {"jonas_rad", "jonas_ijs", "jonas_word"},
+    "jonas -@jonas": {"jonas_word"},
+    "jonas -@jonas@rad.example": {"jonas_ijs", "jonas_word"},
+    "@jonas@rad.example OR @jonas@ijs.example": {"jonas_rad", "jonas_ijs"},
+    "スタート": {"meter"},
+    "メートル": {"meter"},
+    "ート": {"meter"},
+}
+
+
+def seed_more(engine: Engine) -> dict[str, int]:
+    """The corpus above plus MORE; returns post ids by key."""
+    ids = seed(engine)
+    batch = []
+    for n, (key, platform, posted, caption, extra) in enumerate(MORE, start=len(POSTS)):
+        raw = RawPost(
+            platform=platform,
+            platform_post_id=f"{platform}-{n}-{key}",
+            url=f"https://example.org/{platform}/{n}",
+            author_handle=HANDLES[platform],
+            posted_at=posted,
+            caption=caption,
+            **extra,
+        )
+        batch.append(normalize_post(raw, fetched_at=SEEN))
+    result = store.upsert_posts(engine, batch)
+    for n, (key, platform, *_rest) in enumerate(MORE, start=len(POSTS)):
+        ids[key] = result.post_ids[(platform, f"{platform}-{n}-{key}")]
+    return ids
+
+
+@pytest.fixture
+def seeded_more(engine: Engine) -> tuple[Engine, dict[str, int]]:
+    return engine, seed_more(engine)
+
+
+@pytest.mark.parametrize(("query", "expected"), MORE_QUERIES.items(), ids=list(MORE_QUERIES))
+def test_mentions_as_the_reader_sees_them_and_cjk_words(
+    seeded_more: tuple[Engine, dict[str, int]], query: str, expected: set[str]
+) -> None:
+    engine, ids = seeded_more
+    assert keys(search_posts(engine, query, limit=100), ids) == expected
+
+
+def test_parity_of_mentions_cjk_and_totals(sqlite_url: str, pg_url: str) -> None:
+    found = []
+    for url in (sqlite_url, pg_url):
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        try:
+            by_id = {v: k for k, v in seed_more(engine).items()}
+            results = {}
+            for q in [*MORE_QUERIES, *QUERIES]:
+                hits = sorted(search_posts(engine, q, limit=1000), key=lambda h: h.post_id)
+                total = search_posts(engine, q, limit=1, count=True).total
+                results[q] = ([by_id[h.post_id] for h in hits], [h.snippet for h in hits], total)
+            found.append(results)
+        finally:
+            engine.dispose()
+    assert found[0] == found[1]
+
+
+def test_cjk_highlights_mark_whole_matches_only(
+    seeded_more: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, _ = seeded_more
+    (hit,) = search_posts(engine, "スタート")
+    assert hit.snippet == "500メートルで自己ベスト！«スタート»は完璧"  # not 500メ«ート»ル
+    (hit,) = search_posts(engine, "メートル")
+    assert hit.snippet == "500«メートル»で自己ベスト！スタートは完璧"
+    (hit,) = search_posts(engine, "@jonas@rad.example")
+    assert hit.snippet == "Samen met @«jonas» op het ijs in Heerenveen"
+
+
+def test_snippets_mark_whole_phrases_and_cjk_runs() -> None:
+    text = "500メートルのスタート, world record! A world of records"
+    assert make_snippet(text, parse_query('スタート "world record"').positive_terms()) == (
+        "500メートルの«スタート», «world record»! A world of records"
+    )
+    assert make_snippet(text, parse_query("ート").positive_terms()) == (
+        "500メ«ート»ルのスタ«ート», world record! A world of records"
+    )
+    assert make_snippet(text, parse_query("金*").positive_terms()) == text
+
+
+def test_total_counts_every_match_with_the_filters(
+    seeded: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, _ = seeded
+    for sort in ("rank", "date"):
+        hits = search_posts(engine, "training", limit=2, count=True, sort=sort)
+        assert (len(hits), hits.total) == (2, 4)
+        assert search_posts(engine, "training", limit=2, sort=sort).total is None
+    assert search_posts(engine, "training", limit=100).total == 4  # all shown: known for free
+    hits = search_posts(engine, "training OR schaatsen", platform="tiktok", limit=1, count=True)
+    assert hits.total == 3
+    assert search_posts(engine, "nowhere", count=True).total == 0
+
+
+def test_cli_table_says_how_many_posts_match_in_all(
+    seeded: tuple[Engine, dict[str, int]], archive_url: str
+) -> None:
+    runner = CliRunner()
+    some = runner.invoke(cli, ["search", "training", "--limit", "2", "--db", archive_url])
+    assert some.exit_code == 0, some.output
+    assert sum(line.startswith("    ") for line in some.stdout.splitlines()) == 2  # snippets
+    assert "2 of 4 matching posts shown" in some.stderr
+    everything = runner.invoke(cli, ["search", "training", "--db", archive_url])
+    assert everything.stderr.strip() == "4 matching posts"
+    js = runner.invoke(cli, ["search", "training", "--format", "json", "--db", archive_url])
+    assert len(json.loads(js.stdout)) == 4
+    assert js.stderr == ""  # machine formats stay clean
+
+
+def test_cli_queries_that_start_with_a_minus_go_after_double_dash(
+    seeded: tuple[Engine, dict[str, int]], archive_url: str
+) -> None:
+    runner = CliRunner()
+    for argv in (["-tv schaatsen"], ["-tv", "schaatsen"], ["schaatsen -tv"]):
+        result = runner.invoke(
+            cli, ["search", "--db", archive_url, "--format", "json", "--", *argv]
+        )
+        assert result.exit_code == 0, result.output
+        assert [r["platform_post_id"] for r in json.loads(result.stdout)] == ["tiktok-0-goud"]
+    refused = runner.invoke(cli, ["search", "--db", archive_url, "--", "-schaatsen"])
+    assert refused.exit_code == 1
+    assert "exclusions only" in refused.stderr
+    assert "No such option" not in refused.output
+    missing = runner.invoke(cli, ["search", "--db", archive_url])
+    assert missing.exit_code == 2
+
+
+def test_search_help_shows_the_double_dash_form() -> None:
+    result = CliRunner().invoke(cli, ["search", "--help"])
+    assert result.exit_code == 0
+    assert "-- '-wind schaatsen'" in result.output
+    assert "@jonas@rad.example" in result.output
