@@ -26,12 +26,50 @@ log = logging.getLogger("podium")
 FORMATS = ("table", "json", "ndjson", "csv")
 
 
+class ShortUsageError(click.UsageError):
+    """A usage error shown in two lines, ``podium: error: …`` and ``see 'podium … --help'``,
+    instead of click's usage line, hint and error (exit status 2 all the same)."""
+
+    def show(self, file: Any = None) -> None:
+        """Print the error, a line per line of its message, then where help is."""
+        stream = file if file is not None else sys.stderr
+        for line in self.format_message().splitlines() or [""]:
+            click.echo(f"podium: error: {line}", file=stream)
+        path = self.ctx.command_path if self.ctx is not None else "podium"
+        click.echo(f"see '{path} --help'", file=stream)
+
+
+def _short(exc: click.UsageError) -> click.UsageError:
+    """``exc`` as a ShortUsageError (a bare ``podium`` still prints its help)."""
+    if isinstance(exc, ShortUsageError | click.exceptions.NoArgsIsHelpError):
+        return exc
+    return ShortUsageError(exc.format_message(), exc.ctx)
+
+
 class PodiumGroup(click.Group):
-    """A group whose expected failures print one line; tracebacks only with ``--debug``."""
+    """A group whose expected failures print one line; tracebacks only with ``--debug``.
+
+    Usage errors (of the group and of every command under it) print two lines at most.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the group's own options; a usage error in them is short too."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _short(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _short(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except ArchiveError as exc:
@@ -162,6 +200,11 @@ def _parse_url(url: str) -> Any:
         ) from None
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 post``, ``2 posts``, ``0 posts`` (``many`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def echo_json(value: Any) -> None:
     """Print JSON as UTF-8, not ASCII-escaped."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
@@ -217,9 +260,9 @@ def athletes_sync(ctx: click.Context, db_url: str | None, roster: Path | None) -
     engine = open_archive(s.database_url)
     r = store.sync_roster(engine, parsed)
     click.echo(
-        f"roster {roster or s.roster_path}: {len(parsed.athletes)} athletes "
+        f"roster {roster or s.roster_path}: {plural(len(parsed.athletes), 'athlete')} "
         f"({r.athletes_added} added, {r.athletes_updated} updated), "
-        f"{r.accounts_added} accounts added",
+        f"{plural(r.accounts_added, 'account')} added",
         err=True,
     )
 
@@ -420,11 +463,112 @@ def _printable_json(
 
 # --- search, timeline -------------------------------------------------------------------------
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+class DateParam(click.DateTime):
+    """A calendar date ``YYYY-MM-DD`` (as a datetime at midnight, like click.DateTime); a
+    value that is not one, such as 2025-02-30, is refused with the form to use."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``YYYY-MM-DD`` in --help."""
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """A datetime, or a usage error saying the value is not a date."""
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            return datetime.strptime(text, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date, UTC
+        except ValueError:
+            self.fail(f"'{value}' is not a date; use the form YYYY-MM-DD", param, ctx)
+
+
+_DATE = DateParam()
+
+
+def check_date_range(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback for a ``--since``/``--until`` pair: a range whose start is after its end is a
+    usage error. Put it on both options (whichever click reads second sees the other)."""
+    if value is None or param.name not in ("since", "until"):
+        return value
+    other = ctx.params.get("until" if param.name == "since" else "since")
+    if other is not None:
+        since, until = (value, other) if param.name == "since" else (other, value)
+        if since > until:
+            raise click.UsageError(
+                f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}: no day is in "
+                "that range",
+                ctx,
+            )
+    return value
+
+
+class LanguageParam(click.ParamType):
+    """An ISO 639-1 language code (two letters, e.g. ``nl``), or ``und`` (undetermined);
+    returned in lower case."""
+
+    name = "language"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``CODE`` in --help."""
+        return "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The code in lower case, or a usage error."""
+        code = str(value).strip().casefold()
+        if code != "und" and code not in config_mod.LANGUAGE_CODES:
+            self.fail(
+                f"'{value}' is not a language code; use ISO 639-1 (two letters: nl, en, ja…) "
+                "or und",
+                param,
+                ctx,
+            )
+        return code
+
+
+class HashtagParam(click.ParamType):
+    """A hashtag, with or without its ``#``; an empty one (``""``, ``#``) is a usage error."""
+
+    name = "hashtag"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``TAG`` in --help."""
+        return "TAG"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The tag as given (surrounding spaces removed), or a usage error."""
+        tag = str(value).strip()
+        if not tag.lstrip("#").strip():
+            self.fail(
+                "the hashtag is empty; give it with or without # (e.g. schaatsen)", param, ctx
+            )
+        if any(c.isspace() for c in tag):
+            self.fail(f"'{tag}' is not one hashtag (it contains a space)", param, ctx)
+        return tag
+
+
+LANG = LanguageParam()
+HASHTAG = HashtagParam()
 
 
 def _day(value: datetime | None) -> Any:
     return None if value is None else value.date()
+
+
+def output_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Callback for ``-o FILE``: its folder must exist (named in the error, not a temp file)."""
+    if value is None:
+        return value
+    folder = value.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(f"the folder {str(folder)!r} {what}", ctx, param)
+    return value
 
 
 @cli.command()
@@ -549,8 +693,18 @@ def search(
 @cli.command()
 @click.argument("athlete")
 @format_option(("ndjson", "csv", "json", "html"), default="ndjson")
-@click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
-@click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
+@click.option(
+    "--since",
+    type=_DATE,
+    callback=check_date_range,
+    help="From this date on (YYYY-MM-DD, UTC, inclusive).",
+)
+@click.option(
+    "--until",
+    type=_DATE,
+    callback=check_date_range,
+    help="Up to and including this date (YYYY-MM-DD, UTC).",
+)
 @click.option(
     "--platform",
     type=click.Choice(PLATFORMS),
@@ -560,7 +714,8 @@ def search(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file instead of standard output.",
+    callback=output_file,
+    help="Write to this file (in an existing folder) instead of standard output.",
 )
 @db_option
 @click.pass_context
@@ -576,8 +731,9 @@ def timeline(
 ) -> None:
     """Export one athlete's posts on all platforms, oldest first, streamed.
 
-    ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 with BOM and a header,
-    formula-safe; json: the athlete and every post with its caption versions and count history;
+    ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 without a byte-order mark
+    (like every CSV podium writes), a header, formula-safe (in Excel: Data > From Text/CSV,
+    UTF-8); json: the athlete and every post with its caption versions and count history;
     html: one offline page with a posting-rhythm chart and post cards by month.
 
     \b
@@ -609,6 +765,17 @@ def timeline(
 # --- crawl, demo --------------------------------------------------------------------------------
 
 
+def crawl_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    """Callback for ``crawl --url``: every URL is checked before anything starts (no
+    settings, no archive, no child process); one line per bad URL, exit status 2."""
+    from archive.crawl import url_problem
+
+    bad = [(u, why) for u in value if (why := url_problem(u)) is not None]
+    if bad:
+        raise click.UsageError("\n".join(f"--url {u!r}: {why}" for u, why in bad), ctx)
+    return value
+
+
 class ProgressLine:
     """One progress line on stderr: rewritten in place on a terminal, every few seconds in a log."""
 
@@ -636,10 +803,10 @@ class ProgressLine:
     def done(self, outcome: Any) -> None:
         r = outcome.run
         text = (
-            f"[{outcome.job.describe()}] {outcome.status}: {r.get('pages', 0)} pages, "
+            f"[{outcome.job.describe()}] {outcome.status}: {plural(r.get('pages', 0), 'page')}, "
             f"{r.get('posts_new', 0)} new, {r.get('posts_updated', 0)} updated, "
             f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
-            f"{r.get('problems', 0)} problems ({outcome.seconds:.1f} s)"
+            f"{plural(r.get('problems', 0), 'problem')} ({outcome.seconds:.1f} s)"
         )
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
         self.stream.flush()
@@ -689,7 +856,8 @@ def run_jobs(
     "urls",
     multiple=True,
     metavar="URL",
-    help="Fetch this post, page or article instead of the roster (repeatable).",
+    callback=crawl_urls,
+    help="Fetch this post, page or article instead of the roster (repeatable; http(s) only).",
 )
 @click.option(
     "--full",
@@ -755,6 +923,16 @@ def crawl(
         )
 
 
+def output_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Callback for the demo's ``-o FOLDER``: checked before the demo starts, so a typo costs
+    one line and not a minute of crawling."""
+    if value.exists() and not value.is_dir():
+        raise click.BadParameter(f"{str(value)!r} is a file, not a folder", ctx, param)
+    if not value.exists() and not value.parent.is_dir():
+        raise click.BadParameter(f"the folder {str(value.parent)!r} does not exist", ctx, param)
+    return value
+
+
 @cli.command()
 @click.option(
     "--db",
@@ -771,7 +949,9 @@ def crawl(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("podium-demo"),
     show_default=True,
-    help="Folder for the demo's exports (the timeline page).",
+    callback=output_folder,
+    help="Folder for the demo's exports (the timeline page); made if missing, inside an "
+    "existing folder.",
 )
 @click.pass_context
 def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
@@ -997,7 +1177,7 @@ def backup(ctx: click.Context, file: Path, force: bool, db_url: str | None) -> N
     result = backup_archive(s.database_url, file, force=force, on_progress=progress)
     progress.done()
     click.echo(
-        f"wrote {result.path}: {result.size / 1e6:.1f} MB, {result.posts} posts, "
+        f"wrote {result.path}: {result.size / 1e6:.1f} MB, {plural(result.posts, 'post')}, "
         f"schema {result.revision}, integrity ok ({result.seconds:.1f} s)",
         err=True,
     )

@@ -79,6 +79,40 @@ def platform_of_url(url: str, base_urls: Mapping[str, str]) -> str:
     return "news"
 
 
+class BadURLError(ArchiveError):
+    """Raised by ``plan`` (and ``check_urls``) for a ``--url`` that is not an http(s) URL with a
+    host; the message has one line per bad URL, naming it. Nothing has started by then."""
+
+
+# Whitespace or control characters anywhere: a pasted URL with a line break, a tab, or NUL.
+_URL_JUNK = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be crawled (one short phrase), or None for an http(s) URL with a host."""
+    if not url.strip():
+        return "an empty URL"
+    if _URL_JUNK.search(url):
+        return "a URL may not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http(s) URL" if parts.scheme else "not a URL (give http:// or https://)"
+    if not parts.hostname:
+        return "an http(s) URL needs a host"
+    return None
+
+
+def check_urls(urls: Sequence[str]) -> None:
+    """Raise BadURLError naming every URL that cannot be crawled, one line each."""
+    bad = [(u, why) for u in urls if (why := url_problem(u)) is not None]
+    if bad:
+        raise BadURLError("\n".join(f"{u!r}: {why}" for u, why in bad))
+
+
 def plan(
     settings: config_mod.Settings,
     roster: config_mod.Roster,
@@ -91,6 +125,7 @@ def plan(
     """The child crawls that `podium crawl` options ask for."""
     flag = {"full": "1"} if full else {}
     if urls:
+        check_urls(urls)  # before anything starts: one line per bad URL
         bases = {p: settings.platform(p).base_url for p in SPIDERS}
         grouped: dict[str, list[str]] = {}
         unsupported = [u for u in urls if platform is None and platform_from_url(u) == "x"]
