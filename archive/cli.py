@@ -24,6 +24,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("podium")
 
 FORMATS = ("table", "json", "ndjson", "csv")
+#: One rule for every CSV podium writes (athletes list, search, timeline, runs, problems):
+#: UTF-8 with a byte-order mark, so a spreadsheet opens accents, CJK and emoji correctly;
+#: Python reads it with encoding="utf-8-sig".
+CSV_BOM = "\ufeff"
+CSV_RULE = "UTF-8 with a byte-order mark (Excel opens it as UTF-8), a header row"
 
 
 class ShortUsageError(click.UsageError):
@@ -160,7 +165,7 @@ def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") ->
             type=click.Choice(choices),
             default=default,
             show_default=True,
-            help="Output format.",
+            help="Output format." + (f" csv: {CSV_RULE}." if "csv" in choices else ""),
         )(f)
 
     return deco
@@ -302,11 +307,17 @@ def render_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str]) -> Non
             click.echo(json.dumps(r, ensure_ascii=False, default=_json_default))
     elif fmt == "csv":
         import csv
+        import io
 
-        w = csv.writer(sys.stdout)
+        buf = io.StringIO()
+        w = csv.writer(buf)
         w.writerow(columns)
         for r in rows:
             w.writerow([_cell(r.get(c)) for c in columns])
+        # Bytes, so the CSV is UTF-8 (with its BOM) whatever the terminal's encoding.
+        sys.stdout.flush()
+        sys.stdout.buffer.write((CSV_BOM + buf.getvalue()).encode("utf-8"))
+        sys.stdout.buffer.flush()
     else:
         cells = [[_cell(r.get(c)) for c in columns] for r in rows]
         widths = [
@@ -731,9 +742,10 @@ def timeline(
 ) -> None:
     """Export one athlete's posts on all platforms, oldest first, streamed.
 
-    ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 without a byte-order mark
-    (like every CSV podium writes), a header, formula-safe (in Excel: Data > From Text/CSV,
-    UTF-8); json: the athlete and every post with its caption versions and count history;
+    ndjson: one post per line (4CAT/Zeeschuimer style); csv: UTF-8 with a byte-order mark
+    (like every CSV podium writes: Excel opens it as UTF-8; Python reads it with
+    encoding="utf-8-sig"), a header, formula-safe; json: the athlete and every post with its
+    caption versions and count history;
     html: one offline page with a posting-rhythm chart and post cards by month.
 
     \b

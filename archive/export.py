@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 FORMATS = ("ndjson", "csv", "json", "html")
+CSV_BOM = "\ufeff"  # the byte-order mark every CSV of podium starts with
 CHUNK = 1000
 COUNTS = ("views", "likes", "comments", "shares", "saves")
 CSV_COLUMNS = (
@@ -435,9 +436,10 @@ def _csv_row(p: dict[str, Any]) -> list[Any]:
 def _csv(posts: Iterable[dict[str, Any]]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    # A BOM, so spreadsheet programs read UTF-8 (accents, CJK, emoji) without an import dialog.
+    # A BOM, so spreadsheet programs read UTF-8 (accents, CJK, emoji) without an import dialog;
+    # every CSV podium writes has one (archive.cli.CSV_BOM: athletes list, search, runs, problems).
     writer.writerow(CSV_COLUMNS)
-    yield "\ufeff" + buf.getvalue()
+    yield CSV_BOM + buf.getvalue()
     buf.seek(0)
     buf.truncate(0)
     for n, p in enumerate(posts, 1):

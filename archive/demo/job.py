@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,10 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
         server.set_snapshot("later")
         click.echo("second crawl (later snapshot, full sweep):", err=True)
         second = crawl_demo(server, settings, env, full=True, run=run_jobs)
+        root = server.root
     summary = archive_summary(engine)
     print_summary(summary, url)
-    extras = _use_the_archive(engine, out_dir, url)
+    extras = _use_the_archive(engine, out_dir, url, local_root=root)
     engine.dispose()
     for line in extras:
         click.echo(line)
@@ -170,7 +172,24 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
         click.echo(f"  {r['platform']}: {r['reason']}")
 
 
-def _use_the_archive(engine: Any, out_dir: Path, url: str) -> list[str]:
+def without_dead_links(chunks: Iterable[str], root: str) -> Iterator[str]:
+    """The timeline page without links into the demo server, which is gone once the demo ends.
+
+    Each post links its own platform URL (``post.url``: the canonical https://www.tiktok.com/…
+    address the demo pages declare), which stays. What pointed at ``root`` (127.0.0.1 and a
+    port that no longer answers) goes: the "fetched from" link of a listing page entirely, and
+    an article's link becomes its plain title.
+    """
+    local = re.escape(root.rstrip("/")) + r'(?:/[^"]*)?"'
+    fetched = re.compile(r' · <a href="' + local + r"[^>]*><bdi>fetched from</bdi></a>")
+    link = re.compile(r'<a href="' + local + r"[^>]*>(.*?)</a>")
+    for chunk in chunks:
+        yield link.sub(r"\1", fetched.sub("", chunk))
+
+
+def _use_the_archive(
+    engine: Any, out_dir: Path, url: str, *, local_root: str | None = None
+) -> list[str]:
     """A sample search and the busiest athlete's timeline page, to show what the archive is for."""
     from archive.export import export_timeline
     from archive.search import search_posts
@@ -194,7 +213,8 @@ def _use_the_archive(engine: Any, out_dir: Path, url: str) -> list[str]:
         slug = busiest
         path = out_dir / f"{slug}.html"
         with path.open("w", encoding="utf-8") as f:
-            for chunk in export_timeline(engine, slug, fmt="html"):
+            chunks = export_timeline(engine, slug, fmt="html")
+            for chunk in without_dead_links(chunks, local_root) if local_root else chunks:
                 f.write(chunk)
         lines += [
             "",
