@@ -22,6 +22,7 @@ from archive import db, store
 from archive.errors import ConfigError, ParseError
 from archive.normalize import normalize_post, parse_time
 from archive.records import NormalizedPost, Payload
+from archive.textrepair import repair_article
 from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class StorePipeline(_Pipeline):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
-            if getattr(item, "repairs", ()):
+            if item.repairs:
                 self._repaired(item)
             self.batch.append(item)
             self._inc("podium/posts")
@@ -232,15 +233,29 @@ class StorePipeline(_Pipeline):
 
     def _article(self, item: ArticleItem) -> None:
         now = _now()
+        article, repairs = repair_article(item.article)
+        payload = Payload(item.body, item.url, now, "news.article", "text/html")
         store.upsert_article(
             self.engine,
-            item.article,
+            article,
             observed_at=now,
-            published_at=parse_time(item.article.published_at),
-            payload=Payload(item.body, item.url, now, "news.article", "text/html"),
+            published_at=parse_time(article.published_at),
+            payload=payload,
             post_ids=self.result.post_ids,
         )
         self._inc("podium/articles")
+        if repairs:
+            self._inc("podium/repairs")
+            self._problem(
+                CrawlProblem(
+                    reason=f"repaired text: {'; '.join(repairs)}",
+                    url=item.url,
+                    platform="news",
+                    body=item.body,
+                    detail={"article": item.url, "repairs": repairs},
+                ),
+                lost=False,
+            )
 
     def _repaired(self, post: NormalizedPost) -> None:
         """A caption with bad characters was stored repaired: say so, with the raw payload."""

@@ -202,3 +202,25 @@ def test_a_lone_surrogate_in_a_raw_payload_is_kept_as_its_escape() -> None:
     body = _raw_bytes({"text": "goud \ud800 #schaatsen"})
     assert body is not None and b"\\ud800" in body
     assert body.decode("utf-8")  # valid UTF-8, and the same JSON value as sent
+
+
+def test_bad_characters_cost_only_themselves(pipelines, sqlite_engine) -> None:
+    """A lone surrogate and a NUL in a caption and an article title: stored as U+FFFD, each
+    repair a problem row of its own with the raw payload, and the run still finished."""
+    run, store_stage, crawler = pipelines
+    run(raw(1, caption="Goud\ud800 op de 1000 meter\x00 #schaatsen", raw={"desc": "Goud\ud800"}))
+    run(raw(2))
+    article = RawArticle(url="https://sport.example/b", title="Goud\x00 voor Lotte", embeds=[])
+    run(ArticleItem(article, "https://sport.example/b", b"<html>Goud</html>"))
+    store_stage.spider_closed(crawler.spider, "finished")
+    with sqlite_engine.connect() as conn:
+        caption = conn.execute(
+            sa.text("SELECT caption FROM post WHERE platform_post_id = :p"), {"p": f"73{1:017d}"}
+        ).scalar_one()
+        title = conn.execute(sa.text("SELECT title FROM article")).scalar_one()
+        reasons = conn.execute(sa.text("SELECT reason FROM problem ORDER BY id")).scalars().all()
+    assert caption == "Goud\ufffd op de 1000 meter\ufffd #schaatsen"
+    assert title == "Goud\ufffd voor Lotte"
+    assert len(reasons) == 2 and all(r.startswith("repaired text: ") for r in reasons)
+    assert count(sqlite_engine, "SELECT count(*) FROM post") == 2
+    assert _run_row(sqlite_engine).status == "finished"  # a repair loses nothing
