@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -212,3 +213,81 @@ def test_crawl_urls_go_to_the_right_spider(url: str, spider: str) -> None:
 def test_an_x_url_is_refused_with_a_reason() -> None:
     result = CliRunner().invoke(cli, ["crawl", "--url", "https://x.com/someone/status/1"])
     assert result.exit_code == 1 and "embed" in result.stderr
+
+
+def test_every_csv_output_follows_one_bom_rule(tmp_path: Path) -> None:
+    """Athletes list, search, timeline, runs and problems: UTF-8 with a BOM, then the header."""
+    from archive.cli import CSV_BOM
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    run("init", "--db", url)
+    roster = tmp_path / "roster.toml"
+    roster.write_text('[[athlete]]\nslug = "lotte-van-dijk"\nname = "Lotte van Dijk"\n')
+    run("athletes", "sync", "--db", url, "--roster", str(roster))
+    outputs = {
+        "athletes list": run("athletes", "list", "--db", url, "--format", "csv"),
+        "search": run("search", "goud", "--db", url, "--format", "csv"),
+        "timeline": run("timeline", "lotte-van-dijk", "--db", url, "--format", "csv"),
+        "runs": run("runs", "--db", url, "--format", "csv"),
+        "problems": run("problems", "--db", url, "--format", "csv"),
+    }
+    for name, result in outputs.items():
+        assert result.exit_code == 0, name
+        data = result.stdout_bytes
+        assert data.startswith(CSV_BOM.encode("utf-8")), name
+        assert data.count(CSV_BOM.encode("utf-8")) == 1, name
+        header = data.decode("utf-8-sig").splitlines()[0]
+        assert header[0].isalpha() and "," in header, name
+    for name in ("athletes list", "search", "timeline", "runs", "problems"):
+        assert "byte-order mark" in " ".join(run(*name.split(), "--help").stdout.split()), name
+
+
+def test_counts_are_singular_for_one(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from archive.cli import ProgressLine, plural
+
+    assert [plural(n, "post") for n in (0, 1, 2)] == ["0 posts", "1 post", "2 posts"]
+    assert plural(1, "child", "children") == "1 child" and plural(3, "child", "children") == (
+        "3 children"
+    )
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    run("init", "--db", url)
+    roster = tmp_path / "roster.toml"
+    roster.write_text(
+        '[[athlete]]\nslug = "lotte-van-dijk"\nname = "Lotte van Dijk"\n'
+        '  [[athlete.account]]\n  platform = "tiktok"\n  handle = "lotte.dijk"\n'
+    )
+    synced = run("athletes", "sync", "--db", url, "--roster", str(roster))
+    assert "1 athlete (1 added, 0 updated), 1 account added" in synced.stderr
+
+    stream = io.StringIO()
+    job = SimpleNamespace(describe=lambda: "tiktok:roster")
+    ProgressLine(stream).done(
+        SimpleNamespace(job=job, status="finished", seconds=1.0, run={"pages": 1, "problems": 1})
+    )
+    assert "finished: 1 page, 0 new" in stream.getvalue() and "1 problem (" in stream.getvalue()
+
+
+def test_the_demo_page_links_no_dead_local_server() -> None:
+    from archive.demo.job import without_dead_links
+    from archive.export import safe_link
+
+    root = "http://127.0.0.1:37879"
+    card = " · ".join(
+        [
+            "<footer>language nl",
+            safe_link("https://www.tiktok.com/@lotte/video/7300000000000000001", "original post"),
+            safe_link(f"{root}/tiktok/api/creator/item_list/?secUid=x&cursor=0", "fetched from"),
+            "first seen 2026-12-03",
+            "in " + safe_link(f"{root}/news/articles/goud.html", "Goud voor Lotte"),
+            "in " + safe_link("https://sport.example.nl/goud", "Elders") + "</footer>",
+        ]
+    )
+    shown = "".join(without_dead_links([card], root))
+    assert root not in shown and "fetched from" not in shown
+    assert 'href="https://www.tiktok.com/@lotte/video/7300000000000000001"' in shown
+    assert "in <bdi>Goud voor Lotte</bdi>" in shown
+    assert 'href="https://sport.example.nl/goud"' in shown
+    other_port = "".join(without_dead_links([card], "http://127.0.0.1:3787"))
+    assert other_port == card  # only the demo's own server (same port) is taken out
