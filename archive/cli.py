@@ -592,15 +592,25 @@ def output_file(ctx: click.Context, param: click.Parameter, value: Path | None) 
 )
 @click.option(
     "--lang",
-    metavar="CODE",
+    type=LANG,
     help="Language (ISO code): the detected one, or the declared one when undetected.",
 )
-@click.option("--hashtag", metavar="TAG", help="Only posts with this hashtag (with or without #).")
+@click.option("--hashtag", type=HASHTAG, help="Only posts with this hashtag (with or without #).")
 @click.option(
     "--sound", metavar="TEXT", help="Only posts whose sound title or artist contains TEXT."
 )
-@click.option("--since", type=_DATE, help="From this date on (YYYY-MM-DD, UTC, inclusive).")
-@click.option("--until", type=_DATE, help="Up to and including this date (YYYY-MM-DD, UTC).")
+@click.option(
+    "--since",
+    type=_DATE,
+    callback=check_date_range,
+    help="From this date on (YYYY-MM-DD, UTC, inclusive).",
+)
+@click.option(
+    "--until",
+    type=_DATE,
+    callback=check_date_range,
+    help="Up to and including this date (YYYY-MM-DD, UTC).",
+)
 @click.option(
     "--sort",
     type=click.Choice(["rank", "date"]),
@@ -930,7 +940,7 @@ def crawl(
     failed = [o for o in outcomes if o.status != "finished"]
     if failed:
         raise click.ClickException(
-            f"{len(failed)} of {len(outcomes)} crawls did not finish: "
+            f"{len(failed)} of {plural(len(outcomes), 'crawl')} read less than asked: "
             + ", ".join(o.job.describe() for o in failed)
         )
 
@@ -1066,9 +1076,10 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
         render_rows(account_rows(report), "table", columns=ACCOUNT_COLUMNS)
     t = report["totals"]
     click.echo(
-        f"\narchive: {t['posts']} posts of {t['athletes']} athletes ({t['accounts']} "
-        f"accounts), {t['versions']} caption versions, {t['snapshots']} count snapshots, "
-        f"{t['articles']} articles, {t['problems']} problems, {t['crawl_runs']} crawl runs"
+        f"\narchive: {plural(t['posts'], 'post')} of {plural(t['athletes'], 'athlete')} "
+        f"({plural(t['accounts'], 'account')}), {plural(t['versions'], 'caption version')}, "
+        f"{plural(t['snapshots'], 'count snapshot')}, {plural(t['articles'], 'article')}, "
+        f"{plural(t['problems'], 'problem')}, {plural(t['crawl_runs'], 'crawl run')}"
     )
 
 
