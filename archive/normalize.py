@@ -340,6 +340,10 @@ def to_json(nt: NormalizedText) -> dict[str, Any]:
 
 # --- times and counts -----------------------------------------------------------------------
 
+# No timestamp or count is longer; a longer string is not one (and would cost time to read).
+_MAX_TIME_LENGTH = 64
+_MAX_COUNT_LENGTH = 40
+_MAX_COUNT = 2**63 - 1  # BIGINT on SQLite and PostgreSQL
 _MS_THRESHOLD = 10**11  # larger unix numbers are milliseconds (10**11 s is the year 5138)
 _US_THRESHOLD = 10**14  # ... and larger still, microseconds
 _FRACTION_RE = re.compile(r"(\.\d{6})\d+")
@@ -386,7 +390,7 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text:
+    if not text or len(text) > _MAX_TIME_LENGTH:
         return None
     if _NUMBER_RE.fullmatch(text):
         try:
@@ -416,9 +420,14 @@ def parse_count(value: Any) -> int | None:
     """An engagement count as a non-negative int, or None when absent or unreadable.
 
     Ints and integral floats pass; strings may be plain (``"97723"``), grouped (``"97,723"``,
-    ``"97 723"``) or abbreviated (``"1.2K"``, ``"3M"``, ``"1,5B"``). Negative numbers, booleans
-    and anything else give None.
+    ``"97 723"``) or abbreviated (``"1.2K"``, ``"3M"``, ``"1,5B"``). Negative numbers, booleans,
+    numbers past what a database's BIGINT holds and anything else give None.
     """
+    count = _read_count(value)
+    return count if count is None or count <= _MAX_COUNT else None
+
+
+def _read_count(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -430,6 +439,8 @@ def parse_count(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
+    if len(text) > _MAX_COUNT_LENGTH:
+        return None  # int() of thousands of digits is slow, and past 4300 it raises
     if _COUNT_PLAIN_RE.fullmatch(text):
         return int(text.split(".")[0])
     if _COUNT_GROUPED_RE.fullmatch(text):
@@ -437,6 +448,8 @@ def parse_count(value: Any) -> int | None:
     match = _COUNT_SUFFIX_RE.fullmatch(text)
     if match:
         number = float(match.group(1).replace(",", "."))
+        if not math.isfinite(number):
+            return None
         return round(number * _SUFFIXES[match.group(2).lower()])
     return None
 

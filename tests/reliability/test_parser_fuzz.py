@@ -417,7 +417,7 @@ def check_post_json(post: dict[str, Any]) -> list[str]:
         ),
         "counts": isinstance(post.get("counts"), dict)
         and set(post["counts"]) == set(COUNT_KEYS)
-        and all(v is None or (type(v) is int and v >= 0) for v in post["counts"].values()),
+        and all(v is None or (type(v) is int and 0 <= v < 2**63) for v in post["counts"].values()),
         "availability": post.get("availability") in AVAILABILITY,
         "is_repost": isinstance(post.get("is_repost"), bool),
         "is_pinned": isinstance(post.get("is_pinned"), bool),

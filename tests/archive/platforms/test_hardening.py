@@ -15,6 +15,7 @@ import pytest
 
 import archive.platforms
 from archive.errors import ParseError
+from archive.normalize import parse_count, parse_time
 from archive.platforms import parse_payload
 from archive.platforms.decoding import MAX_JSON_DEPTH, decode_json, element_text, parse_fragment
 from archive.platforms.fields import count, ident, obj, objs, text, url
@@ -198,6 +199,29 @@ def test_garbage_that_slips_past_a_parser_is_cleared_or_dropped_with_a_reason() 
     assert (account.platform_account_id, account.url) == (None, None)
     assert len(result.problems) == 10
     assert all("\n" not in p for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("9" * 5000, None),  # int() refuses past 4300 digits, and is slow long before
+        (10**30, None),  # no BIGINT holds it
+        (1e308, None),
+        ("1e308K", None),
+        (2**63 - 1, 2**63 - 1),
+        ("97,723", 97723),
+    ],
+    ids=["5000-digits", "10**30", "1e308", "1e308K", "bigint-max", "grouped"],
+)
+def test_counts_a_database_cannot_hold_are_no_counts(value: Any, expected: int | None) -> None:
+    assert parse_count(value) == expected
+
+
+def test_a_5mb_time_string_is_no_time_and_costs_nothing() -> None:
+    started = time.perf_counter()
+    assert parse_time("1" * 5_000_000) is None
+    assert parse_time("2025-01-05T09:24:00Z" + " x" * 2_500_000) is None
+    assert time.perf_counter() - started < 1
 
 
 # --- XML and HTML ---------------------------------------------------------------------------
