@@ -59,6 +59,8 @@ def resolve_accounts(
     touched = []
     for (platform, pid, hkey), idxs in wanted.items():
         sample = posts[idxs[0]]
+        # Any post of the batch may carry the name (a listing item may lack it): the newest one.
+        name = next((posts[i].author_name for i in reversed(idxs) if posts[i].author_name), None)
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
         athlete_id = athlete_ids.get(slug or "")
         found = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
@@ -66,7 +68,7 @@ def resolve_accounts(
             found is not None
             and (not hkey or found.handle_key == hkey)
             and (not pid or found.platform_account_id == pid)
-            and (not sample.author_name or found.display_name == sample.author_name)
+            and (not name or found.display_name == name)
             and (not athlete_id or found.athlete_id is not None)
         )
         if settled and found is not None:
@@ -74,7 +76,7 @@ def resolve_accounts(
             touched.append({"_id": account_id, "last_seen_at": now})
         else:
             account_id = _resolve_account(
-                conn, platform, pid, hkey, sample.author_handle, sample.author_name, now, athlete_id
+                conn, platform, pid, hkey, sample.author_handle, name, now, athlete_id
             )
         for i in idxs:
             out[i] = account_id

@@ -365,3 +365,16 @@ def test_a_listing_that_covers_only_recent_posts_judges_only_those(engine: Engin
         listed_since=since,
     )
     assert gone.deleted == (f"7{2:018d}",)  # posts 0 and 1 are older than the listing reaches
+
+
+def test_an_account_takes_its_name_from_any_post_of_a_batch(engine: Engine) -> None:
+    """A listing item without the author's name must not hide the name another item gives:
+    the archive may not depend on the order items arrive in."""
+    from dataclasses import replace
+
+    batch = [replace(observe(0), author_name=None), replace(observe(1), author_name="Lotte")]
+    for posts in (batch, batch[::-1]):
+        store.upsert_posts(engine, posts)
+        with engine.connect() as conn:
+            names = conn.execute(sa.text("SELECT display_name FROM account")).scalars().all()
+        assert names == ["Lotte"]
