@@ -68,7 +68,8 @@ class BackoffRetryMiddleware:
 
 
 class EveryRequestAnswered:
-    """Spider middleware: every request without an errback gets the spider's ``request_failed``.
+    """Spider middleware: every request without an errback gets the spider's ``request_failed``,
+    and what a parser dropped from a page follows the callback's output as problems.
 
     Scrapy only logs a download error when a request has no errback; here each one becomes a
     ``problem`` row with the URL and the reason, and the run is not ``finished``.
@@ -92,12 +93,24 @@ class EveryRequestAnswered:
         async for obj in start:
             yield self._answered(obj)
 
+    def _noted(self) -> list[Any]:
+        """Problems the spider noticed while reading (``AthleteSpider.read``), as items."""
+        noted = getattr(self.crawler.spider, "noted_problems", None)
+        if not noted:
+            return []
+        out = list(noted)
+        noted.clear()
+        return out
+
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         for obj in result:
             yield self._answered(obj)
+        yield from self._noted()
 
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         async for obj in result:
             yield self._answered(obj)
+        for obj in self._noted():
+            yield obj

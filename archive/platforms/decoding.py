@@ -88,7 +88,9 @@ def load_json(body: str | bytes, what: str = "payload") -> Any:
     try:
         return decode_json(text)
     except json.JSONDecodeError as exc:
-        msg = f"{what}: malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        # json's own messages may end in "at" ("Unterminated string starting at"): one "at".
+        where = f"{exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno}"
+        msg = f"{what}: malformed JSON ({where})"
         raise ParseError(msg) from exc
     except ParseError as exc:
         raise ParseError(f"{what}: {exc}") from exc

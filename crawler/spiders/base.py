@@ -112,6 +112,8 @@ class AthleteSpider(Spider):
         #: Listings started and not yet closed: one still open when the crawl ends broke off
         #: (a callback raised, a request vanished) and the run is not ``finished``.
         self.open_listings: dict[str, Listing] = {}
+        #: Problems noticed while reading a response, for the middleware to yield as items.
+        self.noted_problems: list[CrawlProblem] = []
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -186,7 +188,7 @@ class AthleteSpider(Spider):
                 body=response.body,
             )
         try:
-            return parse_payload(
+            result = parse_payload(
                 response.body, url=response.url, platform=platform or self.platform, kind=kind
             )
         except ParseError as exc:
@@ -196,6 +198,18 @@ class AthleteSpider(Spider):
                 platform=platform or self.platform,
                 body=response.body,
             )
+        # What the parser's final check dropped or cleared: kept as problems with the page
+        # (crawler.middlewares.EveryRequestAnswered yields them after the callback's output).
+        for note in result.problems:
+            self.noted_problems.append(
+                CrawlProblem(
+                    reason=f"part of a page dropped: {note}",
+                    url=response.url,
+                    platform=platform or self.platform,
+                    body=response.body,
+                )
+            )
+        return result
 
     def listed_posts(self, result: ParseResult, listing: Listing) -> Iterator[RawPost]:
         """The account's own posts of one listing page, taken into the stop rule.

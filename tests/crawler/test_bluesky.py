@@ -132,3 +132,32 @@ def test_post_url_reads_the_thread(spider: BlueskySpider) -> None:
         )
     )
     assert problem.reason == "HTTP 400"
+
+
+def test_what_a_parser_drops_from_a_page_follows_the_output_as_a_problem(
+    spider: BlueskySpider,
+) -> None:
+    from crawler.middlewares import EveryRequestAnswered
+
+    post = {
+        "uri": "at://did:plc:abc/app.bsky.feed.post/3kabc",
+        "cid": "c",
+        "author": {"did": "did:plc:abc", "handle": HANDLE},
+        "record": {"$type": "app.bsky.feed.post", "text": "Goud!", "createdAt": "not a time"},
+        "indexedAt": "2025-01-01T00:00:00Z",
+    }
+    listing = _listing(full=True)
+    response = fake_response(
+        json.dumps({"feed": [{"post": post}]}).encode(), spider.feed_url(HANDLE)
+    )
+    middleware = EveryRequestAnswered(spider.crawler)
+    out = list(
+        middleware.process_spider_output(
+            response, spider.parse_author_feed(response, listing=listing)
+        )
+    )
+    [kept] = of_type(out, RawPost)
+    assert kept.posted_at is None  # the bad time cleared, the post kept
+    [problem] = of_type(out, CrawlProblem)
+    assert problem.reason.startswith("part of a page dropped: ") and "posted_at" in problem.reason
+    assert problem.body == response.body and not spider.noted_problems

@@ -320,3 +320,14 @@ def test_a_parse_error_reason_is_one_short_printable_line() -> None:
     reason = str(caught.value)
     reason.encode("utf-8")
     assert "\n" not in reason and len(reason) <= 300
+
+
+def test_a_malformed_json_message_reads_as_a_sentence() -> None:
+    from archive.errors import ParseError
+    from archive.platforms.decoding import load_json
+
+    with pytest.raises(ParseError) as caught:
+        load_json('{"caption": "Goud', "Bluesky getAuthorFeed")
+    message = str(caught.value)
+    assert "Unterminated string starting at line 1 column 13" in message
+    assert "at at" not in message
