@@ -1057,6 +1057,9 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
         refresh_status,
         table_rows,
     )
+    from archive.status import (
+        RUN_COLUMNS as STATUS_RUN_COLUMNS,
+    )
 
     s = settings(ctx, db_url)
     roster = config_mod.load_roster(s.roster_path)
@@ -1074,6 +1077,9 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     if report["accounts"]:
         click.echo("\naccounts (every listing, manual or scheduled):")
         render_rows(account_rows(report), "table", columns=ACCOUNT_COLUMNS)
+    if report["runs"]:
+        click.echo("\nlatest crawl runs (podium runs for all):")
+        render_rows(report["runs"], "table", columns=STATUS_RUN_COLUMNS)
     t = report["totals"]
     click.echo(
         f"\narchive: {plural(t['posts'], 'post')} of {plural(t['athletes'], 'athlete')} "

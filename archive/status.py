@@ -237,6 +237,11 @@ def account_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: How many of the latest crawl runs (manual, scheduled, imports alike) status shows.
+RECENT_RUNS = 10
+RUN_COLUMNS = ["id", "started_at", "started_by", "target", "status", "pages", "posts_new"]
+RUN_COLUMNS += ["posts_updated", "problems"]
+
 ACCOUNT_COLUMNS = ["account", "athlete", "posts", "last listing", "by", "outcome", "health", "why"]
 
 
@@ -258,6 +263,7 @@ def refresh_status(
     return {
         "targets": entries,
         "accounts": account_report(engine, roster),
+        "runs": store.list_runs(engine, limit=RECENT_RUNS),
         "scheduler_jobs": len(scheduled),
         "totals": archive_summary(engine, top=1)["totals"],
     }

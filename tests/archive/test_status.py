@@ -242,3 +242,6 @@ def test_status_shows_every_account_and_who_listed_it(tmp_path: Path, archive_ur
     assert grace["health"]["state"] == "unreachable"
     rows = {r["account"]: r for r in status.account_rows(report)}
     assert rows[f"bluesky:{GRACE.handle}"]["why"].startswith("unreachable: DNS")
+    assert [(r["id"], r["target"], r["started_by"]) for r in report["runs"]] == [
+        (manual, "bluesky:roster", "manual")
+    ]
