@@ -19,6 +19,7 @@ from archive import config as config_mod
 from archive import db
 from archive.errors import ArchiveError, DatabaseError
 from archive.records import PLATFORMS
+from archive.report import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("podium")
@@ -203,11 +204,6 @@ def _parse_url(url: str) -> Any:
         raise DatabaseError(
             f"bad database URL {db.safe_url(url)!r}: {db.safe_message(exc, url)}"
         ) from None
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """``1 post``, ``2 posts``, ``0 posts`` (``many`` for irregular plurals)."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
 
 
 def echo_json(value: Any) -> None:

@@ -8,6 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 post``, ``2 posts``, ``0 posts`` (``many`` for irregular plurals)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def _rows(engine: Engine, sql: str, **params: Any) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(sa.text(sql), params).all())

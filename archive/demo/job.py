@@ -17,7 +17,7 @@ from archive import config as config_mod
 from archive import db, store
 from archive.crawl import SPIDERS, CrawlJob
 from archive.demo.server import DemoServer
-from archive.report import archive_summary
+from archive.report import archive_summary, plural
 
 DEMO_DB = "sqlite:///podium-demo.db"
 
@@ -126,17 +126,18 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
         if o.status != "finished" and not (o.status == "incomplete" and o.job.spider in planned)
     ]
     if failed:
-        raise click.ClickException(f"{len(failed)} demo crawls did not finish")
+        raise click.ClickException(f"{plural(len(failed), 'demo crawl')} did not finish")
 
 
 def print_summary(summary: dict[str, Any], url: str) -> None:
     """The demo's report, for a person."""
     t = summary["totals"]
     click.echo(
-        f"\nArchive {db.safe_url(url)}: {t['posts']} posts "
-        f"of {t['athletes']} athletes ({t['accounts']} accounts), {t['versions']} caption "
-        f"versions, {t['snapshots']} count snapshots, {t['articles']} articles, "
-        f"{t['raw_payloads']} raw payloads, {t['crawl_runs']} crawl runs."
+        f"\nArchive {db.safe_url(url)}: {plural(t['posts'], 'post')} "
+        f"of {plural(t['athletes'], 'athlete')} ({plural(t['accounts'], 'account')}), "
+        f"{plural(t['versions'], 'caption version')}, "
+        f"{plural(t['snapshots'], 'count snapshot')}, {plural(t['articles'], 'article')}, "
+        f"{plural(t['raw_payloads'], 'raw payload')}, {plural(t['crawl_runs'], 'crawl run')}."
     )
     click.echo("\nPosts per athlete and platform:")
     by_athlete: dict[str, list[str]] = {}
@@ -155,12 +156,12 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
     for r in summary["top_sounds"]:
         origin = " [original]" if r["original"] else ""
         click.echo(
-            f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {r['posts']} posts "
+            f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {plural(r['posts'], 'post')} "
             f"on {r['platform']}"
         )
     click.echo(f"\nEdited captions: {len(summary['edits'])}")
     for r in summary["edits"]:
-        click.echo(f"  {r['platform']} {r['post']}: {r['versions']} versions")
+        click.echo(f"  {r['platform']} {r['post']}: {plural(r['versions'], 'version')}")
     click.echo(f"Deleted posts: {len(summary['deletions'])}")
     for r in summary["deletions"]:
         click.echo(f"  {r['platform']} {r['url'] or r['post']}")
