@@ -45,6 +45,15 @@ class ShortUsageError(click.UsageError):
         click.echo(f"see '{path} --help'", file=stream)
 
 
+class PodiumError(click.ClickException):
+    """An expected failure, one line: ``podium: error: …`` (exit status 1)."""
+
+    def show(self, file: Any = None) -> None:
+        stream = file if file is not None else sys.stderr
+        for line in self.format_message().splitlines() or [""]:
+            click.echo(f"podium: error: {line}", file=stream)
+
+
 def _short(exc: click.UsageError) -> click.UsageError:
     """``exc`` as a ShortUsageError (a bare ``podium`` still prints its help)."""
     if isinstance(exc, ShortUsageError | click.exceptions.NoArgsIsHelpError):
@@ -76,23 +85,23 @@ class PodiumGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise _short(exc) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort, PodiumError):
             raise
+        except click.ClickException as exc:
+            raise PodiumError(exc.format_message()) from None
         except ArchiveError as exc:
             if _debug(ctx):
                 raise
-            raise click.ClickException(str(exc)) from None
+            raise PodiumError(str(exc)) from None
         except SQLAlchemyError as exc:
             if _debug(ctx):
                 raise
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise click.ClickException(
-                f"database error: {reason} (run with --debug for details)"
-            ) from None
+            raise PodiumError(f"database error: {reason} (run with --debug for details)") from None
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
             if _debug(ctx):
                 raise
-            raise click.ClickException(
+            raise PodiumError(
                 f"{type(exc).__name__}: {exc} (run `podium --debug …` for the traceback)"
             ) from None
 

@@ -516,9 +516,9 @@ def test_cli_forget_account_and_post(cli_archive: str, sqlite_engine: Engine) ->
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("athlete", "nobody"), 1, "Error: no athlete 'nobody' in the archive"),
-        (("account", "tiktok:nobody"), 1, "Error: no account tiktok:nobody in the archive"),
-        (("post", "https://www.tiktok.com/@a/video/9"), 1, "Error: no post with URL"),
+        (("athlete", "nobody"), 1, "podium: error: no athlete 'nobody' in the archive"),
+        (("account", "tiktok:nobody"), 1, "podium: error: no account tiktok:nobody in the archive"),
+        (("post", "https://www.tiktok.com/@a/video/9"), 1, "podium: error: no post with URL"),
         (("account", "lotte.dijk"), 2, "is not PLATFORM:HANDLE"),
         (("person", "x"), 2, "'person' is not one of"),
     ],

@@ -404,7 +404,7 @@ def test_hostile_queries_are_safe_in_the_cli(
     )
     assert result.exit_code in (0, 1), result.output
     if result.exit_code == 1:
-        assert result.output.startswith("Error: ")
+        assert result.output.startswith("podium: error: ")
         assert result.output.count("\n") == 1
     else:
         assert isinstance(json.loads(result.stdout), list)
