@@ -803,74 +803,6 @@ def crawl_urls(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
     return value
 
 
-class ProgressLine:
-    """One progress line on stderr: rewritten in place on a terminal, every few seconds in a log."""
-
-    def __init__(self, stream: Any = None, every: float = 5.0) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every, self.last, self.job = every, 0.0, None
-
-    def __call__(self, job: Any, progress: Any) -> None:
-        import time
-
-        if job is not self.job:  # a log gets its first line after `every` seconds, not at once
-            self.job, self.last = job, time.monotonic()
-        text = (
-            f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
-            f"errors {progress.errors}"
-        )
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-            self.stream.flush()
-        elif time.monotonic() - self.last >= self.every:
-            self.last = time.monotonic()
-            self.stream.write(text + "\n")
-
-    def done(self, outcome: Any) -> None:
-        r = outcome.run
-        text = (
-            f"[{outcome.job.describe()}] {outcome.status}: {plural(r.get('pages', 0), 'page')}, "
-            f"{r.get('posts_new', 0)} new, {r.get('posts_updated', 0)} updated, "
-            f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
-            f"{plural(r.get('problems', 0), 'problem')} ({outcome.seconds:.1f} s)"
-        )
-        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
-        self.stream.flush()
-
-
-def run_jobs(
-    jobs: list[Any],
-    s: config_mod.Settings,
-    *,
-    debug: bool = False,
-    extra_env: dict[str, str] | None = None,
-) -> list[Any]:
-    """Run crawl jobs one after another, showing progress; returns their outcomes."""
-    from archive.crawl import run_crawl_job
-
-    line = ProgressLine()
-    outcomes = []
-    for job in jobs:
-        outcome = run_crawl_job(
-            job,
-            s,
-            on_progress=line,
-            log_level="DEBUG" if debug else "WARNING",
-            on_line=(lambda text: click.echo(text, err=True)) if debug else None,
-            extra_env=extra_env,
-        )
-        line.done(outcome)
-        if outcome.status != "finished":
-            why = str(outcome.run.get("errors") or "").splitlines() or outcome.log_tail
-            for text in why[:5]:
-                click.echo(f"    {text}", err=True)
-            if len(why) > 5:
-                click.echo(f"    … and {len(why) - 5} more (podium status)", err=True)
-        outcomes.append(outcome)
-    return outcomes
-
-
 @cli.command()
 @click.option("--athlete", metavar="SLUG", help="Only this roster athlete's accounts.")
 @click.option(
@@ -941,6 +873,8 @@ def crawl(
     engine = open_archive(s.database_url)
     store.sync_roster(engine, roster)
     engine.dispose()
+    from archive.crawl_progress import run_jobs
+
     outcomes = run_jobs(jobs, s, debug=_debug(ctx))
     failed = [o for o in outcomes if o.status != "finished"]
     if failed:
@@ -989,7 +923,7 @@ def demo(ctx: click.Context, db_url: str | None, out_dir: Path) -> None:
     crawls again as a full sweep (edits, deletions, new posts, a blocked page, a malformed
     payload), and prints a summary.
     """
-    from archive.demo.job import run_demo
+    from demo.job import run_demo
 
     run_demo(db_url, out_dir=out_dir, debug=_debug(ctx))
 

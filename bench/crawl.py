@@ -79,8 +79,8 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
-    from archive.demo.job import demo_settings
-    from archive.demo.server import DemoServer
+    from demo.job import demo_settings
+    from demo.server import DemoServer
 
     with tempfile.TemporaryDirectory() as tmp, DemoServer() as server:
         database = Path(tmp) / "bench.db"

@@ -14,12 +14,17 @@ def imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= imports_of_node(node)
     return names
+
+
+def imports_of_node(node: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if node.module and node.level == 0:
+        return {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return set()
 
 
 def files(*patterns: str) -> list[Path]:
@@ -56,7 +61,24 @@ RULES = [
     (("crawler/spiders/*.py",), ("sqlalchemy", "archive.db", "archive.models", "archive.store")),
     (("crawler/pipelines.py", "crawler/extensions.py"), ("archive.models",)),
     (("alembic/versions/*.py",), ("archive",)),
+    # nothing imports the CLI (tests aside): what a command shares lives in a module of its own
+    (
+        (
+            "archive/**/*.py",
+            "crawler/**/*.py",
+            "demo/**/*.py",
+            "bench/**/*.py",
+            "alembic/**/*.py",
+            "scheduler.py",
+        ),
+        ("archive.cli",),
+    ),
+    # the demo may use the archive, never the crawler (it is a web site, not a spider)
+    (("demo/**/*.py",), ("crawler", "scrapy", "twisted", "scheduler")),
 ]
+
+# the archive never imports the demo; cli.py's `demo` command alone does, inside the function
+ARCHIVE_WITHOUT_CLI = [p for p in files("archive/**/*.py") if p != REPO / "archive" / "cli.py"]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +88,28 @@ RULES = [
 )
 def test_module_respects_its_boundary(path: Path, forbidden: tuple[str, ...]) -> None:
     assert hits(imports_of(path), forbidden) == []
+
+
+@pytest.mark.parametrize("path", ARCHIVE_WITHOUT_CLI, ids=lambda p: str(p.relative_to(REPO)))
+def test_archive_never_imports_the_demo(path: Path) -> None:
+    assert hits(imports_of(path), ("demo",)) == []
+
+
+def test_the_cli_imports_the_demo_only_in_its_demo_command() -> None:
+    tree = ast.parse((REPO / "archive" / "cli.py").read_text(encoding="utf-8"))
+    places = []
+    for func in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
+        inner = list(ast.iter_child_nodes(func))
+        while inner:  # this function's own statements, not those of functions nested in it
+            node = inner.pop()
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(node, ast.Import | ast.ImportFrom) and hits(
+                imports_of_node(node), ("demo",)
+            ):
+                places.append(getattr(func, "name", "<module>"))
+            inner.extend(ast.iter_child_nodes(node))
+    assert places == ["demo"]
 
 
 def test_scheduler_code_never_imports_scrapy() -> None:

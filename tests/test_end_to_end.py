@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from archive import config as config_mod
 from archive import db, store
 from archive.crawl import SPIDERS, CrawlJob, plan, run_crawl_job
-from archive.demo.job import demo_settings
-from archive.demo.server import DemoServer
-from archive.demo.site import expected_facts
+from demo.job import demo_settings
+from demo.server import DemoServer
+from demo.site import expected_facts
 
 pytestmark = pytest.mark.slow
 TABLES = (

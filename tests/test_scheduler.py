@@ -1,6 +1,6 @@
 """scheduler.py with the real APScheduler, real child crawls and the offline demo site.
 
-The crawls are the Bluesky spider's against ``archive.demo.DemoServer``; waits poll with a
+The crawls are the Bluesky spider's against ``demo.DemoServer``; waits poll with a
 deadline, and nothing asserts how long anything took.
 """
 
@@ -28,7 +28,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 import scheduler as scheduler_mod
 from archive import config as config_mod
 from archive import db, refresh, store
-from archive.demo.server import DemoServer
+from demo.server import DemoServer
 
 REPO = Path(__file__).resolve().parent.parent
 

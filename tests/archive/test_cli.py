@@ -245,7 +245,8 @@ def test_every_csv_output_follows_one_bom_rule(tmp_path: Path) -> None:
 def test_counts_are_singular_for_one(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from archive.cli import ProgressLine, plural
+    from archive.crawl_progress import ProgressLine
+    from archive.report import plural
 
     assert [plural(n, "post") for n in (0, 1, 2)] == ["0 posts", "1 post", "2 posts"]
     assert plural(1, "child", "children") == "1 child" and plural(3, "child", "children") == (
@@ -270,8 +271,8 @@ def test_counts_are_singular_for_one(tmp_path: Path) -> None:
 
 
 def test_the_demo_page_links_no_dead_local_server() -> None:
-    from archive.demo.job import without_dead_links
     from archive.export import safe_link
+    from demo.job import without_dead_links
 
     root = "http://127.0.0.1:37879"
     card = " · ".join(

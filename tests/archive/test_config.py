@@ -48,9 +48,7 @@ def test_a_country_in_lower_case_is_accepted_upper_cased(tmp_path: Path) -> None
     assert config.load_roster(path).athletes[0].country == "NL"
 
 
-@pytest.mark.parametrize(
-    "path", [REPO / "config" / "athletes.toml", REPO / "archive" / "demo" / "roster.toml"]
-)
+@pytest.mark.parametrize("path", [REPO / "config" / "athletes.toml", REPO / "demo" / "roster.toml"])
 def test_the_shipped_rosters_have_valid_countries(path: Path) -> None:
     assert all(a.country in config.COUNTRY_CODES for a in config.load_roster(path).athletes)
 

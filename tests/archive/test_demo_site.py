@@ -14,10 +14,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from archive.demo.content import PLATFORMS, SNAPSHOTS, build_world
-from archive.demo.render.web import Response
-from archive.demo.server import DemoServer
-from archive.demo.site import Site, build_site, expected_facts, roster_toml
+from demo.content import PLATFORMS, SNAPSHOTS, build_world
+from demo.render.web import Response
+from demo.server import DemoServer
+from demo.site import Site, build_site, expected_facts, roster_toml
 
 ROOT = "http://demo.test:8000"
 REHYDRATION = re.compile(
@@ -134,7 +134,7 @@ def test_posts_spread_over_two_years_of_weeks(facts):
 
 def test_generation_is_deterministic_across_hash_seeds():
     code = (
-        "import hashlib, json; from archive.demo.site import expected_facts;"
+        "import hashlib, json; from demo.site import expected_facts;"
         "print(hashlib.sha256(json.dumps([expected_facts(s) for s in ('early', 'later')],"
         " sort_keys=True).encode()).hexdigest())"
     )
@@ -623,7 +623,7 @@ def test_server_serves_switches_snapshots_and_fails_once_on_request():
 def test_server_module_prints_the_root(tmp_path):
     roster = tmp_path / "roster.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "archive.demo.server", "--port", "0", "--write-roster", str(roster)],
+        [sys.executable, "-m", "demo.server", "--port", "0", "--write-roster", str(roster)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[2],

@@ -11,7 +11,7 @@ import pytest
 
 from archive import config as config_mod
 from archive import db, refresh, store
-from archive.demo.server import DemoServer
+from demo.server import DemoServer
 from tests.test_scheduler import (  # noqa: F401 - fixtures
     GRACE,
     SINDRE,

@@ -2,7 +2,7 @@
 
 Every test here runs against a fixed environment: a two-athlete roster with one news source and
 every platform's base URL on the demo root the fixtures were captured from
-(``http://127.0.0.1:8765``, ``archive.demo.site.build_site``). No test fetches anything.
+(``http://127.0.0.1:8765``, ``demo.site.build_site``). No test fetches anything.
 """
 
 from __future__ import annotations

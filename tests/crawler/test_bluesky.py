@@ -1,7 +1,7 @@
 """Bluesky spider against saved demo-site responses.
 
 Fixtures in tests/fixtures/spiders/bluesky/ were captured from the offline demo site
-(``archive.demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
+(``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - author_feed_pinned.json: later, ``getAuthorFeed?actor=lottevandijk.bsky.example&limit=5…``
   (the pinned post first with ``reasonPin``, four own posts, one repost of another account);

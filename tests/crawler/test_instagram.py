@@ -1,7 +1,7 @@
 """Instagram spider against saved demo-site responses.
 
 Fixtures in tests/fixtures/spiders/instagram/ were captured from the offline demo site
-(``archive.demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
+(``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - web_profile_info.json: early, ``/instagram/api/v1/users/web_profile_info/?username=lotte.vandijk``
   (12 posts in the edge format, ``has_next_page`` with an ``end_cursor``);

@@ -1,7 +1,7 @@
 """Mastodon spider against saved demo-site responses.
 
 Fixtures in tests/fixtures/spiders/mastodon/ were captured from the offline demo site
-(``archive.demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
+(``demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
 
 - account_lookup.json: ``/mastodon/api/v1/accounts/lookup?acct=lotte@schaats.example``;
 - account_not_found.json: the lookup of an unknown acct (HTTP 404, ``Record not found``);

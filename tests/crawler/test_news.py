@@ -1,7 +1,7 @@
 """News spider against saved demo-site responses.
 
 Fixtures in tests/fixtures/spiders/news/ were captured from the offline demo site
-(``archive.demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
+(``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - feed.xml, sitemap-news.xml: early, ``/news/feed.xml`` and ``/news/sitemap-news.xml``;
 - article_full_embeds.html: ``/news/articles/lotte-van-dijk-in-tranen-na-gouden-race.html``

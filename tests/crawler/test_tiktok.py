@@ -1,7 +1,7 @@
 """TikTok spider against saved demo-site responses.
 
 Fixtures in tests/fixtures/spiders/tiktok/ were captured from the offline demo site
-(``archive.demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``, 2026-02-10 data):
+(``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``, 2026-02-10 data):
 
 - profile_page.html: early, ``/tiktok/@lottevandijk``;
 - profile_unknown.html: ``/tiktok/@nobody.here`` (statusCode 10221);

@@ -2,7 +2,7 @@
 
     python -m tests.reliability.drive CONFIG_DIR DATABASE_URL SPIDER [full]
 
-Runs the job as the CLI does (``archive.cli.run_jobs``: a Scrapy child, its crawl_run row),
+Runs the job as the CLI does (``archive.crawl_progress.run_jobs``: a Scrapy child, its crawl_run row),
 with the child's settings module ``tests.reliability.killswitch`` and the demo server's base
 URLs taken from this process' environment.
 """
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from archive import config as config_mod
-from archive.cli import run_jobs
 from archive.crawl import CrawlJob
+from archive.crawl_progress import run_jobs
 
 
 def main(argv: list[str]) -> int:

@@ -34,8 +34,8 @@ import sqlalchemy as sa
 from archive import config as config_mod
 from archive import db, store
 from archive.crawl import SPIDERS
-from archive.demo.job import demo_settings
-from archive.demo.server import DemoServer
+from demo.job import demo_settings
+from demo.server import DemoServer
 from tests.conftest import REPO
 from tests.reliability.killswitch import POINTS
 

@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 from archive import config as config_mod
 from archive import db, store
 from archive.crawl import CrawlJob, run_crawl_job
-from archive.demo.job import demo_settings
-from archive.demo.server import DemoServer
+from demo.job import demo_settings
+from demo.server import DemoServer
 from tests.archive.test_store import observe
 from tests.conftest import _unavailable
 from tests.reliability.pgcluster import ClusterUnavailableError, PgCluster, free_port

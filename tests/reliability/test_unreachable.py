@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from archive import db
 from archive.crawl import CrawlJob, run_crawl_job
-from archive.demo.job import demo_settings
-from archive.demo.server import DemoServer
+from demo.job import demo_settings
+from demo.server import DemoServer
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from archive.demo.content import PUBLIC_HOSTS, Tweet, World, num, render
-from archive.demo.render.web import Request, Response, iso_z, json_response, not_found
+from demo.content import PUBLIC_HOSTS, Tweet, World, num, render
+from demo.render.web import Request, Response, iso_z, json_response, not_found
 
 HOST = PUBLIC_HOSTS["x"]
 

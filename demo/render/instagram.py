@@ -15,8 +15,8 @@ import html
 import re
 from typing import Any
 
-from archive.demo.content import PUBLIC_HOSTS, Account, Post, World, b64_chars, num, render
-from archive.demo.render.web import (
+from demo.content import PUBLIC_HOSTS, Account, Post, World, b64_chars, num, render
+from demo.render.web import (
     Request,
     Response,
     html_response,

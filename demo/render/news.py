@@ -13,10 +13,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
-from archive.demo.articles import Article, Embed
-from archive.demo.content import World, render
-from archive.demo.render import instagram, tiktok, x
-from archive.demo.render.web import (
+from demo.articles import Article, Embed
+from demo.content import World, render
+from demo.render import instagram, tiktok, x
+from demo.render.web import (
     Request,
     Response,
     html_response,

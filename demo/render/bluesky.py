@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from archive.demo.content import (
+from demo.content import (
     PUBLIC_HOSTS,
     Account,
     Post,
@@ -20,7 +20,7 @@ from archive.demo.content import (
     num,
     render,
 )
-from archive.demo.render.web import (
+from demo.render.web import (
     Request,
     Response,
     dumps,

@@ -5,7 +5,7 @@
         demo.set_snapshot("later")
         demo.fail_once("/tiktok/api/creator/item_list/")   # next matching request: 429
 
-``python -m archive.demo.server [--port N] [--snapshot later]`` serves until Ctrl-C.
+``python -m demo.server [--port N] [--snapshot later]`` serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from archive.demo.content import SNAPSHOTS
-from archive.demo.site import Site, base_urls, build_site, roster_toml
+from demo.content import SNAPSHOTS
+from demo.site import Site, base_urls, build_site, roster_toml
 
 
 @dataclass
@@ -206,7 +206,7 @@ def _handler_for(server: DemoServer) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     """Serve the demo site until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m archive.demo.server",
+        prog="python -m demo.server",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-from archive.demo.content import EARLY_AT, LATER_AT, PUBLIC_HOSTS, Account, Post, World, render
-from archive.demo.render.web import Request, Response, iso_offset, text_response, xml_response
+from demo.content import EARLY_AT, LATER_AT, PUBLIC_HOSTS, Account, Post, World, render
+from demo.render.web import Request, Response, iso_offset, text_response, xml_response
 
 HOST = PUBLIC_HOSTS["youtube"]
 _FLASH = 'type="application/x-shockwave-flash" width="640" height="390"'

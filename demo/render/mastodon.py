@@ -13,8 +13,8 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from archive.demo.content import Account, Post, Repost, World, render
-from archive.demo.render.web import (
+from demo.content import Account, Post, Repost, World, render
+from demo.render.web import (
     Request,
     Response,
     dumps,

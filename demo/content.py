@@ -3,7 +3,7 @@
 Everything is generated from fixed seeds (``random.Random(<str>)`` hashes a str seed with
 SHA-512, so nothing depends on ``PYTHONHASHSEED``). The world holds both snapshots at once: each
 post says whether it is new in, edited in, deleted from or pinned in the "later" snapshot. The
-renderers (:mod:`archive.demo.render`) and :func:`archive.demo.site.expected_facts` read the same
+renderers (:mod:`demo.render`) and :func:`demo.site.expected_facts` read the same
 objects, so the facts can never disagree with the pages.
 """
 
@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from archive.demo import captions as cap
-from archive.demo.articles import Article, build_articles
+from demo import captions as cap
+from demo.articles import Article, build_articles
 
 ROSTER_PATH = Path(__file__).with_name("roster.toml")
 

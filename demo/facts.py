@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from archive.demo.content import PLATFORMS, SNAPSHOTS, Post, World, build_world, render
-from archive.demo.render import bluesky, instagram, mastodon, news, tiktok, x, youtube
-from archive.demo.render.web import iso_z
+from demo.content import PLATFORMS, SNAPSHOTS, Post, World, build_world, render
+from demo.render import bluesky, instagram, mastodon, news, tiktok, x, youtube
+from demo.render.web import iso_z
 
 DEFAULT_ROOT = "http://demo.invalid"
 #: Page sizes for which the facts list the Bluesky posts a malformed second page hides.

@@ -16,8 +16,9 @@ from sqlalchemy.engine import make_url
 from archive import config as config_mod
 from archive import db, store
 from archive.crawl import SPIDERS, CrawlJob
-from archive.demo.server import DemoServer
+from archive.crawl_progress import run_jobs
 from archive.report import archive_summary, plural
+from demo.server import DemoServer
 
 DEMO_DB = "sqlite:///podium-demo.db"
 
@@ -90,8 +91,6 @@ def refuse_a_real_archive(url: str) -> None:
 
 def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
     """The README's main job: everything Podium does, offline, in a minute."""
-    from archive.cli import run_jobs
-
     url = config_mod.absolute_sqlite_url(db_url or DEMO_DB)
     parsed = make_url(url)
     refuse_a_real_archive(url)

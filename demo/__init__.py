@@ -6,7 +6,7 @@ routes, the snapshots and the facts manifest.
 
 from __future__ import annotations
 
-from archive.demo.server import DemoServer
-from archive.demo.site import Site, base_urls, build_site, expected_facts, roster_toml
+from demo.server import DemoServer
+from demo.site import Site, base_urls, build_site, expected_facts, roster_toml
 
 __all__ = ["DemoServer", "Site", "base_urls", "build_site", "expected_facts", "roster_toml"]

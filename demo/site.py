@@ -2,7 +2,7 @@
 
 ``build_site(snapshot, root)`` gives a :class:`Site`; every platform is mounted under its prefix
 (``{root}/tiktok`` stands for ``https://www.tiktok.com`` and so on, see ROUTES.md). Nothing here
-does I/O; :mod:`archive.demo.server` puts a Site behind a real HTTP server.
+does I/O; :mod:`demo.server` puts a Site behind a real HTTP server.
 """
 
 from __future__ import annotations
@@ -14,20 +14,20 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from archive.demo.content import SNAPSHOTS, World, build_world
-from archive.demo.facts import DEFAULT_ROOT
-from archive.demo.facts import expected_facts as _expected_facts
-from archive.demo.render.web import Request, Response, html_response, not_found, text_response
+from demo.content import SNAPSHOTS, World, build_world
+from demo.facts import DEFAULT_ROOT
+from demo.facts import expected_facts as _expected_facts
+from demo.render.web import Request, Response, html_response, not_found, text_response
 
 #: Prefix -> renderer module (each has ``handle(world, request) -> Response``).
 MOUNTS = {
-    "tiktok": "archive.demo.render.tiktok",
-    "instagram": "archive.demo.render.instagram",
-    "bluesky": "archive.demo.render.bluesky",
-    "mastodon": "archive.demo.render.mastodon",
-    "youtube": "archive.demo.render.youtube",
-    "x": "archive.demo.render.x",
-    "news": "archive.demo.render.news",
+    "tiktok": "demo.render.tiktok",
+    "instagram": "demo.render.instagram",
+    "bluesky": "demo.render.bluesky",
+    "mastodon": "demo.render.mastodon",
+    "youtube": "demo.render.youtube",
+    "x": "demo.render.x",
+    "news": "demo.render.news",
 }
 
 ROBOTS = "User-agent: *\nDisallow: /news/drafts/\n\nSitemap: {root}/news/sitemap-news.xml\n"
@@ -94,7 +94,7 @@ class Site:
         return (
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             "<title>Podium demo site</title></head><body><h1>Podium demo site</h1>"
-            f"<p>Snapshot: {self.snapshot}. Routes: see archive/demo/ROUTES.md.</p>"
+            f"<p>Snapshot: {self.snapshot}. Routes: see demo/ROUTES.md.</p>"
             f"<ul>{links}</ul></body></html>"
         )
 
@@ -115,5 +115,5 @@ def roster_toml(root: str) -> str:
 
 
 def expected_facts(snapshot: str, root: str = DEFAULT_ROOT) -> dict[str, Any]:
-    """What an archive filled from ``snapshot`` should hold (see :mod:`archive.demo.facts`)."""
+    """What an archive filled from ``snapshot`` should hold (see :mod:`demo.facts`)."""
     return _expected_facts(snapshot, root)

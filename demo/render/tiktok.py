@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from archive.demo.content import (
+from demo.content import (
     EARLY_AT,
     LATER_AT,
     PUBLIC_HOSTS,
@@ -24,7 +24,7 @@ from archive.demo.content import (
     num,
     render,
 )
-from archive.demo.render.web import (
+from demo.render.web import (
     Request,
     Response,
     dumps,

@@ -1,7 +1,7 @@
 """The news articles of the demo site (Dutch, about the demo's fictional athletes).
 
 Paragraphs are plain text; a paragraph ``## Title`` is a subheading and ``[[embed:N]]`` marks where
-the N-th embed of the article goes. :mod:`archive.demo.render.news` turns them into HTML.
+the N-th embed of the article goes. :mod:`demo.render.news` turns them into HTML.
 """
 
 from __future__ import annotations
