@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,7 +171,9 @@ class StorePipeline(_Pipeline):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
             if item.repairs:
-                self._repaired(item)
+                body = item.payload.body if item.payload else None
+                detail = {"platform_post_id": item.platform_post_id}
+                self._repaired(item.repairs, item.source_url, item.platform, body, detail)
             self.batch.append(item)
             self._inc("podium/posts")
             if len(self.batch) >= self.batch_size:
@@ -245,31 +248,22 @@ class StorePipeline(_Pipeline):
         )
         self._inc("podium/articles")
         if repairs:
-            self._inc("podium/repairs")
-            self._problem(
-                CrawlProblem(
-                    reason=f"repaired text: {'; '.join(repairs)}",
-                    url=item.url,
-                    platform="news",
-                    body=item.body,
-                    detail={"article": item.url, "repairs": repairs},
-                ),
-                lost=False,
-            )
+            self._repaired(repairs, item.url, "news", item.body, {"article": item.url})
 
-    def _repaired(self, post: NormalizedPost) -> None:
-        """A caption with bad characters was stored repaired: say so, with the raw payload."""
+    def _repaired(
+        self,
+        repairs: Sequence[str],
+        url: str | None,
+        platform: str | None,
+        body: bytes | None,
+        detail: dict[str, object],
+    ) -> None:
+        """Text with bad characters was stored repaired: say so, with the raw payload. A repair
+        loses nothing, so the run does not fall short for it."""
         self._inc("podium/repairs")
-        self._problem(
-            CrawlProblem(
-                reason=f"repaired text: {'; '.join(post.repairs)}",
-                url=post.source_url,
-                platform=post.platform,
-                body=post.payload.body if post.payload else None,
-                detail={"platform_post_id": post.platform_post_id, "repairs": list(post.repairs)},
-            ),
-            lost=False,
-        )
+        reason = f"repaired text: {'; '.join(repairs)}"
+        detail = {**detail, "repairs": list(repairs)}
+        self._problem(CrawlProblem(reason, url, platform, body, detail), lost=False)
 
     def _listing_done(self, item: ListingDone) -> None:
         """Close a listing: a full sweep judges deletions; a listing read as asked moves the
