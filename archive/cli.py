@@ -389,9 +389,7 @@ def normalize_text_cmd(text: str, platform: str, author: str | None) -> None:
 
 
 @cli.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--platform",
     type=click.Choice([*PLATFORMS, "news"]),

@@ -135,6 +135,9 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
         "problems": [],
         "error": None,
     }
+    if path.is_dir():
+        out["error"] = "not a payload Podium knows: a folder (give the files in it)"
+        return out
     try:
         body = path.read_bytes()
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)

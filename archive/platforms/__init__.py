@@ -135,14 +135,14 @@ def detect_payload(
     """Return ``(platform, kind)`` for ``body``; raise :class:`ParseError` when unrecognised."""
     text = as_text(body).lstrip("\ufeff \t\r\n")
     if not text:
-        raise ParseError("empty payload")
+        raise ParseError("not a payload Podium knows: the file is empty")
     hinted = platform or platform_from_url(url)
     if text[0] in "{[":
         return _detect_json(text, url, platform, hinted)
     if text.startswith(("<?xml", "<feed", "<rss")) and "<html" not in text[:2000].lower():
         return _detect_xml(text, platform)
     if not _HTML_TAG.search(text):
-        raise ParseError("unrecognised payload: neither JSON, XML nor HTML")
+        raise ParseError("not a payload Podium knows: neither JSON, XML nor HTML")
     return _detect_html(text, url, platform, hinted)
 
 
@@ -168,7 +168,7 @@ def _detect_json(
         found = detect(data, url)
         if found:
             return name, found
-    raise ParseError(f"unrecognised JSON payload ({_describe(data)})")
+    raise ParseError(f"not a payload Podium knows: unrecognised JSON ({_describe(data)})")
 
 
 def _detect_xml(text: str, platform: str | None) -> tuple[str, str]:
@@ -176,7 +176,7 @@ def _detect_xml(text: str, platform: str | None) -> tuple[str, str]:
         found = youtube.detect_xml_kind(text)
         if found:
             return "youtube", found
-    raise ParseError("unrecognised XML payload (not a YouTube Atom feed)")
+    raise ParseError("not a payload Podium knows: unrecognised XML (not a YouTube Atom feed)")
 
 
 def _detect_html(
@@ -201,7 +201,7 @@ def _detect_html(
         return "news", "article"
     if platform == "tiktok":
         return "tiktok", "blocked_page"
-    raise ParseError(f"unrecognised HTML payload for platform {platform!r}")
+    raise ParseError(f"not a payload Podium knows: unrecognised HTML for platform {platform!r}")
 
 
 def _dispatch(platform: str, kind: str, body: str | bytes, url: str | None) -> ParseResult:

@@ -167,3 +167,26 @@ def test_a_file_parse_file_cannot_handle_costs_that_file(
     assert data[0]["error"] == "internal error (RuntimeError: a bug with two lines)"
     assert data[1]["error"] is None and data[1]["posts"]
     assert "oembed.json" in err
+
+
+def test_what_is_no_payload_gets_its_own_error(tmp_path) -> None:
+    """Random bytes, an empty file, a SQLite file and a folder: an error each, exit status 1."""
+    import os
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    (tmp_path / "random.bin").write_bytes(os.urandom(512))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    sqlite3.connect(tmp_path / "archive.sqlite").execute("CREATE TABLE t (x)").connection.commit()
+    (tmp_path / "folder").mkdir()
+    names = ["random.bin", "empty.txt", "archive.sqlite", "folder"]
+    result = CliRunner().invoke(
+        cli, ["parse", *(str(tmp_path / n) for n in names), "--format", "ndjson"]
+    )
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"].rsplit("/", 1)[-1] for line in lines] == names
+    assert all(line["error"].startswith("not a payload Podium knows") for line in lines)

@@ -59,12 +59,16 @@ def test_bytes_with_bom_and_str_bodies_read_the_same():
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"", "empty payload"),
+        (b"", "not a payload Podium knows: the file is empty"),
         (b'{"feed": [', "malformed JSON"),
-        (b'{"hello": "world"}', "unrecognised JSON payload"),
-        (b"[1, 2, 3]", "unrecognised JSON payload"),
-        (b"just some words", "neither JSON, XML nor HTML"),
-        (b'<?xml version="1.0"?><rss><channel/></rss>', "unrecognised XML payload"),
+        (b'{"hello": "world"}', "not a payload Podium knows: unrecognised JSON"),
+        (b"[1, 2, 3]", "not a payload Podium knows: unrecognised JSON"),
+        (b"just some words", "not a payload Podium knows: neither JSON, XML nor HTML"),
+        (b"SQLite format 3\x00\x10\x00", "not a payload Podium knows"),
+        (
+            b'<?xml version="1.0"?><rss><channel/></rss>',
+            "not a payload Podium knows: unrecognised XML",
+        ),
     ],
 )
 def test_unrecognised_or_unreadable_payloads_raise_parse_error(body, reason):
