@@ -136,6 +136,8 @@ def detect_payload(
     text = as_text(body).lstrip("\ufeff \t\r\n")
     if not text:
         raise ParseError("not a payload Podium knows: the file is empty")
+    if _looks_binary(text):
+        raise ParseError("not a payload Podium knows: binary data, not text")
     hinted = platform or platform_from_url(url)
     if text[0] in "{[":
         return _detect_json(text, url, platform, hinted)
@@ -144,6 +146,18 @@ def detect_payload(
     if not _HTML_TAG.search(text):
         raise ParseError("not a payload Podium knows: neither JSON, XML nor HTML")
     return _detect_html(text, url, platform, hinted)
+
+
+#: Characters no text payload is made of: C0 controls but tab and line and page breaks, and
+#: what undecodable bytes became. A few (a NUL in a caption) are repaired; in random bytes
+#: they are one in ten, in text (any encoding) next to none.
+_NOISE = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
+
+
+def _looks_binary(text: str) -> bool:
+    """Random bytes, an image, a database file: lxml would call them HTML, they are not."""
+    sample = text[:4096]
+    return len(_NOISE.findall(sample)) > len(sample) / 50
 
 
 def _detect_json(

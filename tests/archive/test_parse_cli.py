@@ -171,14 +171,14 @@ def test_a_file_parse_file_cannot_handle_costs_that_file(
 
 def test_what_is_no_payload_gets_its_own_error(tmp_path) -> None:
     """Random bytes, an empty file, a SQLite file and a folder: an error each, exit status 1."""
-    import os
+    import random
     import sqlite3
 
     from click.testing import CliRunner
 
     from archive.cli import cli
 
-    (tmp_path / "random.bin").write_bytes(os.urandom(512))
+    (tmp_path / "random.bin").write_bytes(random.Random(7).randbytes(512))
     (tmp_path / "empty.txt").write_bytes(b"")
     sqlite3.connect(tmp_path / "archive.sqlite").execute("CREATE TABLE t (x)").connection.commit()
     (tmp_path / "folder").mkdir()

@@ -87,3 +87,15 @@ def test_parse_error_is_one_line():
     with pytest.raises(ParseError) as caught:
         parse_payload(b'{"a":\n\n[')
     assert "\n" not in str(caught.value)
+
+
+def test_random_bytes_are_not_a_payload_but_a_page_with_a_nul_is() -> None:
+    """lxml calls anything HTML: random bytes must not become an empty news article."""
+    import random
+
+    rng = random.Random(20261203)
+    for _ in range(500):
+        with pytest.raises(ParseError, match="not a payload Podium knows"):
+            parse_payload(rng.randbytes(rng.randint(1, 4096)))
+    page = b"<!doctype html><html><body><p>Goud\x00 op de 1000 meter</p></body></html>"
+    assert parse_payload(page + b" " * 400, url="https://sport.example/a") is not None
