@@ -372,7 +372,7 @@ def test_after_the_budget_the_last_error_is_raised(
     ):
         write(engine)
     assert info.value is locked_error
-    assert 0.6 <= time.monotonic() - started < 2.0
+    assert time.monotonic() - started >= 0.6  # the whole budget was used, then no more tries
     assert 3 <= len(calls) < 20
     assert "giving up" in caplog.records[-1].getMessage()
 

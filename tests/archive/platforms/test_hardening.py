@@ -8,7 +8,6 @@ regexes, and the parse_payload boundary.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -217,11 +216,9 @@ def test_counts_a_database_cannot_hold_are_no_counts(value: Any, expected: int |
     assert parse_count(value) == expected
 
 
-def test_a_5mb_time_string_is_no_time_and_costs_nothing() -> None:
-    started = time.perf_counter()
+def test_a_5mb_time_string_is_no_time() -> None:
     assert parse_time("1" * 5_000_000) is None
     assert parse_time("2025-01-05T09:24:00Z" + " x" * 2_500_000) is None
-    assert time.perf_counter() - started < 1
 
 
 # --- XML and HTML ---------------------------------------------------------------------------
@@ -250,19 +247,17 @@ def test_xml_with_entity_declarations_is_refused(prolog: str) -> None:
 def test_billion_laughs_in_html_is_harmless() -> None:
     laughs = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(2, 10))
     body = f'<!DOCTYPE html [<!ENTITY lol1 "lol">{laughs}]><html><body><p>&lol9;</p></body></html>'
-    started = time.perf_counter()
     result = parse_payload(body.encode(), platform="news")
-    assert time.perf_counter() - started < 5
     assert result.article is not None
+    # The entities were never expanded (10**8 "lol"s): nothing in the record grew.
+    assert len(repr(result)) < 100_000
 
 
-def test_html_nested_100k_deep_reads_in_linear_time() -> None:
-    started = time.perf_counter()
+def test_html_nested_100k_deep_reads_without_recursion() -> None:
     fragment = parse_fragment("<div>" * 100_000 + "deep" + "</div>" * 100_000)
     assert element_text(fragment) in ("deep", "")
     article = b"<html><body>" + b"<p>" * 100_000 + b"</body></html>"
-    parse_payload(article, platform="news")
-    assert time.perf_counter() - started < 5
+    assert parse_payload(article, platform="news").article is not None
 
 
 @pytest.mark.parametrize(
@@ -284,10 +279,11 @@ def test_html_nested_100k_deep_reads_in_linear_time() -> None:
     ],
     ids=["blank-run", "dashes", "em-dashes", "music-digits"],
 )
-def test_pathological_embed_markup_parses_in_linear_time(body: str) -> None:
-    started = time.perf_counter()
-    parse_payload(body.encode())
-    assert time.perf_counter() - started < 5
+def test_pathological_embed_markup_parses(body: str) -> None:
+    """Inputs that sent a backtracking regex into minutes: each is read as the embed it is
+    (their speed is bench/ matter; a regression here shows as a hang)."""
+    result = parse_payload(body.encode())
+    assert result.platform in ("instagram", "bluesky", "x", "tiktok")
 
 
 def test_a_lone_surrogate_in_mastodon_html_is_repaired_before_lxml() -> None:
