@@ -522,6 +522,22 @@ def check_date_range(ctx: click.Context, param: click.Parameter, value: Any) -> 
     return value
 
 
+def period_options(f: F) -> F:
+    """The shared ``--since``/``--until`` pair (UTC days, inclusive; start not after end)."""
+    f = click.option(
+        "--until",
+        type=_DATE,
+        callback=check_date_range,
+        help="Up to and including this date (YYYY-MM-DD, UTC).",
+    )(f)
+    return click.option(
+        "--since",
+        type=_DATE,
+        callback=check_date_range,
+        help="From this date on (YYYY-MM-DD, UTC, inclusive).",
+    )(f)
+
+
 class LanguageParam(click.ParamType):
     """An ISO 639-1 language code (two letters, e.g. ``nl``), or ``und`` (undetermined);
     returned in lower case."""
@@ -602,18 +618,7 @@ def output_file(ctx: click.Context, param: click.Parameter, value: Path | None) 
 @click.option(
     "--sound", metavar="TEXT", help="Only posts whose sound title or artist contains TEXT."
 )
-@click.option(
-    "--since",
-    type=_DATE,
-    callback=check_date_range,
-    help="From this date on (YYYY-MM-DD, UTC, inclusive).",
-)
-@click.option(
-    "--until",
-    type=_DATE,
-    callback=check_date_range,
-    help="Up to and including this date (YYYY-MM-DD, UTC).",
-)
+@period_options
 @click.option(
     "--sort",
     type=click.Choice(["rank", "date"]),
@@ -717,18 +722,7 @@ def search(
 @cli.command()
 @click.argument("athlete")
 @format_option(("ndjson", "csv", "json", "html"), default="ndjson")
-@click.option(
-    "--since",
-    type=_DATE,
-    callback=check_date_range,
-    help="From this date on (YYYY-MM-DD, UTC, inclusive).",
-)
-@click.option(
-    "--until",
-    type=_DATE,
-    callback=check_date_range,
-    help="Up to and including this date (YYYY-MM-DD, UTC).",
-)
+@period_options
 @click.option(
     "--platform",
     type=click.Choice(PLATFORMS),
