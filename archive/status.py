@@ -42,28 +42,20 @@ def next_runs(engine: Engine) -> dict[str, datetime | None]:
     }
 
 
-def _runs_with_problems(
-    engine: Engine, run_ids: Sequence[int], pattern: re.Pattern[str]
-) -> set[int]:
+def refused_runs(engine: Engine, run_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+    """Of these runs, (those a platform blocked, those that could not reach it), from their
+    problems, in one query."""
     if not run_ids:
-        return set()
+        return set(), set()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(_problem_t.c.crawl_run_id, _problem_t.c.reason).where(
                 _problem_t.c.crawl_run_id.in_(list(run_ids))
             )
         ).all()
-    return {int(r[0]) for r in rows if r[1] and pattern.search(r[1])}
-
-
-def blocked_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
-    """Which of these runs recorded a problem that says the platform blocked us."""
-    return _runs_with_problems(engine, run_ids, _BLOCKED)
-
-
-def unreachable_runs(engine: Engine, run_ids: Sequence[int]) -> set[int]:
-    """Which of these runs could not reach the platform (our side or the network)."""
-    return _runs_with_problems(engine, run_ids, _UNREACHABLE)
+    blocked = {int(r[0]) for r in rows if r[1] and _BLOCKED.search(r[1])}
+    unreachable = {int(r[0]) for r in rows if r[1] and _UNREACHABLE.search(r[1])}
+    return blocked, unreachable
 
 
 def health(
@@ -277,7 +269,7 @@ def _entry(
     scheduled: Mapping[str, datetime | None],
 ) -> dict[str, Any]:
     ids = [r["id"] for r in runs]
-    blocked, unreachable = blocked_runs(engine, ids), unreachable_runs(engine, ids)
+    blocked, unreachable = refused_runs(engine, ids)
     return {
         "target": target_id,
         "athlete": target.athlete if target else None,
