@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -48,6 +53,21 @@ def test_models_match_migrations(archive_url: str) -> None:
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_alembic_check_finds_nothing_to_generate(archive_url: str) -> None:
+    """`alembic check`, run as a developer runs it from the repository root, sees no model drift."""
+    env = {**os.environ, "PODIUM_DATABASE_URL": archive_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No new upgrade operations detected" in done.stdout + done.stderr
 
 
 def test_full_text_index_is_present_at_head(archive_url: str) -> None:
