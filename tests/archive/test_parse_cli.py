@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 POST_KEYS = {
     "platform",
     "platform_post_id",

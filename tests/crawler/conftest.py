@@ -16,7 +16,7 @@ from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "spiders"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "responses"
 DEMO_ROOT = "http://127.0.0.1:8765"
 PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news")
 
@@ -97,7 +97,7 @@ def crawl_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def fixture_path(spider: str, name: str) -> Path:
-    """A saved response under tests/fixtures/spiders/<spider>/."""
+    """A saved response under tests/fixtures/responses/<spider>/."""
     return FIXTURES / spider / name
 
 

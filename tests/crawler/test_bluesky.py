@@ -1,6 +1,6 @@
 """Bluesky spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/bluesky/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/bluesky/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - author_feed_pinned.json: later, ``getAuthorFeed?actor=lottevandijk.bsky.example&limit=5…``

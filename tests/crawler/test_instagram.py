@@ -1,6 +1,6 @@
 """Instagram spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/instagram/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/instagram/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - web_profile_info.json: early, ``/instagram/api/v1/users/web_profile_info/?username=lotte.vandijk``

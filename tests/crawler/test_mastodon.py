@@ -1,6 +1,6 @@
 """Mastodon spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/mastodon/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/mastodon/ were captured from the offline demo site
 (``demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
 
 - account_lookup.json: ``/mastodon/api/v1/accounts/lookup?acct=lotte@schaats.example``;

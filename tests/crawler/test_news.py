@@ -1,6 +1,6 @@
 """News spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/news/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/news/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - feed.xml, sitemap-news.xml: early, ``/news/feed.xml`` and ``/news/sitemap-news.xml``;

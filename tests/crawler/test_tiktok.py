@@ -1,6 +1,6 @@
 """TikTok spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/tiktok/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/tiktok/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``, 2026-02-10 data):
 
 - profile_page.html: early, ``/tiktok/@lottevandijk``;

@@ -1,6 +1,6 @@
 """YouTube spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/youtube/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/youtube/ were captured from the offline demo site
 (``demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
 
 - channel_feed.xml: ``/youtube/feeds/videos.xml?channel_id=UCuz9_EOqmAqt06ppoVI--Lg`` (16 videos;

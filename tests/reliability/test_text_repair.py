@@ -27,7 +27,7 @@ from archive.textrepair import (
     repair_text_counts,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 FETCHED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 FFFD = "\ufffd"
 

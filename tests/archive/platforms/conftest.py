@@ -1,4 +1,4 @@
-"""Helpers for the parser tests: read a composed fixture from tests/fixtures/<platform>/."""
+"""Helpers for the parser tests: read a composed fixture from tests/fixtures/payloads/<platform>/."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "payloads"
 
 
 def fixture_bytes(platform: str, name: str) -> bytes:
-    """The bytes of ``tests/fixtures/<platform>/<name>``."""
+    """The bytes of ``tests/fixtures/payloads/<platform>/<name>``."""
     return (FIXTURES / platform / name).read_bytes()
 
 
