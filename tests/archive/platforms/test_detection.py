@@ -1,4 +1,4 @@
-"""parse_payload: what it recognises from content alone, URL hints, errors, the KINDS table."""
+"""parse_payload: what it recognises alone or with a URL, every post's identity, errors, KINDS."""
 
 from __future__ import annotations
 
@@ -37,6 +37,83 @@ def test_fixture_platform_is_recognised_without_hints(platform, name):
     found_platform, kind = detect_payload(fixture_bytes(platform, name))
     assert found_platform == platform
     assert kind in KINDS[platform]
+
+
+# The URL a payload comes with: every Mastodon and X payload, and TikTok's video pages (without it
+# an empty status list, a tombstone or a blocked page cannot be recognised).
+FETCHED_FROM = {
+    "mastodon": "https://social.example.nl/api/v1/accounts/113000000000000001/statuses?limit=20",
+    "x": "https://cdn.syndication.twimg.com/tweet-result?id=1879000000000000001&token=0",
+}
+TIKTOK_VIDEO_URL = "https://www.tiktok.com/@lenaberg.skates/video/7401234567890123456"
+
+
+def fetched_from(platform: str, name: str) -> str | None:
+    if platform == "tiktok" and name.startswith("video_page"):
+        return TIKTOK_VIDEO_URL
+    return FETCHED_FROM.get(platform)
+
+
+def _tiktok_identity(post):
+    assert post.platform == "tiktok"
+    assert post.platform_post_id
+    assert post.platform_post_id.isdigit()
+    assert post.url is None or post.url.startswith("https://www.tiktok.com/@")
+    assert post.source_kind in ("platform", "embed")
+    if post.availability == "active":
+        assert post.caption is not None
+
+
+def _instagram_identity(post):
+    assert post.platform_post_id
+    assert post.url == f"https://www.instagram.com/p/{post.platform_post_id}/"
+    assert post.tags is None  # Instagram has no structured tags: text rules only
+
+
+def _bluesky_identity(post):
+    assert post.platform_post_id.startswith("at://did:")
+    assert "/app.bsky.feed.post/" in post.platform_post_id
+    if post.availability == "active":
+        assert post.url.startswith("https://bsky.app/profile/")
+        assert post.url.endswith(post.platform_post_id.rsplit("/", 1)[-1])
+
+
+def _mastodon_identity(post):
+    assert post.platform_post_id.startswith("https://")
+    assert "@" in post.author_handle
+    assert post.tags_complete
+    assert post.mentions_complete
+
+
+def _youtube_identity(post):
+    assert len(post.platform_post_id) == 11
+    assert post.author_id.startswith("UC")
+    assert post.caption
+
+
+def _x_identity(post):
+    assert post.platform_post_id.isdigit()
+
+
+POST_IDENTITY = {
+    "tiktok": _tiktok_identity,
+    "instagram": _instagram_identity,
+    "bluesky": _bluesky_identity,
+    "mastodon": _mastodon_identity,
+    "youtube": _youtube_identity,
+    "x": _x_identity,
+}
+
+
+@pytest.mark.parametrize(
+    ("platform", "name"), [(p, n) for p in POST_IDENTITY for n in fixture_names(p)]
+)
+def test_every_fixture_with_its_url_is_recognised_and_its_posts_have_identity(platform, name):
+    result = parse_payload(fixture_bytes(platform, name), url=fetched_from(platform, name))
+    assert result.platform == platform
+    assert result.kind in KINDS[platform]
+    for post in result.posts:
+        POST_IDENTITY[platform](post)
 
 
 def test_explicit_platform_and_kind_skip_detection():
