@@ -23,11 +23,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.instagram import InstagramSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -43,7 +43,7 @@ def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
 
 
 def _profile_codes() -> list[str]:
-    data = json.loads(fixture_path("instagram", "web_profile_info.json").read_bytes())
+    data = json.loads(fixture_path("responses", "instagram", "web_profile_info.json").read_bytes())
     edges = data["data"]["user"]["edge_owner_to_timeline_media"]["edges"]
     return [e["node"]["shortcode"] for e in edges]
 
@@ -134,7 +134,7 @@ def test_unknown_user_is_a_problem_and_an_incomplete_listing(spider: InstagramSp
 
 
 def test_malformed_feed_page_is_a_problem(spider: InstagramSpider) -> None:
-    body = fixture_path("instagram", "user_feed.json").read_bytes()[:500]
+    body = fixture_path("responses", "instagram", "user_feed.json").read_bytes()[:500]
     out = collect(
         spider.parse_user_feed(
             fake_response(body, spider.feed_url(USER_ID, CURSOR)),

@@ -18,11 +18,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.youtube import YoutubeSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -31,7 +31,8 @@ from tests.crawler.conftest import (
 BASE = f"{DEMO_ROOT}/youtube"
 CHANNEL = "UCuz9_EOqmAqt06ppoVI--Lg"
 VIDEO_IDS = re.findall(
-    r"<yt:videoId>([^<]+)<", fixture_path("youtube", "channel_feed.xml").read_text(encoding="utf-8")
+    r"<yt:videoId>([^<]+)<",
+    fixture_path("responses", "youtube", "channel_feed.xml").read_text(encoding="utf-8"),
 )
 
 
@@ -89,7 +90,7 @@ def test_unknown_channel_is_a_problem_and_an_incomplete_listing(spider: YoutubeS
 
 
 def test_malformed_feed_is_a_problem(spider: YoutubeSpider) -> None:
-    body = fixture_path("youtube", "channel_feed.xml").read_bytes()[:1500]
+    body = fixture_path("responses", "youtube", "channel_feed.xml").read_bytes()[:1500]
     out = collect(
         spider.parse_channel_feed(
             fake_response(body, spider.feed_url(CHANNEL)), listing=_listing(full=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from archive.platforms import parse_payload
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 DID = "did:plc:lenaberg7fict10nal0000aa"
 FEED_URL = "https://public.api.bsky.app/xrpc/app.bsky.feed.getAuthorFeed?actor=lenaberg.bsky.social"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("bluesky", name), url=url)
+    return parse_payload(fixture_path("payloads", "bluesky", name).read_bytes(), url=url)
 
 
 def test_pinned_post_as_dict():

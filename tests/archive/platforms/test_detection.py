@@ -8,10 +8,14 @@ import pytest
 
 from archive.errors import ParseError
 from archive.platforms import KINDS, detect_payload, parse_payload
-from tests.archive.platforms.conftest import fixture_bytes, fixture_names
+from tests.conftest import fixture_path
 
 PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news")
 NEEDS_URL = {("mastodon", "statuses_empty.json"), ("x", "syndication_tombstone.json")}
+
+
+def payload_names(platform: str) -> list[str]:
+    return sorted(p.name for p in fixture_path("payloads", platform).iterdir() if p.is_file())
 
 
 def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
@@ -29,12 +33,12 @@ def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
     [
         (p, n)
         for p in PLATFORMS
-        for n in fixture_names(p)
+        for n in payload_names(p)
         if (p, n) not in NEEDS_URL and not n.startswith("video_page_")
     ],
 )
 def test_fixture_platform_is_recognised_without_hints(platform, name):
-    found_platform, kind = detect_payload(fixture_bytes(platform, name))
+    found_platform, kind = detect_payload(fixture_path("payloads", platform, name).read_bytes())
     assert found_platform == platform
     assert kind in KINDS[platform]
 
@@ -106,10 +110,12 @@ POST_IDENTITY = {
 
 
 @pytest.mark.parametrize(
-    ("platform", "name"), [(p, n) for p in POST_IDENTITY for n in fixture_names(p)]
+    ("platform", "name"), [(p, n) for p in POST_IDENTITY for n in payload_names(p)]
 )
 def test_every_fixture_with_its_url_is_recognised_and_its_posts_have_identity(platform, name):
-    result = parse_payload(fixture_bytes(platform, name), url=fetched_from(platform, name))
+    result = parse_payload(
+        fixture_path("payloads", platform, name).read_bytes(), url=fetched_from(platform, name)
+    )
     assert result.platform == platform
     assert result.kind in KINDS[platform]
     for post in result.posts:
@@ -117,19 +123,19 @@ def test_every_fixture_with_its_url_is_recognised_and_its_posts_have_identity(pl
 
 
 def test_explicit_platform_and_kind_skip_detection():
-    body = fixture_bytes("tiktok", "web_items.json")
+    body = fixture_path("payloads", "tiktok", "web_items.json").read_bytes()
     result = parse_payload(body, platform="tiktok", kind="items")
     assert (result.platform, result.kind, len(result.posts)) == ("tiktok", "items", 2)
 
 
 def test_url_hint_names_a_mastodon_tag_timeline():
-    body = fixture_bytes("mastodon", "tag_timeline.json")
+    body = fixture_path("payloads", "mastodon", "tag_timeline.json").read_bytes()
     url = "https://social.example.nl/api/v1/timelines/tag/schaatsen"
     assert parse_payload(body, url=url).kind == "tag_timeline"
 
 
 def test_bytes_with_bom_and_str_bodies_read_the_same():
-    body = fixture_bytes("bluesky", "profile.json")
+    body = fixture_path("payloads", "bluesky", "profile.json").read_bytes()
     assert parse_payload(b"\xef\xbb\xbf" + body) == parse_payload(body.decode("utf-8"))
 
 

@@ -7,13 +7,13 @@ from dataclasses import asdict
 
 from archive.platforms import parse_payload
 from archive.records import RawMusic
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 POST_URL = "https://www.instagram.com/api/v1/media/3500000000000000001/info/"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("instagram", name), url=url)
+    return parse_payload(fixture_path("payloads", "instagram", name).read_bytes(), url=url)
 
 
 def test_v1_reel_with_licensed_music_as_dict():

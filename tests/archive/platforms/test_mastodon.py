@@ -7,14 +7,14 @@ from dataclasses import asdict
 import pytest
 
 from archive.platforms import mastodon, parse_payload
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 STATUSES_URL = "https://social.example.nl/api/v1/accounts/113000000000000001/statuses?limit=20"
 TAG_URL = "https://social.example.nl/api/v1/timelines/tag/schaatsen"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("mastodon", name), url=url)
+    return parse_payload(fixture_path("payloads", "mastodon", name).read_bytes(), url=url)
 
 
 def test_status_with_tags_mentions_and_links_as_dict():

@@ -13,13 +13,13 @@ import pytest
 from archive.errors import ParseError
 from archive.platforms import KINDS, parse_payload, tiktok
 from archive.records import RawMusic
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 VIDEO_URL = "https://www.tiktok.com/@lenaberg.skates/video/7401234567890123456"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("tiktok", name), url=url)
+    return parse_payload(fixture_path("payloads", "tiktok", name).read_bytes(), url=url)
 
 
 def test_video_page_post_as_dict():

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from archive.platforms import parse_payload
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result?id=1879000000000000001&token=0"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("x", name), url=url)
+    return parse_payload(fixture_path("payloads", "x", name).read_bytes(), url=url)
 
 
 def test_syndication_tweet_as_dict():

@@ -8,13 +8,13 @@ import pytest
 
 from archive.errors import ParseError
 from archive.platforms import parse_payload
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 FEED_URL = "https://www.youtube.com/feeds/videos.xml?channel_id=UCfict10nalLenaBerg0001"
 
 
 def parse(name: str, url: str | None = None):
-    return parse_payload(fixture_bytes("youtube", name), url=url)
+    return parse_payload(fixture_path("payloads", "youtube", name).read_bytes(), url=url)
 
 
 def test_channel_feed_entry_as_dict():
