@@ -1,4 +1,4 @@
-"""Shared fixtures: archives at head on SQLite and the real PostgreSQL; a socket guard."""
+"""Shared fixtures: archives at head on SQLite and PostgreSQL; a socket guard; saved files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from archive import db
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 SHARED = Path(os.environ.get("PODIUM_SHARED_DIR") or REPO.parent / "shared")
 PG_URL = os.environ.get(
     "PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -35,6 +37,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def fixture_path(tree: Literal["payloads", "responses"], platform: str, name: str = "") -> Path:
+    """``tests/fixtures/<tree>/<platform>/<name>``, or the platform's folder when no name is given.
+
+    ``payloads`` are composed platform payloads for the parsers (archive/platforms);
+    ``responses`` are demo-site responses saved for the spider callbacks (crawler/spiders).
+    """
+    return FIXTURES / tree / platform / name
 
 
 def _unavailable(what: str, why: object) -> None:

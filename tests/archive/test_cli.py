@@ -177,18 +177,6 @@ def test_unknown_option_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "No such option" in result.stderr
 
 
-def test_base_url_in_podium_toml_is_read(tmp_path: Path) -> None:
-    from archive import config
-
-    (tmp_path / "podium.toml").write_text(
-        '[platform.bluesky]\nbase_url = "http://127.0.0.1:9/bsky/"\n'
-    )
-    settings = config.load(tmp_path, environ={})
-    assert settings.platform("bluesky").base_url == "http://127.0.0.1:9/bsky"
-    overridden = config.load(tmp_path, environ={"PODIUM_BLUESKY_BASE_URL": "http://127.0.0.1:8"})
-    assert overridden.platform("bluesky").base_url == "http://127.0.0.1:8"
-
-
 @pytest.mark.parametrize(
     ("url", "spider"),
     [

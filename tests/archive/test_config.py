@@ -1,4 +1,4 @@
-"""archive.config: every error names the file, the line and the key; honest defaults."""
+"""archive.config: errors name the file, line and key; honest defaults; environment overrides."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def test_toml_syntax_errors_read_file_line_column(tmp_path: Path, text: str, exp
     message = str(caught.value)
     assert expected in message
     assert "at at" not in message and "(at " not in message and "\n" not in message
+
+
+def test_base_url_in_podium_toml_is_read(tmp_path: Path) -> None:
+    (tmp_path / "podium.toml").write_text(
+        '[platform.bluesky]\nbase_url = "http://127.0.0.1:9/bsky/"\n'
+    )
+    settings = config.load(tmp_path, environ={})
+    assert settings.platform("bluesky").base_url == "http://127.0.0.1:9/bsky"
+    overridden = config.load(tmp_path, environ={"PODIUM_BLUESKY_BASE_URL": "http://127.0.0.1:8"})
+    assert overridden.platform("bluesky").base_url == "http://127.0.0.1:8"
 
 
 def test_the_default_user_agent_invents_no_address() -> None:

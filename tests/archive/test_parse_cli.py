@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import cli
+from tests.conftest import fixture_path
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 POST_KEYS = {
     "platform",
     "platform_post_id",
@@ -38,9 +38,9 @@ def parse(*args: str) -> tuple[int, str, str]:
 
 def test_json_has_one_object_per_file_with_detected_kinds() -> None:
     files = [
-        FIXTURES / "tiktok" / "video_page.html",
-        FIXTURES / "bluesky" / "author_feed_page1.json",
-        FIXTURES / "youtube" / next(p.name for p in (FIXTURES / "youtube").iterdir()),
+        fixture_path("payloads", "tiktok", "video_page.html"),
+        fixture_path("payloads", "bluesky", "author_feed_page1.json"),
+        next(fixture_path("payloads", "youtube").iterdir()),
     ]
     code, out, _ = parse(*map(str, files))
     assert code == 0
@@ -60,7 +60,7 @@ def test_json_has_one_object_per_file_with_detected_kinds() -> None:
 
 
 def test_ndjson_prints_one_post_per_line_with_file_and_kind() -> None:
-    path = FIXTURES / "bluesky" / "author_feed_page1.json"
+    path = fixture_path("payloads", "bluesky", "author_feed_page1.json")
     code, out, _ = parse(str(path), "--format", "ndjson")
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(lines) == len(json.loads(parse(str(path))[1])[0]["posts"])
@@ -70,7 +70,7 @@ def test_ndjson_prints_one_post_per_line_with_file_and_kind() -> None:
 def test_a_bad_file_gets_a_reason_and_exit_1_while_others_print(tmp_path: Path) -> None:
     bad = tmp_path / "truncated.json"
     bad.write_text('{"feed": [{"post": ', encoding="utf-8")
-    good = FIXTURES / "tiktok" / "oembed.json"
+    good = fixture_path("payloads", "tiktok", "oembed.json")
     code, out, err = parse(str(bad), str(good))
     data = json.loads(out)
     assert code == 1
@@ -80,7 +80,7 @@ def test_a_bad_file_gets_a_reason_and_exit_1_while_others_print(tmp_path: Path) 
 
 
 def test_platform_option_and_article_metadata() -> None:
-    article = FIXTURES / "news" / "article_with_embeds.html"
+    article = fixture_path("payloads", "news", "article_with_embeds.html")
     code, out, _ = parse(str(article), "--platform", "news")
     data = json.loads(out)[0]
     assert code == 0 and data["kind"] == "article"
@@ -94,13 +94,18 @@ def test_missing_file_is_a_usage_error() -> None:
 
 def _bad_batch(tmp_path: Path) -> list[Path]:
     """60 files: good fixtures, one truncated, one 100k deep, one with a lone surrogate."""
-    good = [FIXTURES / "tiktok" / "oembed.json", FIXTURES / "bluesky" / "author_feed_page1.json"]
+    good = [
+        fixture_path("payloads", "tiktok", "oembed.json"),
+        fixture_path("payloads", "bluesky", "author_feed_page1.json"),
+    ]
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     truncated = tmp_path / "truncated.json"
     truncated.write_text('{"feed": [{"post": ', encoding="utf-8")
     surrogate = tmp_path / "surrogate.json"
-    feed = json.loads((FIXTURES / "bluesky" / "author_feed_page1.json").read_text("utf-8"))
+    feed = json.loads(
+        fixture_path("payloads", "bluesky", "author_feed_page1.json").read_text("utf-8")
+    )
     feed["feed"][0]["post"]["record"]["text"] = "Gold \ud800 today \x00!"
     surrogate.write_text(json.dumps(feed), encoding="utf-8")  # ASCII: "\ud800" stays an escape
     files = [good[i % 2] for i in range(57)]
@@ -160,8 +165,8 @@ def test_a_file_parse_file_cannot_handle_costs_that_file(
         return real(path, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(archive.parsing, "parse_file", flaky)
-    good = FIXTURES / "bluesky" / "author_feed_page1.json"
-    code, out, err = parse(str(FIXTURES / "tiktok" / "oembed.json"), str(good))
+    good = fixture_path("payloads", "bluesky", "author_feed_page1.json")
+    code, out, err = parse(str(fixture_path("payloads", "tiktok", "oembed.json")), str(good))
     data = json.loads(out)
     assert code == 1
     assert data[0]["error"] == "internal error (RuntimeError: a bug with two lines)"

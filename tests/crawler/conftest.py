@@ -16,7 +16,8 @@ from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "spiders"
+from tests.conftest import fixture_path
+
 DEMO_ROOT = "http://127.0.0.1:8765"
 PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news")
 
@@ -96,11 +97,6 @@ def crawl_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cfg
 
 
-def fixture_path(spider: str, name: str) -> Path:
-    """A saved response under tests/fixtures/spiders/<spider>/."""
-    return FIXTURES / spider / name
-
-
 def fake_response(
     path_or_bytes: Path | str | bytes,
     url: str,
@@ -110,15 +106,15 @@ def fake_response(
 ) -> Response:
     """A response as the downloader would hand it over, with a real Request attached.
 
-    ``path_or_bytes`` is a fixture file (a Path, or "spider/name" under the fixtures folder) or
-    the body itself. HTML gives an HtmlResponse, XML an XmlResponse, anything else a TextResponse.
+    ``path_or_bytes`` is a fixture file (a Path, or "spider/name" under tests/fixtures/responses/)
+    or the body itself. HTML gives an HtmlResponse, XML an XmlResponse, else a TextResponse.
     """
     if isinstance(path_or_bytes, bytes):
         body, name = path_or_bytes, ""
     else:
         path = Path(path_or_bytes)
         if not path.is_absolute():
-            path = FIXTURES / path
+            path = fixture_path("responses", *path.parts)
         body, name = path.read_bytes(), path.name
     request = Request(url, meta=meta or {})
     head = body.lstrip()[:200].lower()

@@ -1,6 +1,6 @@
 """Bluesky spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/bluesky/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/bluesky/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - author_feed_pinned.json: later, ``getAuthorFeed?actor=lottevandijk.bsky.example&limit=5…``
@@ -22,11 +22,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.bluesky import BlueskySpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -49,7 +49,7 @@ def _feed(spider: BlueskySpider, name: str, listing: Listing) -> list:
 
 
 def _own_uris(name: str) -> list[str]:
-    feed = json.loads(fixture_path("bluesky", name).read_bytes())["feed"]
+    feed = json.loads(fixture_path("responses", "bluesky", name).read_bytes())["feed"]
     return [
         i["post"]["uri"]
         for i in feed

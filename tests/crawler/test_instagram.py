@@ -1,6 +1,6 @@
 """Instagram spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/instagram/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/instagram/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - web_profile_info.json: early, ``/instagram/api/v1/users/web_profile_info/?username=lotte.vandijk``
@@ -23,11 +23,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.instagram import InstagramSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -43,7 +43,7 @@ def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
 
 
 def _profile_codes() -> list[str]:
-    data = json.loads(fixture_path("instagram", "web_profile_info.json").read_bytes())
+    data = json.loads(fixture_path("responses", "instagram", "web_profile_info.json").read_bytes())
     edges = data["data"]["user"]["edge_owner_to_timeline_media"]["edges"]
     return [e["node"]["shortcode"] for e in edges]
 
@@ -134,7 +134,7 @@ def test_unknown_user_is_a_problem_and_an_incomplete_listing(spider: InstagramSp
 
 
 def test_malformed_feed_page_is_a_problem(spider: InstagramSpider) -> None:
-    body = fixture_path("instagram", "user_feed.json").read_bytes()[:500]
+    body = fixture_path("responses", "instagram", "user_feed.json").read_bytes()[:500]
     out = collect(
         spider.parse_user_feed(
             fake_response(body, spider.feed_url(USER_ID, CURSOR)),

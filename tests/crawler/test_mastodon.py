@@ -1,6 +1,6 @@
 """Mastodon spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/mastodon/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/mastodon/ were captured from the offline demo site
 (``demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
 
 - account_lookup.json: ``/mastodon/api/v1/accounts/lookup?acct=lotte@schaats.example``;
@@ -23,11 +23,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.mastodon import MastodonSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -35,7 +35,7 @@ from tests.crawler.conftest import (
 
 BASE = f"{DEMO_ROOT}/mastodon"
 ACCOUNT_ID = "104990559436840958"
-LINK = fixture_path("mastodon", "statuses_page1.link").read_text().strip()
+LINK = fixture_path("responses", "mastodon", "statuses_page1.link").read_text().strip()
 
 
 def _listing(known: set[str] | None = None, full: bool = False) -> Listing:
@@ -57,7 +57,7 @@ def _statuses(
 
 
 def _uris(name: str) -> list[str]:
-    return [s["uri"] for s in json.loads(fixture_path("mastodon", name).read_bytes())]
+    return [s["uri"] for s in json.loads(fixture_path("responses", "mastodon", name).read_bytes())]
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_url_of_a_status_asks_the_api(spider: MastodonSpider) -> None:
 
 
 def test_status_gives_the_post(spider: MastodonSpider) -> None:
-    data = json.loads(fixture_path("mastodon", "status.json").read_bytes())
+    data = json.loads(fixture_path("responses", "mastodon", "status.json").read_bytes())
     [post] = collect(
         spider.parse_status(
             fake_response("mastodon/status.json", f"{BASE}/api/v1/statuses/{data['id']}")
@@ -204,4 +204,6 @@ def test_malformed_status_is_a_problem_and_the_crawl_goes_on(spider: MastodonSpi
     [problem] = collect(spider.parse_status(fake_response("mastodon/status_malformed.json", url)))
     assert isinstance(problem, CrawlProblem)
     assert "malformed JSON" in problem.reason
-    assert problem.body == fixture_path("mastodon", "status_malformed.json").read_bytes()
+    assert (
+        problem.body == fixture_path("responses", "mastodon", "status_malformed.json").read_bytes()
+    )

@@ -1,6 +1,6 @@
 """News spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/news/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/news/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``):
 
 - feed.xml, sitemap-news.xml: early, ``/news/feed.xml`` and ``/news/sitemap-news.xml``;
@@ -27,11 +27,11 @@ from twisted.python.failure import Failure
 
 from crawler.items import ArticleItem, CrawlProblem, RawPost
 from crawler.spiders.news import NewsSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -138,7 +138,9 @@ def test_embeds_with_their_own_text_come_before_the_article(spider: NewsSpider) 
     )
     assert tiktok.source_url == f"{ARTICLES}/{SLUGS[0]}.html"
     assert article.url == f"{ARTICLES}/{SLUGS[0]}.html"
-    assert article.body == fixture_path("news", "article_full_embeds.html").read_bytes()
+    assert (
+        article.body == fixture_path("responses", "news", "article_full_embeds.html").read_bytes()
+    )
     assert article.article.title
     assert [(e.platform, e.platform_post_id) for e in article.article.embeds] == [
         ("tiktok", "7604234655129082857"),
@@ -222,7 +224,7 @@ def test_a_malformed_or_failed_embed_fetch_is_a_problem_and_the_article_still_co
     spider: NewsSpider,
 ) -> None:
     tiktok, instagram = _article(spider, "article_url_only_embeds.html", SLUGS[1])
-    broken = fixture_path("news", "instagram_post.json").read_bytes()[:300]
+    broken = fixture_path("responses", "news", "instagram_post.json").read_bytes()[:300]
     out = collect(instagram.callback(fake_response(broken, instagram.url), **instagram.cb_kwargs))
     [problem] = out
     assert problem.detail["platform_post_id"] == "DUXukdv_a-I"

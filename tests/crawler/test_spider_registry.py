@@ -12,7 +12,8 @@ from scrapy import Request
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
-from tests.crawler.conftest import FIXTURES, spider_for, start_requests
+from tests.conftest import fixture_path
+from tests.crawler.conftest import spider_for, start_requests
 
 TESTS = Path(__file__).resolve().parent
 
@@ -51,7 +52,8 @@ def test_module_name_is_the_spider_name(name: str) -> None:
 
 @pytest.mark.parametrize("name", SPIDERS)
 def test_fixture_folder_and_test_module_exist(name: str) -> None:
-    assert any((FIXTURES / name).iterdir()), f"no saved responses in {FIXTURES / name}"
+    folder = fixture_path("responses", name)
+    assert any(folder.iterdir()), f"no saved responses in {folder}"
     assert (TESTS / f"test_{name}.py").is_file()
 
 

@@ -1,6 +1,6 @@
 """TikTok spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/tiktok/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/tiktok/ were captured from the offline demo site
 (``demo.site.build_site(snapshot, "http://127.0.0.1:8765").get(path)``, 2026-02-10 data):
 
 - profile_page.html: early, ``/tiktok/@lottevandijk``;
@@ -24,11 +24,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.tiktok import TiktokSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -55,7 +55,7 @@ def _item_list(spider: TiktokSpider, name: str, listing: Listing, cursor: int = 
 
 
 def _ids(name: str) -> list[str]:
-    data = json.loads(fixture_path("tiktok", name).read_bytes())
+    data = json.loads(fixture_path("responses", "tiktok", name).read_bytes())
     return [item["id"] for item in data["itemList"]]
 
 
@@ -156,7 +156,7 @@ def test_known_posts_in_a_row_stop_paging(spider: TiktokSpider) -> None:
 
 
 def test_a_known_pinned_post_does_not_count_for_the_stop_rule(spider: TiktokSpider) -> None:
-    data = json.loads(fixture_path("tiktok", "item_list_pinned.json").read_bytes())
+    data = json.loads(fixture_path("responses", "tiktok", "item_list_pinned.json").read_bytes())
     data["itemList"] = data["itemList"][:3]  # the pinned post and the two newest
     listing = _listing(known={item["id"] for item in data["itemList"]})
     url = spider.item_list_url(SEC_UID, 0)
@@ -180,7 +180,7 @@ def test_full_sweep_pages_on_past_known_posts(spider: TiktokSpider) -> None:
 
 
 def test_malformed_item_list_is_a_problem_and_ends_the_listing(spider: TiktokSpider) -> None:
-    body = fixture_path("tiktok", "item_list_page1.json").read_bytes()[:3000]
+    body = fixture_path("responses", "tiktok", "item_list_page1.json").read_bytes()[:3000]
     url = spider.item_list_url(SEC_UID, 0)
     out = collect(
         spider.parse_item_list(

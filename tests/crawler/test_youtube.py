@@ -1,6 +1,6 @@
 """YouTube spider against saved demo-site responses.
 
-Fixtures in tests/fixtures/spiders/youtube/ were captured from the offline demo site
+Fixtures in tests/fixtures/responses/youtube/ were captured from the offline demo site
 (``demo.site.build_site("early", "http://127.0.0.1:8765").get(path)``):
 
 - channel_feed.xml: ``/youtube/feeds/videos.xml?channel_id=UCuz9_EOqmAqt06ppoVI--Lg`` (16 videos;
@@ -18,11 +18,11 @@ from scrapy import Request
 from crawler.items import CrawlProblem, ListingDone, RawPost
 from crawler.spiders.base import Listing
 from crawler.spiders.youtube import YoutubeSpider
+from tests.conftest import fixture_path
 from tests.crawler.conftest import (
     DEMO_ROOT,
     collect,
     fake_response,
-    fixture_path,
     of_type,
     spider_for,
     start_requests,
@@ -31,7 +31,8 @@ from tests.crawler.conftest import (
 BASE = f"{DEMO_ROOT}/youtube"
 CHANNEL = "UCuz9_EOqmAqt06ppoVI--Lg"
 VIDEO_IDS = re.findall(
-    r"<yt:videoId>([^<]+)<", fixture_path("youtube", "channel_feed.xml").read_text(encoding="utf-8")
+    r"<yt:videoId>([^<]+)<",
+    fixture_path("responses", "youtube", "channel_feed.xml").read_text(encoding="utf-8"),
 )
 
 
@@ -89,7 +90,7 @@ def test_unknown_channel_is_a_problem_and_an_incomplete_listing(spider: YoutubeS
 
 
 def test_malformed_feed_is_a_problem(spider: YoutubeSpider) -> None:
-    body = fixture_path("youtube", "channel_feed.xml").read_bytes()[:1500]
+    body = fixture_path("responses", "youtube", "channel_feed.xml").read_bytes()[:1500]
     out = collect(
         spider.parse_channel_feed(
             fake_response(body, spider.feed_url(CHANNEL)), listing=_listing(full=True)

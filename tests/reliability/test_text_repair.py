@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,8 +25,8 @@ from archive.textrepair import (
     repair_text,
     repair_text_counts,
 )
+from tests.conftest import fixture_path
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FETCHED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 FFFD = "\ufffd"
 
@@ -211,14 +210,18 @@ def test_repair_account() -> None:
 
 
 def _feed_with_bad_caption(bad: str) -> bytes:
-    feed = json.loads((FIXTURES / "bluesky" / "author_feed_page1.json").read_text("utf-8"))
+    feed = json.loads(
+        fixture_path("payloads", "bluesky", "author_feed_page1.json").read_text("utf-8")
+    )
     feed["feed"][1]["post"]["record"]["text"] = f"Second post {bad} with facets after it"
     return json.dumps(feed).encode("ascii")  # "\ud800" travels as a JSON escape, as it did
 
 
 @pytest.mark.parametrize("bad", ["\ud800", "\udc00\ud800", "\x00"])
 def test_a_bluesky_page_with_one_bad_caption_yields_all_its_posts(bad: str) -> None:
-    clean = parse_payload((FIXTURES / "bluesky" / "author_feed_page1.json").read_bytes())
+    clean = parse_payload(
+        fixture_path("payloads", "bluesky", "author_feed_page1.json").read_bytes()
+    )
     result = parse_payload(_feed_with_bad_caption(bad))
     assert len(result.posts) == len(clean.posts) == 4
     assert [p.platform_post_id for p in result.posts] == [p.platform_post_id for p in clean.posts]
@@ -228,7 +231,7 @@ def test_a_bluesky_page_with_one_bad_caption_yields_all_its_posts(bad: str) -> N
 
 
 def test_a_tiktok_desc_with_a_lone_surrogate_keeps_the_item() -> None:
-    items = json.loads((FIXTURES / "tiktok" / "web_items.json").read_text("utf-8"))
+    items = json.loads(fixture_path("payloads", "tiktok", "web_items.json").read_text("utf-8"))
     items[0]["desc"] = "Sub-7 \ud800 #speedskating"
     result = parse_payload(json.dumps(items).encode("ascii"))
     assert len(result.posts) == len(items)
@@ -239,7 +242,9 @@ def test_a_tiktok_desc_with_a_lone_surrogate_keeps_the_item() -> None:
 
 
 def test_a_mastodon_status_with_a_lone_surrogate_in_its_html_keeps_the_page() -> None:
-    statuses = json.loads((FIXTURES / "mastodon" / "statuses_page1.json").read_text("utf-8"))
+    statuses = json.loads(
+        fixture_path("payloads", "mastodon", "statuses_page1.json").read_text("utf-8")
+    )
     statuses[0]["content"] = "<p>Gold \ud800 today</p>"
     result = parse_payload(json.dumps(statuses).encode("ascii"), platform="mastodon")
     assert len(result.posts) == len(statuses)

@@ -20,12 +20,11 @@ from archive.platforms.decoding import MAX_JSON_DEPTH, decode_json, element_text
 from archive.platforms.fields import count, ident, obj, objs, text, url
 from archive.platforms.validation import validate_result
 from archive.records import ParseResult, RawAccount, RawPost
-
-from .conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 
 def _json(platform: str, name: str) -> Any:
-    return json.loads(fixture_bytes(platform, name))
+    return json.loads(fixture_path("payloads", platform, name).read_bytes())
 
 
 def _parse(data: Any, **kwargs: Any) -> ParseResult:
@@ -303,7 +302,7 @@ def test_a_parser_bug_becomes_a_one_line_parse_error(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(archive.platforms.bluesky, "parse_author_feed", broken)
     with pytest.raises(ParseError) as caught:
-        parse_payload(fixture_bytes("bluesky", "author_feed_page1.json"))
+        parse_payload(fixture_path("payloads", "bluesky", "author_feed_page1.json").read_bytes())
     reason = str(caught.value)
     assert reason.startswith("bluesky author_feed: parser failed (AttributeError:")
     assert "\n" not in reason

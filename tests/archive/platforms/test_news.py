@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from archive.platforms import parse_payload
 from archive.records import RawMusic
-from tests.archive.platforms.conftest import fixture_bytes
+from tests.conftest import fixture_path
 
 ARTICLE_URL = "https://sport.example.nl/schaatsen/lena-berg-goud?utm_source=rss"
 
 
 def parse(name: str, url: str | None = ARTICLE_URL):
-    return parse_payload(fixture_bytes("news", name), url=url)
+    return parse_payload(fixture_path("payloads", "news", name).read_bytes(), url=url)
 
 
 def test_article_metadata_from_json_ld_graph():
