@@ -1318,7 +1318,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("podium: interrupted", err=True)
         sys.exit(130)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
