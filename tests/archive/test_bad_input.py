@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from archive import config
-from archive.cli import HASHTAG, LANG, check_date_range, cli
+from archive.cli import cli
+from archive.cli.options import HASHTAG, LANG, check_date_range
 from archive.crawl import BadURLError, plan, url_problem
 
 ROSTER = (

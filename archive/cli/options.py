@@ -1,0 +1,218 @@
+"""What commands share on the way in: the ``--db``/``--format``/``--since``/``--until`` options,
+parameter types and callbacks that check a value before a command starts, and what ``--config``
+and ``--db`` resolve to (the settings, the opened archive)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.engine import Engine, make_url
+
+from archive import config as config_mod
+from archive import db
+from archive.cli.output import CSV_RULE, FORMATS
+from archive.errors import DatabaseError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings(ctx: click.Context, db_url: str | None = None) -> config_mod.Settings:
+    """The configuration, with the command's --db applied."""
+    obj = ctx.find_root().obj or {}
+    return config_mod.load(obj.get("config_dir"), database_url=db_url)
+
+
+def db_option(f: F) -> F:
+    """The shared ``--db`` option."""
+    return click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        envvar="PODIUM_DATABASE_URL",
+        show_envvar=True,
+        help="Database URL (default: sqlite:///podium.db in the working folder).",
+    )(f)
+
+
+def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") -> Callable[[F], F]:
+    """The shared ``--format`` option."""
+
+    def deco(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format." + (f" csv: {CSV_RULE}." if "csv" in choices else ""),
+        )(f)
+
+    return deco
+
+
+def open_archive(url: str) -> Engine:
+    """An engine for an initialised archive, or a one-line error saying what to do."""
+    parsed = parse_database_url(url)
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not Path(parsed.database).exists()
+    ):
+        raise DatabaseError(
+            f"no archive at {parsed.database}; create it with `podium init`"
+            + (
+                ""
+                if url == config_mod.absolute_sqlite_url(config_mod.DEFAULT_DATABASE_URL)
+                else f" --db {url}"
+            )
+        )
+    engine = db.make_engine(url)
+    db.check_connection(engine)
+    if db.current_revision(engine) is None:
+        raise DatabaseError(
+            f"the database {db.safe_url(parsed)} is not initialised; run `podium init` first"
+        )
+    return engine
+
+
+def parse_database_url(url: str) -> Any:
+    """``url`` parsed, or a one-line error that names it (without its password)."""
+    try:
+        return make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError or ValueError here
+        raise DatabaseError(
+            f"bad database URL {db.safe_url(url)!r}: {db.safe_message(exc, url)}"
+        ) from None
+
+
+class DateParam(click.DateTime):
+    """A calendar date ``YYYY-MM-DD`` (as a datetime at midnight, like click.DateTime); a
+    value that is not one, such as 2025-02-30, is refused with the form to use."""
+
+    name = "date"
+
+    def __init__(self) -> None:
+        super().__init__(formats=["%Y-%m-%d"])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``YYYY-MM-DD`` in --help."""
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """A datetime, or a usage error saying the value is not a date."""
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            return datetime.strptime(text, "%Y-%m-%d")  # noqa: DTZ007 - a calendar date, UTC
+        except ValueError:
+            self.fail(f"'{value}' is not a date; use the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateParam()
+
+
+def check_date_range(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback for a ``--since``/``--until`` pair: a range whose start is after its end is a
+    usage error. Put it on both options (whichever click reads second sees the other)."""
+    if value is None or param.name not in ("since", "until"):
+        return value
+    other = ctx.params.get("until" if param.name == "since" else "since")
+    if other is not None:
+        since, until = (value, other) if param.name == "since" else (other, value)
+        if since > until:
+            raise click.UsageError(
+                f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}: no day is in "
+                "that range",
+                ctx,
+            )
+    return value
+
+
+def period_options(f: F) -> F:
+    """The shared ``--since``/``--until`` pair (UTC days, inclusive; start not after end)."""
+    f = click.option(
+        "--until",
+        type=DATE,
+        callback=check_date_range,
+        help="Up to and including this date (YYYY-MM-DD, UTC).",
+    )(f)
+    return click.option(
+        "--since",
+        type=DATE,
+        callback=check_date_range,
+        help="From this date on (YYYY-MM-DD, UTC, inclusive).",
+    )(f)
+
+
+class LanguageParam(click.ParamType):
+    """An ISO 639-1 language code (two letters, e.g. ``nl``), or ``und`` (undetermined);
+    returned in lower case."""
+
+    name = "language"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``CODE`` in --help."""
+        return "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The code in lower case, or a usage error."""
+        code = str(value).strip().casefold()
+        if code != "und" and code not in config_mod.LANGUAGE_CODES:
+            self.fail(
+                f"'{value}' is not a language code; use ISO 639-1 (two letters: nl, en, ja…) "
+                "or und",
+                param,
+                ctx,
+            )
+        return code
+
+
+class HashtagParam(click.ParamType):
+    """A hashtag, with or without its ``#``; an empty one (``""``, ``#``) is a usage error."""
+
+    name = "hashtag"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        """``TAG`` in --help."""
+        return "TAG"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The tag as given (surrounding spaces removed), or a usage error."""
+        tag = str(value).strip()
+        if not tag.lstrip("#").strip():
+            self.fail(
+                "the hashtag is empty; give it with or without # (e.g. schaatsen)", param, ctx
+            )
+        if any(c.isspace() for c in tag):
+            self.fail(f"'{tag}' is not one hashtag (it contains a space)", param, ctx)
+        return tag
+
+
+LANG = LanguageParam()
+HASHTAG = HashtagParam()
+
+
+def output_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Callback for ``-o FILE``: its folder must exist (named in the error, not a temp file)."""
+    if value is None:
+        return value
+    folder = value.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(f"the folder {str(folder)!r} {what}", ctx, param)
+    return value
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """Callback for the demo's ``-o FOLDER``: checked before the demo starts, so a typo costs
+    one line and not a minute of crawling."""
+    if value.exists() and not value.is_dir():
+        raise click.BadParameter(f"{str(value)!r} is a file, not a folder", ctx, param)
+    if not value.exists() and not value.parent.is_dir():
+        raise click.BadParameter(f"the folder {str(value.parent)!r} does not exist", ctx, param)
+    return value
