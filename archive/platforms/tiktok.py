@@ -195,6 +195,7 @@ def _account_from_user(
             likes="heartCount",
             posts="videoCount",
         ),
+        listing_key=ident(user.get("secUid")),
         raw=user,
     )
 

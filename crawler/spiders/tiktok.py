@@ -130,8 +130,7 @@ class TiktokSpider(AthleteSpider):
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
-        account = result.accounts[0] if result.accounts else None
-        sec_uid = (account.raw or {}).get("secUid") if account else None
+        sec_uid = result.accounts[0].listing_key if result.accounts else None
         if result.status != "ok" or not sec_uid:
             yield from self.give_up(
                 listing,
