@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.errors import ParseError
 from archive.platforms.decoding import (
@@ -40,7 +41,7 @@ _REHYDRATION_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 # Inline SIGI form: window['SIGI_STATE']={...};window['SIGI_RETRY']=... (Zeeschuimer splits
 # on both).
 _SIGI_INLINE = re.compile(r"window\[['\"]SIGI_STATE['\"]\]\s*=\s*(\{.*?\});\s*window\[", re.DOTALL)
-_POST_URL_ID = re.compile(r"/(?:video|photo)/(\d+)")
+_POST_URL = re.compile(r"/(?P<what>video|photo)/(?P<id>\d+)")
 _HANDLE_IN_URL = re.compile(r"tiktok\.com/@([^/?#]+)")
 _TAG_LINK = re.compile(r"tiktok\.com/@")
 # statusCode values in webapp.video-detail (yt-dlp): blocked IP, private post, private account.
@@ -221,6 +222,38 @@ def _parse_user_detail(detail: dict[str, Any], url: str | None) -> ParseResult:
     return ParseResult(
         platform=PLATFORM, kind="profile_page", posts=posts, accounts=accounts, status=status
     )
+
+
+def page_observations(
+    result: ParseResult, post_id: str, url: str, source_url: str
+) -> list[RawPost]:
+    """What one video/photo page fetched for ``post_id`` says about that post.
+
+    - a page with the item: the post, as the parser read it;
+    - private (10216/10222): the parser's ``private`` observation;
+    - unavailable (any other non-zero statusCode, e.g. 10217 "item is not available"): the page
+      was asked for this very post and says it is gone, so the post is ``deleted``;
+    - blocked (an HTTP-200 challenge shell, statusCode 10204, data withheld): a ``blocked``
+      observation without a caption; the store never lets "blocked" overwrite what it knew,
+      so a block never makes a post deleted.
+    """
+    if result.status == "unavailable":
+        for post in result.posts:
+            if post.platform_post_id == post_id:
+                post.availability = "deleted"
+        return result.posts
+    if result.status == "blocked" and not result.posts:
+        return [
+            RawPost(
+                platform=PLATFORM,
+                platform_post_id=post_id,
+                url=url,
+                source_url=source_url,
+                availability="blocked",
+                caption=None,
+            )
+        ]
+    return result.posts
 
 
 def parse_sigi_state_page(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -582,8 +615,14 @@ def _post_url(handle: str | None, post_id: str, *, photo: bool) -> str:
 
 
 def _post_id_from_url(url: str | None) -> str | None:
-    match = _POST_URL_ID.search(url or "")
-    return match.group(1) if match else None
+    match = _POST_URL.search(url or "")
+    return match["id"] if match else None
+
+
+def post_url_id(url: str) -> tuple[str, str] | None:
+    """("video" or "photo", id) of a TikTok post URL, or None."""
+    match = _POST_URL.search(urlsplit(url).path)
+    return (match["what"], match["id"]) if match else None
 
 
 def _pick(source: dict[str, Any], **keys: str) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from twisted.python.failure import Failure
 from archive import config as config_mod
 from archive.errors import ConfigError
 from archive.platforms.instagram import shortcode_from_url
+from archive.platforms.tiktok import page_observations, post_url_id
 from archive.records import RawEmbed, RawPost
 from crawler.items import ArticleItem, CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
-from crawler.spiders.tiktok import page_observations, post_url_id
 
 # How each platform's post is fetched when an embed shows only its URL: (kind, parser kind).
 _POST_KINDS = {
