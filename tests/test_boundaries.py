@@ -45,7 +45,7 @@ RULES = [
             "archive/language.py",
             "archive/records.py",
             "archive/textfold.py",
-            "archive/platforms/*.py",
+            "archive/platforms/**/*.py",
         ),
         (
             "sqlalchemy",

@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
-from archive.platforms.tiktok import page_observations, post_url_id
+from archive.platforms.tiktok import page_observations, post_kind_and_id
 from archive.records import ParseResult
 from crawler.items import CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
@@ -73,7 +73,7 @@ class TiktokSpider(AthleteSpider):
         )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
-        found = post_url_id(url)
+        found = post_kind_and_id(url)
         if found is None:
             self.logger.warning("not a TikTok post URL: %s", url)
             return
