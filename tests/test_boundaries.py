@@ -41,7 +41,7 @@ RULES = [
     (("archive/**/*.py",), ("scrapy", "twisted", "itemadapter", "crawler", "scheduler")),
     (
         (
-            "archive/normalize.py",
+            "archive/normalize/*.py",
             "archive/language.py",
             "archive/records.py",
             "archive/textfold.py",
