@@ -43,10 +43,11 @@ __all__ = [
     "to_json",
 ]
 
-#: Stored with every result so `podium reprocess` knows what to redo. Bump it (to the next
-#: integer, as a string) whenever the same input would give a different NormalizedText or
-#: NormalizedPost: a changed rule, regex, threshold or language model. Pure refactors and
-#: speed-ups that keep every output the same do not bump it.
+#: Stored with every result (``post.normalizer_version``), so posts normalized by older rules
+#: can be told apart; the store rewrites a post's text when it is seen again under a new
+#: version. Bump it (to the next integer, as a string) whenever the same input would give a
+#: different NormalizedText or NormalizedPost: a changed rule, regex, threshold or language
+#: model. Pure refactors and speed-ups that keep every output the same do not bump it.
 NORMALIZER_VERSION = "3"  # 3: lone surrogates and NUL repaired to U+FFFD (2: times from ids)
 
 # What language detection must not see: URLs, tags and handles of any platform, and emoji
