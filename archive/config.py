@@ -159,7 +159,6 @@ class Settings:
     platforms: Mapping[str, PlatformConfig]
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
-    redis_url: str | None = None
     debug: bool = False
 
     def platform(self, name: str) -> PlatformConfig:
@@ -171,8 +170,7 @@ class Settings:
         from archive.db import safe_url
 
         shown = {
-            k: safe_url(v) if k in ("database_url", "redis_url") and v else v
-            for k, v in _asdict(self).items()
+            k: safe_url(v) if k == "database_url" and v else v for k, v in _asdict(self).items()
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
@@ -444,7 +442,6 @@ def load(
         platforms=platforms,
         crawl=crawl,
         scheduler=sched,
-        redis_url=env.get("PODIUM_REDIS_URL") or None,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
     )
 
