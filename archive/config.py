@@ -27,7 +27,9 @@ DEFAULT_BASE_URLS = {
     "x": "https://cdn.syndication.twimg.com",
     "news": "",
 }
-SPIDER_NAMES = (*PLATFORMS[:5], "news")
+#: The spiders `podium crawl` can run (crawler/spiders/<name>.py), named, not sliced from
+#: PLATFORMS: X has none (its posts arrive through the articles that embed them), news has one.
+SPIDER_NAMES = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "news")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 #: What crawls send when the operator has not said who they are. It points to no made-up
