@@ -27,7 +27,9 @@ DEFAULT_BASE_URLS = {
     "x": "https://cdn.syndication.twimg.com",
     "news": "",
 }
-SPIDER_NAMES = (*PLATFORMS[:5], "news")
+#: The spiders `podium crawl` can run (crawler/spiders/<name>.py), named, not sliced from
+#: PLATFORMS: X has none (its posts arrive through the articles that embed them), news has one.
+SPIDER_NAMES = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "news")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 #: What crawls send when the operator has not said who they are. It points to no made-up
@@ -159,7 +161,6 @@ class Settings:
     platforms: Mapping[str, PlatformConfig]
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
-    redis_url: str | None = None
     debug: bool = False
 
     def platform(self, name: str) -> PlatformConfig:
@@ -171,8 +172,7 @@ class Settings:
         from archive.db import safe_url
 
         shown = {
-            k: safe_url(v) if k in ("database_url", "redis_url") and v else v
-            for k, v in _asdict(self).items()
+            k: safe_url(v) if k == "database_url" and v else v for k, v in _asdict(self).items()
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
@@ -444,7 +444,6 @@ def load(
         platforms=platforms,
         crawl=crawl,
         scheduler=sched,
-        redis_url=env.get("PODIUM_REDIS_URL") or None,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
     )
 

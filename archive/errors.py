@@ -15,7 +15,9 @@ class ConfigError(ArchiveError):
 
 
 class DatabaseError(ArchiveError):
-    """Raised by ``archive.db`` for a malformed database URL or a server that cannot be reached."""
+    """Raised by ``archive.db`` for a malformed database URL, a database driver that is not
+    installed, or a server that cannot be reached; and by the CLI when the archive it opens
+    does not exist or has not been initialised (``podium init``)."""
 
 
 class ParseError(ArchiveError):

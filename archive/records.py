@@ -81,6 +81,9 @@ class RawAccount:
     url: str | None = None
     pinned_post_ids: list[str] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
+    #: What the platform's listing endpoint wants for this account when it is not
+    #: ``platform_account_id``: TikTok's ``secUid``, a Mastodon instance-local id.
+    listing_key: str | None = None
     raw: Any = None
 
 

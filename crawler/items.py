@@ -32,12 +32,15 @@ class ArticleItem:
 
 @dataclass(slots=True)
 class ListingDone:
-    """An account's listing ended: read to its end, caught up, or broken off.
+    """How an account's listing ended; made by ``AthleteSpider.end_listing``, judged by
+    ``StorePipeline`` and kept as a ``listing_run`` row.
 
     ``complete``: read to its end, so a full sweep may reconcile deletions. ``caught_up``: an
-    incremental listing that stopped at what the archive already held. Neither: it broke off
-    (a block, an error, a 429 that never cleared) and nothing is marked deleted. ``doubt``:
-    something odd about a listing that ended normally; it then counts as broken off.
+    incremental listing that stopped at what the archive already held. Either one, without
+    ``doubt``, is read as asked: the account's watermark moves. Neither: it broke off (a block,
+    an error, a 429 that never cleared) and nothing is marked deleted. ``doubt``: something odd
+    about a listing that ended normally (an empty page that pointed to a next one): it is kept
+    as a problem, moves no watermark and marks nothing deleted.
     """
 
     platform: str

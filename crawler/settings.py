@@ -11,7 +11,7 @@ SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 USER_AGENT = _settings.crawl.user_agent
-ROBOTSTXT_OBEY = False  # news spiders turn it on (config: platform.news.obey_robots)
+ROBOTSTXT_OBEY = False  # per spider from its platform's obey_robots (on for news in podium.toml)
 COOKIES_ENABLED = False
 # No crawl listens on any port. Scrapy's telnet console and (2.19+) its RemoteControl HTTP server
 # both run arbitrary Python in the crawl, which holds the database URL with its password: both are
@@ -22,7 +22,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 
-# Politeness: per-platform delay/concurrency come from each spider's custom_settings.
+# Politeness: per-platform delay, concurrency, AutoThrottle and retries come from
+# config/podium.toml through AthleteSpider.update_settings; these are the shared parts.
 DOWNLOAD_DELAY_JITTER = 0.5  # each delay varies by ±50%: jitter
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

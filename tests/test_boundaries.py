@@ -41,11 +41,11 @@ RULES = [
     (("archive/**/*.py",), ("scrapy", "twisted", "itemadapter", "crawler", "scheduler")),
     (
         (
-            "archive/normalize.py",
+            "archive/normalize/*.py",
             "archive/language.py",
             "archive/records.py",
             "archive/textfold.py",
-            "archive/platforms/*.py",
+            "archive/platforms/**/*.py",
         ),
         (
             "sqlalchemy",

@@ -71,7 +71,7 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
     Example:
       podium parse saved/video.html saved/feed.json --format ndjson
     """
-    from archive.parsing import parse_file
+    from archive.parse_output import parse_file
 
     # Each file gets its own result, printed as soon as it is read: a file that cannot be read,
     # or a result that cannot be printed, costs that file a one-line reason, never the batch.

@@ -182,6 +182,8 @@ def _account(data: dict[str, Any]) -> RawAccount:
         counts=_counts(
             data, followers="followers_count", following="following_count", posts="statuses_count"
         ),
+        # The API pages by the instance-local id; the account's stable id is its uri.
+        listing_key=ident(data.get("id")),
         raw=data,
     )
 

@@ -205,6 +205,7 @@ def _check_account(account: Any, where: str, problems: list[str]) -> RawAccount 
     check.text(account, "handle")
     check.text(account, "display_name")
     check.url(account, "url")
+    check.optional(account, "listing_key", _is_account_id(account.listing_key))
     pinned = account.pinned_post_ids if isinstance(account.pinned_post_ids, list) else []
     good = [p for p in pinned if is_post_id(account.platform, p)]
     if good != account.pinned_post_ids:

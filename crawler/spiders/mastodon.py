@@ -95,8 +95,7 @@ class MastodonSpider(AthleteSpider):
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
-        # The API pages by the instance-local id; the parser's account id is the stable uri.
-        local_id = (result.accounts[0].raw or {}).get("id") if result.accounts else None
+        local_id = result.accounts[0].listing_key if result.accounts else None
         if not local_id:
             yield from self.give_up(
                 listing,
@@ -109,10 +108,10 @@ class MastodonSpider(AthleteSpider):
             )
             return
         yield Request(
-            self.statuses_url(base, str(local_id)),
+            self.statuses_url(base, local_id),
             callback=self.parse_statuses,
             errback=self.listing_failed,
-            cb_kwargs={"listing": listing, "base": base, "account_id": str(local_id)},
+            cb_kwargs={"listing": listing, "base": base, "account_id": local_id},
         )
 
     def parse_statuses(

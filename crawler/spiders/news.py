@@ -16,10 +16,10 @@ from twisted.python.failure import Failure
 from archive import config as config_mod
 from archive.errors import ConfigError
 from archive.platforms.instagram import shortcode_from_url
+from archive.platforms.tiktok import page_observations, post_kind_and_id
 from archive.records import RawEmbed, RawPost
 from crawler.items import ArticleItem, CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
-from crawler.spiders.tiktok import page_observations, post_url_id
 
 # How each platform's post is fetched when an embed shows only its URL: (kind, parser kind).
 _POST_KINDS = {
@@ -223,7 +223,7 @@ class NewsSpider(AthleteSpider):
         platform, post_id = embed.platform, embed.platform_post_id
         base = self.settings_obj.platform(platform).base_url
         url: str | None = None
-        if platform == "tiktok" and (found := post_url_id(embed.url or "")) is not None:
+        if platform == "tiktok" and (found := post_kind_and_id(embed.url or "")) is not None:
             url = f"{base}/@_/{found[0]}/{found[1]}"
             post_id = found[1]
         elif platform == "tiktok" and post_id:
@@ -288,7 +288,7 @@ class NewsSpider(AthleteSpider):
             return
         posts = result.posts
         if platform == "tiktok" and kind == "video_page" and post_id:
-            found = post_url_id(embed_url or "")
+            found = post_kind_and_id(embed_url or "")
             page_url = f"https://www.tiktok.com/@_/video/{post_id}"
             canonical = embed_url if found and found[1] == post_id else page_url
             posts = page_observations(result, post_id, str(canonical), response.url)

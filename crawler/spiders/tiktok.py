@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -10,53 +9,15 @@ from urllib.parse import urlencode, urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from archive.platforms.tiktok import page_observations, post_kind_and_id
 from archive.records import ParseResult
-from crawler.items import CrawlProblem, RawPost
+from crawler.items import CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
 
-_POST_URL = re.compile(r"/(?P<what>video|photo)/(?P<id>\d+)")
 # item_list cursors are milliseconds; TikTok has nothing older than September 2016 (yt-dlp).
 _OLDEST_CURSOR = 1472706000000
 _WEEK_MS = 7 * 24 * 3600 * 1000
 _MAX_COUNT = 35
-
-
-def post_url_id(url: str) -> tuple[str, str] | None:
-    """("video" or "photo", id) of a TikTok post URL, or None."""
-    m = _POST_URL.search(urlsplit(url).path)
-    return (m["what"], m["id"]) if m else None
-
-
-def page_observations(
-    result: ParseResult, post_id: str, url: str, source_url: str
-) -> list[RawPost]:
-    """What one video/photo page fetched for ``post_id`` says about that post.
-
-    - a page with the item: the post, as the parser read it;
-    - private (10216/10222): the parser's ``private`` observation;
-    - unavailable (any other non-zero statusCode, e.g. 10217 "item is not available"): the page
-      was asked for this very post and says it is gone, so the post is ``deleted``;
-    - blocked (an HTTP-200 challenge shell, statusCode 10204, data withheld): a ``blocked``
-      observation without a caption; the store never lets "blocked" overwrite what it knew,
-      so a block never makes a post deleted.
-    """
-    if result.status == "unavailable":
-        for post in result.posts:
-            if post.platform_post_id == post_id:
-                post.availability = "deleted"
-        return result.posts
-    if result.status == "blocked" and not result.posts:
-        return [
-            RawPost(
-                platform="tiktok",
-                platform_post_id=post_id,
-                url=url,
-                source_url=source_url,
-                availability="blocked",
-                caption=None,
-            )
-        ]
-    return result.posts
 
 
 def canonical_url(url: str, what: str, post_id: str) -> str:
@@ -112,7 +73,7 @@ class TiktokSpider(AthleteSpider):
         )
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
-        found = post_url_id(url)
+        found = post_kind_and_id(url)
         if found is None:
             self.logger.warning("not a TikTok post URL: %s", url)
             return
@@ -130,8 +91,7 @@ class TiktokSpider(AthleteSpider):
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
-        account = result.accounts[0] if result.accounts else None
-        sec_uid = (account.raw or {}).get("secUid") if account else None
+        sec_uid = result.accounts[0].listing_key if result.accounts else None
         if result.status != "ok" or not sec_uid:
             yield from self.give_up(
                 listing,

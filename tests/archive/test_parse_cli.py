@@ -155,16 +155,16 @@ def test_lone_surrogate_and_nul_are_printed_repaired_with_the_repair_listed(
 def test_a_file_parse_file_cannot_handle_costs_that_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import archive.parsing
+    import archive.parse_output
 
-    real = archive.parsing.parse_file
+    real = archive.parse_output.parse_file
 
     def flaky(path: Path, **kwargs: object) -> dict[str, object]:
         if path.name == "oembed.json":
             raise RuntimeError("a bug\nwith two lines")
         return real(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(archive.parsing, "parse_file", flaky)
+    monkeypatch.setattr(archive.parse_output, "parse_file", flaky)
     good = fixture_path("payloads", "bluesky", "author_feed_page1.json")
     code, out, err = parse(str(fixture_path("payloads", "tiktok", "oembed.json")), str(good))
     data = json.loads(out)

@@ -12,6 +12,7 @@ from scrapy import Request
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
+from archive import config as config_mod
 from tests.conftest import fixture_path
 from tests.crawler.conftest import spider_for, start_requests
 
@@ -41,6 +42,10 @@ SPIDERS = sorted(_loader().list())
 
 def test_every_platform_has_its_spider() -> None:
     assert SPIDERS == ["bluesky", "instagram", "mastodon", "news", "tiktok", "youtube"]
+
+
+def test_the_configured_spider_names_are_the_spiders() -> None:
+    assert sorted(config_mod.SPIDER_NAMES) == SPIDERS
 
 
 @pytest.mark.parametrize("name", SPIDERS)

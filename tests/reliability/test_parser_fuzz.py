@@ -3,7 +3,7 @@
 Each source file (``../shared/real`` and ``tests/fixtures``) gets a fixed, seeded series of
 mutations: truncation, bit flips, invalid UTF-8, deleted keys, null/""/[]/{} and huge values,
 wrong types, nesting 100k deep, 5 MB strings, lone surrogates and NUL, XXE and billion laughs.
-Each mutated payload goes through ``archive.parsing.parse_file`` (as ``podium parse`` uses it),
+Each mutated payload goes through ``archive.parse_output.parse_file`` (as ``podium parse`` uses it),
 which must never raise, must return records whose fields have their declared types and forms,
 and must give a result that ``json.dumps`` accepts and that encodes as strict UTF-8.
 
@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import archive.normalize
-import archive.parsing
+import archive.parse_output
 from archive.normalize import parse_count, parse_time
 from archive.records import (
     AVAILABILITY,
@@ -629,14 +629,14 @@ def test_mutated_payloads_never_crash_and_never_give_garbage(
     watchdog: Callable[[], None],
 ) -> None:
     seen: list[ParseResult] = []
-    real_parse_payload = archive.parsing.parse_payload
+    real_parse_payload = archive.parse_output.parse_payload
 
     def spy(*args: Any, **kwargs: Any) -> ParseResult:
         result = real_parse_payload(*args, **kwargs)
         seen.append(result)
         return result
 
-    monkeypatch.setattr(archive.parsing, "parse_payload", spy)
+    monkeypatch.setattr(archive.parse_output, "parse_payload", spy)
     # langdetect is most of the cost and most captions survive a mutation unchanged: answers
     # are cached per text (detection is seeded, so a cached answer is the same answer).
     monkeypatch.setattr(archive.normalize, "detect_clean", _cached_detect)
@@ -648,7 +648,7 @@ def test_mutated_payloads_never_crash_and_never_give_garbage(
         where = f"{_source_id(source)} #{index} ({mutation})"
         watchdog()
         try:
-            out = archive.parsing.parse_file(target)
+            out = archive.parse_output.parse_file(target)
         except InputTimeout:
             failures.append(f"{where}: took more than {_INPUT_SECONDS}s")
             continue

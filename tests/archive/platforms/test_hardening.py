@@ -183,7 +183,9 @@ def test_garbage_that_slips_past_a_parser_is_cleared_or_dropped_with_a_reason() 
         is_pinned="yes",  # type: ignore[arg-type]
     )
     no_id = RawPost(platform="tiktok", platform_post_id="{'id': 1}")
-    account = RawAccount(platform="tiktok", platform_account_id="[1]", url="ftp://x")
+    account = RawAccount(
+        platform="tiktok", platform_account_id="[1]", url="ftp://x", listing_key="{'secUid': 1}"
+    )
     result = validate_result(
         ParseResult(
             platform="tiktok", kind="items", posts=[good, garbage, no_id], accounts=[account]
@@ -194,8 +196,8 @@ def test_garbage_that_slips_past_a_parser_is_cleared_or_dropped_with_a_reason() 
     assert garbage.counts == {"views": 10}
     assert garbage.media_urls == ["https://ok.example/1.jpg"]
     assert (garbage.availability, garbage.is_pinned) == ("unknown", False)
-    assert (account.platform_account_id, account.url) == (None, None)
-    assert len(result.problems) == 10
+    assert (account.platform_account_id, account.url, account.listing_key) == (None, None, None)
+    assert len(result.problems) == 11
     assert all("\n" not in p for p in result.problems)
 
 

@@ -95,7 +95,7 @@ def test_account_lookup_is_an_account_without_posts():
     result = parse("account_lookup.json")
     assert (result.kind, result.posts) == ("account", [])
     account = result.accounts[0]
-    assert (account.handle, account.platform_account_id, account.raw["id"]) == (
+    assert (account.handle, account.platform_account_id, account.listing_key) == (
         "lenaberg@social.example.nl",
         "https://social.example.nl/users/lenaberg",
         "113000000000000001",

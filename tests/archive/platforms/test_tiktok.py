@@ -119,7 +119,7 @@ def test_profile_page_gives_account_with_sec_uid_and_pinned_item():
         "lenaberg.skates",
         "6912345678901234567",
     )
-    assert account.raw["secUid"].startswith("MS4wLjABAAAA")
+    assert account.listing_key.startswith("MS4wLjABAAAA")  # secUid: what item_list wants
     assert account.counts["followers"] == "48123"  # statsV2
     assert [(p.platform_post_id, p.is_pinned) for p in result.posts] == [
         ("7300000000000000001", True)

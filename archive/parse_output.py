@@ -1,4 +1,4 @@
-"""Saved payloads to normalized records, without the archive (``podium parse``, importers).
+"""What ``podium parse`` prints: saved payloads parsed and normalized into plain JSON, no archive.
 
 Everything :func:`parse_file` returns can be printed: text goes through the normalizer's repair
 (lone surrogates and NUL become U+FFFD, listed under ``repairs``), and a file that cannot be read
