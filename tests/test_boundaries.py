@@ -45,6 +45,7 @@ RULES = [
             "archive/language.py",
             "archive/records.py",
             "archive/textfold.py",
+            "archive/post_merge.py",
             "archive/platforms/*.py",
         ),
         (
