@@ -105,9 +105,10 @@ def upsert_posts_in(
         existing.update(existing_posts(conn, raced))
     writes = _Writes()
     for p, change in firsts:
-        if _key(p) in ids:
-            result.count(_key(p), ids[_key(p)], change)
-            writes.add(ids[_key(p)], p, change)
+        post_id = ids.get(_key(p))
+        if post_id is not None:
+            result.count(_key(p), post_id, change)
+            writes.add(post_id, p, change)
     for p, r in zip(posts, refs, strict=True):
         row = existing.get(_key(p))
         if row is not None:
