@@ -44,8 +44,8 @@ RULES = [
             "archive/normalize.py",
             "archive/language.py",
             "archive/records.py",
-            "archive/textfold.py",
             "archive/post_merge.py",
+            "archive/textfold.py",
             "archive/platforms/*.py",
         ),
         (
