@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from archive.platforms import platform_from_url
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPIDERS = config_mod.SPIDER_NAMES
 _PROGRESS = re.compile(r"PODIUM-PROGRESS pages=(\d+) posts=(\d+) errors=(\d+)")
+#: How many of a child's last stderr lines are kept, to say why it failed.
+TAIL_LINES = 40
 _MASTODON_PATH = re.compile(r"^/@[\w.]+(@[\w.-]+)?/\d+")
 
 
@@ -125,20 +128,39 @@ def plan(
     """The child crawls that `podium crawl` options ask for."""
     flag = {"full": "1"} if full else {}
     if urls:
-        check_urls(urls)  # before anything starts: one line per bad URL
-        bases = {p: settings.platform(p).base_url for p in SPIDERS}
-        grouped: dict[str, list[str]] = {}
-        unsupported = [u for u in urls if platform is None and platform_from_url(u) == "x"]
-        if unsupported:
-            raise ArchiveError(
-                f"X posts are archived through the articles that embed them; give "
-                f"the article's URL instead of {unsupported[0]}"
-            )
-        for url in urls:
-            grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
-        return [
-            CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()
-        ]
+        return _url_jobs(settings, urls, platform, flag)
+    return _roster_jobs(roster, athlete, platform, flag)
+
+
+def _url_jobs(
+    settings: config_mod.Settings,
+    urls: Sequence[str],
+    platform: str | None,
+    flag: Mapping[str, str],
+) -> list[CrawlJob]:
+    """One crawl per spider, of the URLs it fetches (all of them ``platform``'s when given)."""
+    check_urls(urls)  # before anything starts: one line per bad URL
+    unsupported = [u for u in urls if platform is None and platform_from_url(u) == "x"]
+    if unsupported:
+        raise ArchiveError(
+            f"X posts are archived through the articles that embed them; give "
+            f"the article's URL instead of {unsupported[0]}"
+        )
+    bases = {p: settings.platform(p).base_url for p in SPIDERS}
+    grouped: dict[str, list[str]] = {}
+    for url in urls:
+        grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
+    return [CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()]
+
+
+def _roster_jobs(
+    roster: config_mod.Roster,
+    athlete: str | None,
+    platform: str | None,
+    flag: Mapping[str, str],
+) -> list[CrawlJob]:
+    """One crawl per spider with accounts to read (of ``athlete`` alone when given); the news
+    spider reads the roster's sources, and only when no athlete is named."""
     jobs = []
     for spider in SPIDERS if platform is None else (platform,):
         if spider == "news":
@@ -172,6 +194,95 @@ def child_env(
     return env
 
 
+def crawl_argv(job: CrawlJob, run_id: int, log_level: str) -> list[str]:
+    """A child crawl's command line: Scrapy with the run's id, the log level, the job's args."""
+    argv = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        job.spider,
+        "-s",
+        f"PODIUM_CRAWL_RUN_ID={run_id}",
+        "-s",
+        f"LOG_LEVEL={log_level}",
+    ]
+    for key, value in job.args.items():
+        argv += ["-a", f"{key}={value}"]
+    return argv
+
+
+def read_progress(line: str) -> Progress | None:
+    """What a ``PODIUM-PROGRESS`` line of a child's stderr reports; None for any other line."""
+    m = _PROGRESS.search(line)
+    if m is None:
+        return None
+    pages, posts, errors = map(int, m.groups())
+    return Progress(pages, posts, errors)
+
+
+@dataclass(slots=True)
+class ChildOutput:
+    """What a child crawl's stderr said: its last progress report, and its last other lines."""
+
+    job: CrawlJob
+    on_progress: Callable[[CrawlJob, Progress], None] | None = None
+    on_line: Callable[[str], None] | None = None
+    progress: Progress = field(default_factory=Progress)
+    tail: list[str] = field(default_factory=list)
+
+    def take(self, line: str) -> None:
+        """One line (without its newline): a progress report, or a log line for the tail."""
+        reported = read_progress(line)
+        if reported is not None:
+            self.progress = reported
+            if self.on_progress:
+                self.on_progress(self.job, reported)
+            return
+        self.tail.append(line)
+        del self.tail[:-TAIL_LINES]
+        if self.on_line:
+            self.on_line(line)
+
+    def read(self, stream: Iterable[str]) -> None:
+        """Take every line of ``stream`` until it ends."""
+        for line in stream:
+            self.take(line.rstrip("\n"))
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnding:
+    """How the parent closes a child's crawl_run: with a status and why, or (``status`` None)
+    by adding only the exit code to the run the child closed itself."""
+
+    status: str | None = None
+    reason: str | None = None
+    errors: str | None = None
+
+
+def judge_ending(
+    run_status: str | None,
+    exit_code: int | None,
+    log_tail: Sequence[str],
+    *,
+    timed_out_after: float | None = None,
+) -> RunEnding:
+    """How a child crawl ended, from its run's status as it left it and its exit code.
+
+    Killed at its timeout: ``killed``. A run still ``running`` (the child died before closing
+    it), or closed as done by a child that then exited non-zero: ``failed``, with the last line
+    it logged. Otherwise the child's own verdict stands.
+    """
+    if timed_out_after is not None:
+        return RunEnding(
+            "killed", f"timeout after {timed_out_after:.0f} s", "killed at its timeout"
+        )
+    if run_status == "running" or (exit_code and run_status in ("finished", "incomplete")):
+        last = next((t for t in reversed(log_tail) if t.strip()), "no output")
+        return RunEnding("failed", f"child exited with {exit_code}", last[-500:])
+    return RunEnding()
+
+
 def run_crawl_job(
     job: CrawlJob,
     settings: config_mod.Settings,
@@ -194,25 +305,42 @@ def run_crawl_job(
         full_sweep=job.args.get("full") == "1",
         started_by=started_by,
     )
-    argv = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        job.spider,
-        "-s",
-        f"PODIUM_CRAWL_RUN_ID={run_id}",
-        "-s",
-        f"LOG_LEVEL={log_level}",
-    ]
-    for key, value in job.args.items():
-        argv += ["-a", f"{key}={value}"]
     started = time.monotonic()
-    tail: list[str] = []
-    progress = Progress()
-    proc = subprocess.Popen(
+    output = ChildOutput(job, on_progress, on_line)
+    proc = _start_child(crawl_argv(job, run_id, log_level), child_env(settings, extra_env))
+    timed_out = _wait(proc, output, timeout)
+    seconds = time.monotonic() - started
+    run = store.get_crawl_run(engine, run_id) or {}
+    ending = judge_ending(
+        run.get("status"),
+        proc.returncode,
+        output.tail,
+        timed_out_after=timeout if timed_out else None,
+    )
+    if ending.status is None:
+        store.set_crawl_run_exit_code(engine, run_id, proc.returncode)
+    else:
+        store.finish_crawl_run(
+            engine,
+            run_id,
+            status=ending.status,
+            exit_code=proc.returncode,
+            reason=ending.reason,
+            errors=ending.errors,
+            pages=output.progress.pages,
+        )
+    run = store.get_crawl_run(engine, run_id) or {}
+    engine.dispose()
+    return CrawlOutcome(
+        job, run_id, proc.returncode, str(run.get("status")), run, output.tail, seconds
+    )
+
+
+def _start_child(argv: list[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """A child in a session of its own (so ``_kill`` reaches what it starts), stderr piped."""
+    return subprocess.Popen(
         argv,
-        env=child_env(settings, extra_env),
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -222,70 +350,27 @@ def run_crawl_job(
         start_new_session=True,
     )
 
-    def pump() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            line = line.rstrip("\n")
-            m = _PROGRESS.search(line)
-            if m:
-                progress.pages, progress.posts, progress.errors = map(int, m.groups())
-                if on_progress:
-                    on_progress(job, progress)
-                continue
-            tail.append(line)
-            del tail[:-40]
-            if on_line:
-                on_line(line)
 
-    reader = threading.Thread(target=pump, daemon=True)
+def _wait(proc: subprocess.Popen[str], output: ChildOutput, timeout: float | None) -> bool:
+    """Wait for the child while a thread reads its stderr; True when killed at its timeout."""
+    assert proc.stderr is not None
+    reader = threading.Thread(target=output.read, args=(proc.stderr,), daemon=True)
     reader.start()
-    killed = False
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        killed = True
         _kill(proc)
+        return True
     except BaseException:
         _kill(proc)  # Ctrl-C or a scheduler shutdown: never leave a crawl running alone
         raise
     finally:
         reader.join(5)
-    seconds = time.monotonic() - started
-    run = store.get_crawl_run(engine, run_id) or {}
-    if killed:
-        store.finish_crawl_run(
-            engine,
-            run_id,
-            status="killed",
-            exit_code=proc.returncode,
-            reason=f"timeout after {timeout:.0f} s",
-            errors="killed at its timeout",
-            pages=progress.pages,
-        )
-    elif run.get("status") == "running" or (
-        proc.returncode and run.get("status") in ("finished", "incomplete")
-    ):
-        last = next((t for t in reversed(tail) if t.strip()), "no output")
-        store.finish_crawl_run(
-            engine,
-            run_id,
-            status="failed",
-            exit_code=proc.returncode,
-            reason=f"child exited with {proc.returncode}",
-            errors=last[-500:],
-            pages=progress.pages,
-        )
-    else:
-        store.set_crawl_run_exit_code(engine, run_id, proc.returncode)
-    run = store.get_crawl_run(engine, run_id) or {}
-    engine.dispose()
-    return CrawlOutcome(job, run_id, proc.returncode, str(run.get("status")), run, tail, seconds)
+    return False
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
     """Stop a child crawl and everything it started: TERM, then KILL."""
-    import signal
-
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         if proc.poll() is not None:
             return

@@ -44,6 +44,7 @@ RULES = [
             "archive/normalize/*.py",
             "archive/language.py",
             "archive/records.py",
+            "archive/post_merge.py",
             "archive/textfold.py",
             "archive/platforms/**/*.py",
         ),

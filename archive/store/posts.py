@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,31 +12,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from archive import db
-from archive.records import COUNT_KEYS, NormalizedPost
+from archive.post_merge import KnownPost, PostChange, latest_observations, merge_observation
+from archive.records import COUNT_KEYS, Counts, NormalizedPost
 from archive.store._common import (
     account_t,
-    athlete_t,
     bulk_insert,
     chunks,
-    hashtag_t,
     insert_for,
     mention_t,
     metric_t,
     post_hashtag_t,
     post_t,
-    select_map,
     sha256_hex,
-    sound_t,
     version_t,
 )
-from archive.store.accounts import find_account, resolve_accounts
-from archive.store.payloads import store_payloads
+from archive.store.accounts import find_account
+from archive.store.references import resolve_references
 from archive.sweeps import SweepVerdict, judge_sweep
-from archive.textfold import search_text
-
-#: Statuses that say something about the post itself. ``blocked`` says only that we could not
-#: look (a challenge page, a login wall): it never replaces what we knew.
-_POST_STATES = ("active", "deleted", "private")
 
 
 @dataclass(slots=True)
@@ -56,81 +49,22 @@ class BatchResult:
         self.problems += other.problems
         self.post_ids.update(other.post_ids)
 
-
-# --- raw payloads ---------------------------------------------------------------------------
-
-
-def _sound_key(platform_sound_id: str | None, title: str | None, artist: str | None) -> str:
-    if platform_sound_id:
-        return f"id:{platform_sound_id}"
-    return f"t:{(title or '').casefold()}\x1f{(artist or '').casefold()}"
-
-
-def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for p in posts:
-        s = p.text.sound
-        if s is not None:
-            key = (p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))
-            rows.setdefault(
-                key,
-                {
-                    "platform": p.platform,
-                    "sound_key": key[1],
-                    "platform_sound_id": s.platform_sound_id,
-                    "title": s.title,
-                    "artist": s.artist,
-                    "is_original": s.is_original,
-                },
-            )
-    if not rows:
-        return {}
-    conn.execute(insert_for(conn, sound_t).on_conflict_do_nothing(), list(rows.values()))
-    out: dict[tuple[str, str], int] = {}
-    for platform in {k[0] for k in rows}:
-        keys = [k[1] for k in rows if k[0] == platform]
-        for chunk in chunks(keys):
-            for key, sid in conn.execute(
-                sa.select(sound_t.c.sound_key, sound_t.c.id).where(
-                    sound_t.c.platform == platform, sound_t.c.sound_key.in_(chunk)
-                )
-            ):
-                out[(platform, key)] = sid
-    return out
-
-
-def _hashtag_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[str, int]:
-    rows = {t.key: {"key": t.key, "display": t.display} for p in posts for t in p.text.hashtags}
-    if not rows:
-        return {}
-    conn.execute(insert_for(conn, hashtag_t).on_conflict_do_nothing(), list(rows.values()))
-    return select_map(conn, hashtag_t.c.key, hashtag_t.c.id, list(rows))
+    def count(self, key: tuple[str, str], post_id: int, change: PostChange) -> None:
+        """Count one post of the batch as its change says."""
+        self.post_ids[key] = post_id
+        if change.outcome == "new":
+            self.new += 1
+        elif change.outcome == "updated":
+            self.updated += 1
+        else:
+            self.unchanged += 1
 
 
 # --- posts ----------------------------------------------------------------------------------
 
 
-def _counts(p: NormalizedPost) -> dict[str, int | None]:
-    return {k: getattr(p.counts, k) for k in COUNT_KEYS}
-
-
-def _text_columns(p: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
-    t = p.text
-    return {
-        "caption": p.caption,
-        "body": t.body,
-        "language": t.language,
-        "language_confidence": t.language_confidence,
-        "declared_language": t.declared_language,
-        "sound_id": sound_id,
-        "normalizer_version": t.normalizer_version,
-        "search_text": search_text(t.body, t.hashtags, t.mentions),
-    }
-
-
-def _has_text(p: NormalizedPost) -> bool:
-    """An observation that actually saw the caption (not a block or a private shell)."""
-    return p.availability == "active" or bool(p.caption)
+def _key(p: NormalizedPost) -> tuple[str, str]:
+    return (p.platform, p.platform_post_id)
 
 
 @db.retry_transient
@@ -148,176 +82,96 @@ def upsert_posts_in(
     *,
     athlete_ids: Mapping[str, int] | None = None,
 ) -> BatchResult:
-    """``upsert_posts`` inside a transaction the caller holds."""
+    """``upsert_posts`` inside a transaction the caller holds.
+
+    What an observation changes is ``archive.post_merge``'s to decide; this loads what the
+    archive knows, asks, and applies the answers.
+    """
     result = BatchResult()
     if not posts:
         return result
-    # One observation per identity: the newest wins (a listing and a post page in one batch).
-    latest: dict[tuple[str, str], NormalizedPost] = {}
-    for p in posts:
-        key = (p.platform, p.platform_post_id)
-        if key not in latest or p.observed_at >= latest[key].observed_at:
-            latest[key] = p
-    posts = list(latest.values())
-    now = max(p.observed_at for p in posts)
-    if athlete_ids is None:
-        slugs = {p.athlete_slug for p in posts if p.athlete_slug}
-        athlete_ids = (
-            select_map(conn, athlete_t.c.slug, athlete_t.c.id, list(slugs)) if slugs else {}
-        )
-    payload_ids = store_payloads(conn, (p.payload for p in posts if p.payload is not None))
-    account_ids = resolve_accounts(conn, posts, now, athlete_ids)
-    sound_ids = _sound_ids(conn, posts)
-    tag_ids = _hashtag_ids(conn, posts)
-
-    def sound_id(p: NormalizedPost) -> int | None:
-        s = p.text.sound
-        return (
-            None
-            if s is None
-            else sound_ids[(p.platform, _sound_key(s.platform_sound_id, s.title, s.artist))]
-        )
-
-    digests = {id(p.payload): sha256_hex(p.payload.body) for p in posts if p.payload is not None}
-
-    def payload_id(p: NormalizedPost) -> int | None:
-        return None if p.payload is None else payload_ids[digests[id(p.payload)]]
-
-    existing = existing_posts(conn, list(latest))
-    new_rows, new_posts = [], []
-    for i, p in enumerate(posts):
-        if (p.platform, p.platform_post_id) in existing:
-            continue
-        row = {
-            "platform": p.platform,
-            "platform_post_id": p.platform_post_id,
-            "account_id": account_ids[i],
-            "url": p.url,
-            "kind": p.kind,
-            "posted_at": p.posted_at,
-            "edited_at": p.edited_at,
-            "caption_source": p.source_kind,
-            "is_repost": p.is_repost,
-            "is_pinned": p.is_pinned,
-            "availability": p.availability,
-            "first_seen_at": p.observed_at,
-            "last_seen_at": p.observed_at,
-            "raw_payload_id": payload_id(p),
-            **_counts(p),
-            **_text_columns(p, sound_id(p)),
-        }
-        new_rows.append(row)
-        new_posts.append(p)
-    ids: dict[tuple[str, str], int] = {}
-    if new_rows and conn.dialect.name == "sqlite":
-        # BEGIN IMMEDIATE holds the write lock since before we looked: nobody raced us.
-        bulk_insert(conn, post_t, new_rows)
-        ids = {
-            k: v["id"]
-            for k, v in existing_posts(
-                conn, [(p.platform, p.platform_post_id) for p in new_posts], columns=("id",)
-            ).items()
-        }
-    elif new_rows:
-        stmt = (
-            insert_for(conn, post_t)
-            .on_conflict_do_nothing()
-            .returning(post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
-        )
-        ids = {(r.platform, r.platform_post_id): r.id for r in conn.execute(stmt, new_rows)}
-    # A post another writer inserted between our look and our insert is handled as "seen again".
-    raced = [
-        (p.platform, p.platform_post_id)
-        for p in new_posts
-        if (p.platform, p.platform_post_id) not in ids
+    posts = latest_observations(posts)
+    refs, tag_ids = resolve_references(conn, posts, athlete_ids)
+    existing = existing_posts(conn, [_key(p) for p in posts])
+    firsts = [
+        (p, merge_observation(None, p, r))
+        for p, r in zip(posts, refs, strict=True)
+        if _key(p) not in existing
     ]
+    ids = _insert_new_posts(conn, [change.columns for _, change in firsts])
+    # A post another writer inserted between our look and our insert is handled as "seen again".
+    raced = [_key(p) for p, _ in firsts if _key(p) not in ids]
     if raced:
         existing.update(existing_posts(conn, raced))
-    inserted = [p for p in new_posts if (p.platform, p.platform_post_id) in ids]
-
-    versions, snapshots, links_for = [], [], []
-    reread: list[int] = []  # existing posts whose tags and mentions are rewritten
-    for p in inserted:
-        pid = ids[(p.platform, p.platform_post_id)]
-        result.post_ids[(p.platform, p.platform_post_id)] = pid
-        result.new += 1
-        if _has_text(p):
-            versions.append(_version_row(pid, p))
-            links_for.append((pid, p))
-        if not p.counts.is_empty():
-            snapshots.append({"post_id": pid, "captured_at": p.observed_at, **_counts(p)})
-
-    updates = []
-    for i, p in enumerate(posts):
-        old = existing.get((p.platform, p.platform_post_id))
-        if old is None:
-            continue
-        pid = old["id"]
-        result.post_ids[(p.platform, p.platform_post_id)] = pid
-        values: dict[str, Any] = {}
-        changed = False
-        if p.observed_at > old["last_seen_at"]:
-            values["last_seen_at"] = p.observed_at
-        # Text: a platform observation replaces an embed's; an embed never edits the page's caption.
-        if _has_text(p):
-            same_kind = p.source_kind == old["caption_source"] or old["caption_source"] == "embed"
-            if p.source_kind == "embed" and old["caption_source"] != "embed":
-                if p.text.body != old["body"]:
-                    versions.append(_version_row(pid, p))  # what the embed showed, kept
-            elif same_kind and (
-                p.text.body != old["body"]
-                or p.caption != old["caption"]
-                or p.text.normalizer_version != old["normalizer_version"]
-            ):
-                values.update(
-                    _text_columns(p, sound_id(p)),
-                    caption_source=p.source_kind,
-                    edited_at=p.edited_at or old["edited_at"],
-                )
-                if p.text.body != old["body"]:
-                    versions.append(_version_row(pid, p))
-                    changed = True
-                links_for.append((pid, p))
-                reread.append(pid)
-            elif same_kind and sound_id(p) != old["sound_id"] and sound_id(p) is not None:
-                values["sound_id"] = sound_id(p)
-        # Counts: merge what this observation knows; a snapshot only when something changed.
-        new_counts = {k: (v if v is not None else old[k]) for k, v in _counts(p).items()}
-        if any(new_counts[k] != old[k] for k in COUNT_KEYS):
-            values.update(new_counts)
-            snapshots.append({"post_id": pid, "captured_at": p.observed_at, **new_counts})
-            changed = True
-        state = p.availability
-        if (state in _POST_STATES and state != old["availability"]) or (
-            state == "blocked" and old["availability"] == "unknown"
-        ):
-            values["availability"] = state
-            changed = True
-        for flag in ("is_pinned", "is_repost"):
-            if getattr(p, flag) != old[flag] and p.source_kind == "platform":
-                values[flag] = getattr(p, flag)
-        if account_ids[i] and old["account_id"] is None:
-            values["account_id"] = account_ids[i]
-        if p.url and not old["url"]:
-            values["url"] = p.url
-        if p.posted_at and old["posted_at"] is None:
-            values["posted_at"] = p.posted_at
-        if p.payload is not None:
-            values["raw_payload_id"] = payload_id(p)
-        if changed:
-            result.updated += 1
-        else:
-            result.unchanged += 1
-        if values:
-            updates.append((pid, values))
-
-    _apply_updates(conn, updates)
-    if versions:
-        bulk_insert(conn, version_t, versions)
-    if snapshots:
-        bulk_insert(conn, metric_t, snapshots)
-    _link_tags(conn, links_for, tag_ids, reread)
+    writes = _Writes()
+    for p, change in firsts:
+        post_id = ids.get(_key(p))
+        if post_id is not None:
+            result.count(_key(p), post_id, change)
+            writes.add(post_id, p, change)
+    for p, r in zip(posts, refs, strict=True):
+        row = existing.get(_key(p))
+        if row is not None:
+            change = merge_observation(_known_post(row), p, r)
+            result.count(_key(p), row["id"], change)
+            writes.add(row["id"], p, change)
+    writes.write(conn, tag_ids)
     return result
+
+
+def _insert_new_posts(
+    conn: Connection, rows: Sequence[Mapping[str, Any]]
+) -> dict[tuple[str, str], int]:
+    """Insert new posts; returns the ids of those this transaction inserted (a post another
+    writer inserted first is skipped by ON CONFLICT, and absent)."""
+    if not rows:
+        return {}
+    if conn.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE holds the write lock since before we looked: nobody raced us.
+        bulk_insert(conn, post_t, rows)
+        keys = [(r["platform"], r["platform_post_id"]) for r in rows]
+        return {k: v["id"] for k, v in existing_posts(conn, keys, columns=("id",)).items()}
+    stmt = (
+        insert_for(conn, post_t)
+        .on_conflict_do_nothing()
+        .returning(post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
+    )
+    return {(r.platform, r.platform_post_id): r.id for r in conn.execute(stmt, rows)}
+
+
+@dataclass(slots=True)
+class _Writes:
+    """What a batch writes once every post has an id, gathered to be written in bulk."""
+
+    updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    links: list[tuple[int, NormalizedPost]] = field(default_factory=list)
+    relinked: list[int] = field(default_factory=list)  # known posts whose links are rewritten
+
+    def add(self, post_id: int, seen: NormalizedPost, change: PostChange) -> None:
+        """Gather one post's change (a new post's columns are already inserted)."""
+        known = change.outcome != "new"
+        if known and change.columns:
+            self.updates.append((post_id, change.columns))
+        if change.new_version:
+            self.versions.append(_version_row(post_id, seen))
+        if change.snapshot is not None:
+            counts = {k: getattr(change.snapshot, k) for k in COUNT_KEYS}
+            self.snapshots.append({"post_id": post_id, "captured_at": seen.observed_at, **counts})
+        if change.relink_tags:
+            self.links.append((post_id, seen))
+            if known:
+                self.relinked.append(post_id)
+
+    def write(self, conn: Connection, tag_ids: Mapping[str, int]) -> None:
+        """Write everything gathered."""
+        _apply_updates(conn, self.updates)
+        if self.versions:
+            bulk_insert(conn, version_t, self.versions)
+        if self.snapshots:
+            bulk_insert(conn, metric_t, self.snapshots)
+        _link_tags(conn, self.links, tag_ids, self.relinked)
 
 
 def _version_row(post_id: int, p: NormalizedPost) -> dict[str, Any]:
@@ -332,29 +186,21 @@ def _version_row(post_id: int, p: NormalizedPost) -> dict[str, Any]:
     }
 
 
-_EXISTING_COLS = (
-    "id",
-    "body",
-    "caption",
-    "caption_source",
-    "normalizer_version",
-    "sound_id",
-    "availability",
-    "is_pinned",
-    "is_repost",
-    "account_id",
-    "url",
-    "posted_at",
-    "edited_at",
-    "first_seen_at",
-    "last_seen_at",
-    *COUNT_KEYS,
-)
+#: The post columns ``KnownPost`` holds, counts aside.
+_KNOWN_COLUMNS = tuple(f.name for f in dataclasses.fields(KnownPost) if f.name != "counts")
+_EXISTING_COLS = ("id", *_KNOWN_COLUMNS, *COUNT_KEYS)
+
+
+def _known_post(row: Mapping[str, Any]) -> KnownPost:
+    """What the archive knows of a post, from an ``existing_posts`` row."""
+    counts = Counts(**{k: row[k] for k in COUNT_KEYS})
+    return KnownPost(**{c: row[c] for c in _KNOWN_COLUMNS}, counts=counts)
 
 
 def existing_posts(
     conn: Connection, keys: Sequence[tuple[str, str]], columns: Sequence[str] = _EXISTING_COLS
 ) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored posts among ``keys`` (platform, platform_post_id), with the given columns."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     cols = [post_t.c[name] for name in columns]
     by_platform: dict[str, list[str]] = {}
@@ -501,6 +347,3 @@ def mark_missing_deleted(
             .values(last_full_sweep_at=swept_at)
         )
     return verdict
-
-
-# --- articles ---------------------------------------------------------------------------------

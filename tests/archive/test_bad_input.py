@@ -11,10 +11,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from archive import config
 from archive.cli import cli
 from archive.cli.options import HASHTAG, LANG, check_date_range
-from archive.crawl import BadURLError, plan, url_problem
+from archive.crawl import url_problem
 
 ROSTER = (
     '[[athlete]]\nslug = "lotte-van-dijk"\nname = "Lotte van Dijk"\ncountry = "NL"\n'
@@ -112,13 +111,6 @@ def test_every_bad_url_gets_its_line_and_the_good_ones_do_not_run(
         "podium: error: --url 'ftp://x': not an http(s) URL",
     ]
     assert no_child == [] and not db.exists()
-
-
-def test_plan_checks_urls_itself() -> None:
-    settings = config.load(environ={})
-    with pytest.raises(BadURLError) as caught:
-        plan(settings, config.Roster(), urls=["https://bsky.app/profile/a/post/1", "notaurl"])
-    assert str(caught.value) == "'notaurl': not a URL (give http:// or https://)"
 
 
 # --- usage errors --------------------------------------------------------------------------

@@ -177,27 +177,6 @@ def test_unknown_option_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "No such option" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("url", "spider"),
-    [
-        ("https://www.tiktok.com/@lotte.dijk/video/7300000000000000001", "tiktok"),
-        ("https://www.instagram.com/p/DAbCdEfGhIj/", "instagram"),
-        ("https://bsky.app/profile/lotte.bsky.social/post/3kabcdefghi2x", "bluesky"),
-        ("https://schaats.example/@lotte/115343567159311096", "mastodon"),
-        ("https://www.youtube.com/feeds/videos.xml?channel_id=UCabcdefghijklmnopqrstuv", "youtube"),
-        ("https://sport.example.nl/schaatsen/goud-voor-lotte", "news"),
-        ("http://127.0.0.1:8000/tiktok/@lotte/video/1", "tiktok"),
-    ],
-)
-def test_crawl_urls_go_to_the_right_spider(url: str, spider: str) -> None:
-    from archive import config
-    from archive.crawl import plan
-
-    settings = config.load(environ={"PODIUM_TIKTOK_BASE_URL": "http://127.0.0.1:8000/tiktok"})
-    [job] = plan(settings, config.Roster(), urls=[url])
-    assert job.spider == spider and job.args["urls"] == url
-
-
 def test_an_x_url_is_refused_with_a_reason() -> None:
     result = CliRunner().invoke(cli, ["crawl", "--url", "https://x.com/someone/status/1"])
     assert result.exit_code == 1 and "embed" in result.stderr

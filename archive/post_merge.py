@@ -1,0 +1,236 @@
+"""How one observation of a post merges into what the archive knows: pure rules, table-tested.
+
+The store loads what it knows of each post, asks ``merge_observation`` what one observation
+changes, and applies the answer. The rules most likely to change live here:
+
+- an embed never edits the page's caption: what it showed is kept as a version of its own;
+- a block never overwrites what was known (``blocked`` says only that we could not look);
+- counts merge: a count the observation does not give keeps its known value;
+- what was missing (account, URL, posting time) fills in later and is never erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from archive.records import COUNT_KEYS, Counts, NormalizedPost
+from archive.textfold import search_text
+
+#: Statuses that say something about the post itself. ``blocked`` says only that we could not
+#: look (a challenge page, a login wall): it never replaces what we knew.
+POST_STATES = ("active", "deleted", "private")
+
+#: Flags only the platform's own page can tell; an embed's copy of them is not trusted.
+_PLATFORM_FLAGS = ("is_pinned", "is_repost")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPost:
+    """What the archive knows of a post: the ``post`` columns the rules compare against."""
+
+    body: str
+    caption: str
+    caption_source: str
+    normalizer_version: str
+    sound_id: int | None
+    availability: str
+    is_pinned: bool
+    is_repost: bool
+    account_id: int | None
+    url: str | None
+    posted_at: datetime | None
+    edited_at: datetime | None
+    last_seen_at: datetime
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """The rows an observation points to, already found or made by the store (None: none)."""
+
+    account_id: int | None = None
+    sound_id: int | None = None
+    raw_payload_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostChange:
+    """What one observation does to the archive.
+
+    ``columns`` are the ``post`` columns to set (the whole row for a new post); ``new_version``
+    keeps the observation's text as a ``post_version``; ``snapshot`` is a ``metric_snapshot``
+    to write; ``relink_tags`` (re)writes the post's hashtags and mentions from the observation.
+    ``outcome`` is how the batch counts it.
+    """
+
+    outcome: Literal["new", "updated", "unchanged"]
+    columns: dict[str, Any] = field(default_factory=dict)
+    new_version: bool = False
+    snapshot: Counts | None = None
+    relink_tags: bool = False
+
+
+def latest_observations(posts: Iterable[NormalizedPost]) -> list[NormalizedPost]:
+    """One observation per post of a batch: the newest wins, and of two as new the later one
+    (a listing and the post's own page in one batch). Kept in order of first appearance."""
+    latest: dict[tuple[str, str], NormalizedPost] = {}
+    for p in posts:
+        key = (p.platform, p.platform_post_id)
+        if key not in latest or p.observed_at >= latest[key].observed_at:
+            latest[key] = p
+    return list(latest.values())
+
+
+def _has_text(seen: NormalizedPost) -> bool:
+    """An observation that actually saw the caption (not a block or a private shell)."""
+    return seen.availability == "active" or bool(seen.caption)
+
+
+def merge_observation(
+    known: KnownPost | None, seen: NormalizedPost, refs: References
+) -> PostChange:
+    """The change one observation makes to what the archive knows of its post (``known`` is
+    None for a post it does not know yet)."""
+    if known is None:
+        return _first_sighting(seen, refs)
+    columns: dict[str, Any] = {}
+    if seen.observed_at > known.last_seen_at:
+        columns["last_seen_at"] = seen.observed_at
+    text = _text_change(known, seen, refs.sound_id)
+    columns.update(text.columns)
+    counts = _merged_counts(known.counts, seen.counts)
+    snapshot = None
+    if counts != known.counts:
+        columns.update(_count_columns(counts))
+        snapshot = counts
+    availability = _new_availability(known.availability, seen.availability)
+    if availability is not None:
+        columns["availability"] = availability
+    columns.update(_filled_in(known, seen, refs))
+    changed = text.outcome == "updated" or snapshot is not None or availability is not None
+    return PostChange(
+        "updated" if changed else "unchanged",
+        columns,
+        new_version=text.new_version,
+        snapshot=snapshot,
+        relink_tags=text.relink_tags,
+    )
+
+
+def _first_sighting(seen: NormalizedPost, refs: References) -> PostChange:
+    """A post the archive does not know yet: its whole row, a first version, a first snapshot."""
+    row = {
+        "platform": seen.platform,
+        "platform_post_id": seen.platform_post_id,
+        "account_id": refs.account_id,
+        "url": seen.url,
+        "kind": seen.kind,
+        "posted_at": seen.posted_at,
+        "edited_at": seen.edited_at,
+        "caption_source": seen.source_kind,
+        "is_repost": seen.is_repost,
+        "is_pinned": seen.is_pinned,
+        "availability": seen.availability,
+        "first_seen_at": seen.observed_at,
+        "last_seen_at": seen.observed_at,
+        "raw_payload_id": refs.raw_payload_id,
+        **_count_columns(seen.counts),
+        **_text_columns(seen, refs.sound_id),
+    }
+    return PostChange(
+        "new",
+        row,
+        new_version=_has_text(seen),
+        snapshot=None if seen.counts.is_empty() else seen.counts,
+        relink_tags=_has_text(seen),
+    )
+
+
+def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -> PostChange:
+    """The caption rules: a platform observation replaces an embed's text, an embed never edits
+    the page's caption, and only a new body is an edit (a new version)."""
+    if not _has_text(seen):
+        return PostChange("unchanged")
+    body_changed = seen.text.body != known.body
+    if seen.source_kind == "embed" and known.caption_source != "embed":
+        return PostChange("unchanged", new_version=body_changed)  # what the embed showed, kept
+    if seen.source_kind != known.caption_source and known.caption_source != "embed":
+        return PostChange("unchanged")  # another kind of source: not comparable
+    if (
+        body_changed
+        or seen.caption != known.caption
+        or seen.text.normalizer_version != known.normalizer_version
+    ):
+        columns = {
+            **_text_columns(seen, sound_id),
+            "caption_source": seen.source_kind,
+            "edited_at": seen.edited_at or known.edited_at,
+        }
+        return PostChange(
+            "updated" if body_changed else "unchanged",
+            columns,
+            new_version=body_changed,
+            relink_tags=True,
+        )
+    if sound_id is not None and sound_id != known.sound_id:
+        return PostChange("unchanged", {"sound_id": sound_id})
+    return PostChange("unchanged")
+
+
+def _merged_counts(known: Counts, seen: Counts) -> Counts:
+    """Each count as the observation gives it, else as known."""
+    return Counts(
+        **{
+            k: getattr(seen, k) if getattr(seen, k) is not None else getattr(known, k)
+            for k in COUNT_KEYS
+        }
+    )
+
+
+def _new_availability(known: str, seen: str) -> str | None:
+    """The availability to store, or None to keep the known one (a block never replaces it)."""
+    if seen in POST_STATES and seen != known:
+        return seen
+    if seen == "blocked" and known == "unknown":
+        return seen
+    return None
+
+
+def _filled_in(known: KnownPost, seen: NormalizedPost, refs: References) -> dict[str, Any]:
+    """Platform-only flags as the platform shows them now, and what was missing so far."""
+    columns: dict[str, Any] = {
+        flag: getattr(seen, flag)
+        for flag in _PLATFORM_FLAGS
+        if seen.source_kind == "platform" and getattr(seen, flag) != getattr(known, flag)
+    }
+    if refs.account_id and known.account_id is None:
+        columns["account_id"] = refs.account_id
+    if seen.url and not known.url:
+        columns["url"] = seen.url
+    if seen.posted_at and known.posted_at is None:
+        columns["posted_at"] = seen.posted_at
+    if refs.raw_payload_id is not None:
+        columns["raw_payload_id"] = refs.raw_payload_id  # the latest payload the post was read from
+    return columns
+
+
+def _count_columns(counts: Counts) -> dict[str, int | None]:
+    return {k: getattr(counts, k) for k in COUNT_KEYS}
+
+
+def _text_columns(seen: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
+    """The ``post`` columns that come from the observation's text."""
+    t = seen.text
+    return {
+        "caption": seen.caption,
+        "body": t.body,
+        "language": t.language,
+        "language_confidence": t.language_confidence,
+        "declared_language": t.declared_language,
+        "sound_id": sound_id,
+        "normalizer_version": t.normalizer_version,
+        "search_text": search_text(t.body, t.hashtags, t.mentions),
+    }
