@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from archive import db
 from archive.models import (
     Account,
     Article,
@@ -46,6 +47,10 @@ embed_t = cast(sa.Table, ArticleEmbed.__table__)
 run_t = cast(sa.Table, CrawlRun.__table__)
 problem_t = cast(sa.Table, Problem.__table__)
 listing_t = cast(sa.Table, ListingRun.__table__)
+#: APScheduler's job table: not ours (no model, no migration), read and erased as plain rows.
+scheduler_job_t = sa.table(
+    db.SCHEDULER_JOB_TABLE, sa.column("id", sa.String), sa.column("next_run_time")
+)
 
 _CHUNK = 500  # ids per IN (...) list
 

@@ -52,6 +52,7 @@ from archive.store._common import (
     post_t,
     problem_t,
     run_t,
+    scheduler_job_t,
     sound_t,
     version_t,
 )
@@ -59,8 +60,6 @@ from archive.store.accounts import require_athlete
 
 log = logging.getLogger(__name__)
 
-#: APScheduler's job table in the archive database (scheduler.py, archive/status.py).
-JOB_TABLE = "apscheduler_jobs"
 #: The tables a forget reports on, in the order it prints them.
 TABLES = (
     "athlete",
@@ -77,12 +76,11 @@ TABLES = (
     "listing_run",
     "crawl_run",
     "raw_payload",
-    JOB_TABLE,
+    db.SCHEDULER_JOB_TABLE,
 )
 #: Kinds of things ``podium forget`` takes.
 KINDS = ("athlete", "account", "post")
 
-_jobs_t = sa.table(JOB_TABLE, sa.column("id", sa.String))
 # Post URL shapes whose id the archive keeps as platform_post_id (see archive/platforms).
 _TIKTOK_ID = re.compile(r"/(?:video|photo)/(\d+)")
 _YOUTUBE_PATH = re.compile(r"^/(?:shorts|embed|live|v)/([\w-]{11})")
@@ -424,7 +422,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
     removed["raw_payload"] = _delete(
         conn, payload_t, payload_t.c.id, sorted(payload_ids - used_payloads)
     )
-    removed[JOB_TABLE] = _delete_jobs(conn, plan.target_ids)
+    removed[db.SCHEDULER_JOB_TABLE] = _delete_jobs(conn, plan.target_ids)
 
 
 def _crawl_runs(conn: Connection, plan: _Plan) -> list[int]:
@@ -496,13 +494,12 @@ def _names_any(text: str, by_tail: dict[str, set[str]]) -> bool:
 
 
 def _delete_jobs(conn: Connection, target_ids: set[str]) -> int:
-    if not target_ids or not sa.inspect(conn).has_table(JOB_TABLE):
+    if not target_ids or not sa.inspect(conn).has_table(db.SCHEDULER_JOB_TABLE):
         return 0
     # Job ids keep the roster's spelling of a handle: compare casefolded.
-    doomed = [
-        j for j in conn.execute(sa.select(_jobs_t.c.id)).scalars() if j.casefold() in target_ids
-    ]
-    return _delete(conn, _jobs_t, _jobs_t.c.id, doomed)
+    jobs = scheduler_job_t
+    doomed = [j for j in conn.execute(sa.select(jobs.c.id)).scalars() if j.casefold() in target_ids]
+    return _delete(conn, jobs, jobs.c.id, doomed)
 
 
 # --- small helpers -------------------------------------------------------------------------
