@@ -134,7 +134,7 @@ def runs_of(url: str, target: str) -> list[dict[str, Any]]:
     """The target's crawl_run rows, oldest first."""
     engine = db.make_engine(url)
     try:
-        return list(reversed(refresh.recent_runs(engine, target, limit=100)))
+        return list(reversed(store.recent_runs(engine, target, limit=100)))
     finally:
         engine.dispose()
 
