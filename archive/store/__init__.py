@@ -14,6 +14,7 @@ from __future__ import annotations
 from archive.errors import UnknownAthleteError
 from archive.records import NormalizedPost
 from archive.store._common import (
+    Period,
     account_t,
     article_t,
     athlete_t,
@@ -89,6 +90,7 @@ from archive.store.runs import (
     start_crawl_run,
     upsert_article,
 )
+from archive.store.timeline import timeline_chunks, weekly_post_counts
 
 __all__ = [
     "NOT_ON_ROSTER",
@@ -101,6 +103,7 @@ __all__ = [
     "ForgetResult",
     "ListingRow",
     "NormalizedPost",
+    "Period",
     "SyncResult",
     "Totals",
     "UnknownAthleteError",
@@ -151,9 +154,11 @@ __all__ = [
     "start_crawl_run",
     "store_payloads",
     "sync_roster",
+    "timeline_chunks",
     "upsert_article",
     "upsert_posts",
     "upsert_posts_in",
     "utcnow",
     "version_t",
+    "weekly_post_counts",
 ]
