@@ -76,7 +76,7 @@ def refuse_a_real_archive(url: str) -> None:
         if not sa.inspect(engine).has_table("athlete"):
             return
         with engine.connect() as conn:
-            slugs = set(conn.execute(sa.text("SELECT slug FROM athlete")).scalars())
+            slugs = set(store.athlete_slugs(conn))
     except sa.exc.OperationalError:
         return  # not a database we can read: db.upgrade will say why
     finally:

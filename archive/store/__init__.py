@@ -1,11 +1,15 @@
-"""Persistence: idempotent batched upserts of normalized posts, roster sync, crawl-run bookkeeping.
+"""The one door to the tables: idempotent batched upserts of normalized posts, roster sync,
+crawl-run bookkeeping, and every read other modules need.
 
 Every write goes through unique keys and ``ON CONFLICT``, one transaction per batch (``BEGIN
 IMMEDIATE`` on SQLite, see archive.db), so the same batch twice, a crash and restart, or two writers
 at once give the same archive. SQLAlchemy Core, not the ORM, where speed matters.
 
-The modules: ``posts`` (the upsert, known ids, deletions), ``accounts`` (roster, identity),
-``payloads`` (raw payloads), ``runs`` (articles, crawl runs, problems); this package re-exports
+Only this package holds table handles (``_common``); rows leave it typed (dataclasses,
+TypedDicts). The modules: ``posts`` (the upsert, known ids, deletions), ``accounts`` (roster,
+identity, athletes and accounts), ``payloads`` (raw payloads), ``runs`` (writing articles, crawl
+runs, listings, problems), ``history`` (reading them back), ``erase`` (``podium forget``),
+``fulltext`` (search), ``timeline`` (export), ``figures`` (counts); this package re-exports
 their public names.
 """
 
@@ -13,29 +17,13 @@ from __future__ import annotations
 
 from archive.errors import UnknownAthleteError
 from archive.records import NormalizedPost
-from archive.store._common import (
-    Period,
-    account_t,
-    article_t,
-    athlete_t,
-    embed_t,
-    hashtag_t,
-    mention_t,
-    metric_t,
-    payload_t,
-    post_hashtag_t,
-    post_t,
-    problem_t,
-    run_t,
-    sound_t,
-    utcnow,
-    version_t,
-)
+from archive.store._common import Period, utcnow
 from archive.store.accounts import (
     AccountSummary,
     AthleteRow,
     AthleteSummary,
     SyncResult,
+    athlete_slugs,
     find_account,
     get_athlete,
     list_accounts,
@@ -120,14 +108,11 @@ __all__ = [
     "Totals",
     "UnknownAthleteError",
     "UnknownTargetError",
-    "account_t",
     "archive_summary",
     "archive_totals",
-    "article_t",
-    "athlete_t",
+    "athlete_slugs",
     "close_interrupted_runs",
     "count_matches",
-    "embed_t",
     "find_account",
     "find_posts_by_url",
     "finish_crawl_run",
@@ -137,7 +122,6 @@ __all__ = [
     "get_athlete",
     "get_crawl_run",
     "get_problem",
-    "hashtag_t",
     "known_post_ids",
     "list_accounts",
     "list_athletes",
@@ -146,25 +130,17 @@ __all__ = [
     "mark_listing_read",
     "mark_missing_deleted",
     "match_posts",
-    "mention_t",
-    "metric_t",
     "next_scheduled_runs",
     "parse_account_ref",
-    "payload_t",
-    "post_hashtag_t",
-    "post_t",
     "post_to_detail",
     "problem_reasons",
-    "problem_t",
     "read_payload",
     "recent_listings",
     "recent_runs",
     "record_listing",
     "record_problem",
     "require_athlete",
-    "run_t",
     "set_crawl_run_exit_code",
-    "sound_t",
     "start_crawl_run",
     "store_payloads",
     "sync_roster",
@@ -173,6 +149,5 @@ __all__ = [
     "upsert_posts",
     "upsert_posts_in",
     "utcnow",
-    "version_t",
     "weekly_post_counts",
 ]

@@ -303,13 +303,17 @@ def require_athlete(conn: Connection, slug: str) -> AthleteRow:
     row = get_athlete(conn, slug)
     if row is not None:
         return row
-    slugs = list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
     raise unknown_athlete(
         slug,
-        slugs,
+        athlete_slugs(conn),
         "the archive",
         empty_hint="the archive has no athletes yet (run `podium athletes sync`)",
     )
+
+
+def athlete_slugs(conn: Connection) -> list[str]:
+    """Every athlete's slug (reads the ``athlete`` table alone: any schema revision has it)."""
+    return list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
 
 
 def athlete_account_ids(athlete_id: int) -> sa.Select[tuple[int]]:
