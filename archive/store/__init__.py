@@ -34,7 +34,6 @@ from archive.store.accounts import (
 from archive.store.erase import (
     ForgetResult,
     UnknownTargetError,
-    find_posts_by_url,
     forget_account,
     forget_athlete,
     forget_post,
@@ -68,6 +67,7 @@ from archive.store.history import (
     recent_runs,
 )
 from archive.store.payloads import read_payload, store_payloads
+from archive.store.post_urls import find_posts_by_url
 from archive.store.posts import (
     BatchResult,
     known_post_ids,

@@ -115,6 +115,11 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+def select_ids(conn: Connection, stmt: sa.Select[Any]) -> list[int]:
+    """The ids a one-column select gives, as ints."""
+    return [int(i) for i in conn.execute(stmt).scalars()]
+
+
 def select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for chunk in chunks(keys):
