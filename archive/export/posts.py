@@ -36,11 +36,15 @@ class AthleteHead(TypedDict):
 
 
 class Sound(TypedDict):
+    """A post's sound credit."""
+
     title: str | None
     artist: str | None
 
 
 class Counts(TypedDict):
+    """A post's latest counts; None where the platform did not say."""
+
     views: int | None
     likes: int | None
     comments: int | None
@@ -49,6 +53,8 @@ class Counts(TypedDict):
 
 
 class ArticleLink(TypedDict):
+    """An article that embeds the post."""
+
     url: str
     title: str | None
 

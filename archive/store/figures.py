@@ -41,22 +41,30 @@ class Totals(TypedDict):
 
 
 class AthletePlatformPosts(TypedDict):
+    """Posts of one athlete (or of no athlete) on one platform."""
+
     athlete: str
     platform: str
     posts: int
 
 
 class LanguagePosts(TypedDict):
+    """Posts in one language."""
+
     language: str
     posts: int
 
 
 class HashtagPosts(TypedDict):
+    """Posts carrying one hashtag."""
+
     hashtag: str
     posts: int
 
 
 class SoundPosts(TypedDict):
+    """Posts using one sound."""
+
     platform: str
     title: str | None
     artist: str | None
@@ -65,18 +73,24 @@ class SoundPosts(TypedDict):
 
 
 class EditedPost(TypedDict):
+    """A post whose caption changed: how many versions it has."""
+
     platform: str
     post: str
     versions: int
 
 
 class DeletedPost(TypedDict):
+    """A post the platform no longer shows."""
+
     platform: str
     post: str
     url: str | None
 
 
 class ProblemLine(TypedDict):
+    """A problem kept for review."""
+
     platform: str | None
     reason: str
     url: str | None
