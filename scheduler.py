@@ -53,7 +53,6 @@ from archive.errors import ArchiveError
 
 log = logging.getLogger("podium.scheduler")
 
-JOB_TABLE = "apscheduler_jobs"
 #: Crawls that may run at once (each is one child process).
 DEFAULT_WORKERS = 4
 #: New jobs' first runs are spread over at most this long, so a fresh roster does not start
@@ -245,7 +244,10 @@ def reconcile(
         current = interval_minutes(job.trigger)
         same_base = job.kwargs.get("cadence_minutes") == target.cadence_minutes
         interval = refresh.desired_interval(
-            target, refresh.recent_runs(engine, tid), cfg, current if same_base else None
+            target,
+            store.recent_runs(engine, tid, limit=refresh.HISTORY),
+            cfg,
+            current if same_base else None,
         )
         changes: dict[str, Any] = {}
         if current is None or abs(current - interval) > 1e-9:
@@ -316,7 +318,7 @@ def build_scheduler(
     roster = roster if roster is not None else config_mod.load_roster(settings.roster_path)
     engine = db.make_engine(settings.database_url)
     scheduler = _guarded(scheduler_class)(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=db.SCHEDULER_JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=workers)},
         job_defaults=job_options(settings),
         timezone=UTC,
@@ -480,19 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         # make_engine first: a URL SQLAlchemy cannot parse is one line, its password masked.
         engine = db.make_engine(settings.database_url)
-        url = engine.url
-        if (
-            url.get_backend_name() == "sqlite"
-            and url.database not in (None, "", ":memory:")
-            and not Path(url.database).exists()
-        ):
-            raise ArchiveError(f"no archive at {url.database}; create it with `podium init`")
-        db.check_connection(engine)
-        if db.current_revision(engine) is None:
-            raise ArchiveError(
-                f"the archive at {db.safe_url(engine.url)} is not initialised; "
-                "run `podium init` first"
-            )
+        db.require_archive(engine)
         for run_id in store.close_interrupted_runs(engine):
             log.warning("crawl run %d had no process left: closed as interrupted", run_id)
         engine.dispose()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.errors import ConfigError
+from archive.errors import ConfigError, UnknownAthleteError
 from archive.records import PLATFORMS
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +111,27 @@ class Roster:
     def athlete(self, slug: str) -> AthleteConfig | None:
         """The athlete with this slug, or None."""
         return next((a for a in self.athletes if a.slug == slug), None)
+
+    def require_athlete(self, slug: str, where: str) -> AthleteConfig:
+        """The athlete with this slug, or UnknownAthleteError naming the closest slugs on the
+        roster (``where``: the roster file, for the message)."""
+        found = self.athlete(slug)
+        if found is None:
+            raise unknown_athlete(slug, [a.slug for a in self.athletes], where)
+        return found
+
+
+def unknown_athlete(
+    slug: str, known: Sequence[str], where: str, *, empty_hint: str = ""
+) -> UnknownAthleteError:
+    """The one way Podium says a slug names no athlete ``where`` (the archive, a roster file):
+    the closest known slugs, or ``empty_hint`` when there are none at all."""
+    close = difflib.get_close_matches(slug, known, n=3, cutoff=0.5)
+    if close:
+        hint = f"; did you mean {', '.join(close)}?"
+    else:
+        hint = f"; {empty_hint}" if empty_hint and not known else ""
+    return UnknownAthleteError(f"no athlete '{slug}' in {where}{hint}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,9 @@ RETRY_SECONDS = 120.0
 #: How long a SQLite connection waits for another writer's lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30.0
 _RETRY_OPTION = "podium_retry_seconds"
+#: APScheduler's job table, kept in the archive database (scheduler.py makes it; the store reads
+#: it for ``podium status`` and erases from it for ``podium forget``).
+SCHEDULER_JOB_TABLE = "apscheduler_jobs"
 
 #: libpq-style ``password=`` in a URL's query string (``postgresql://u@h/db?password=…``).
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
@@ -318,7 +321,7 @@ def check_connection(engine: Engine) -> None:
 
 #: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
 #: tsvector column, its index and function (made by hand in the migrations), APScheduler's jobs.
-_HIDDEN_TABLES = ("post_fts", "apscheduler_jobs")
+_HIDDEN_TABLES = ("post_fts", SCHEDULER_JOB_TABLE)
 
 
 def alembic_include_object(
@@ -357,6 +360,26 @@ def downgrade(url: str, revision: str = "base") -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
+
+
+def require_archive(engine: Engine, init: str = "podium init") -> None:
+    """Raise a one-line DatabaseError unless ``engine`` reaches an initialised archive.
+
+    A missing SQLite file is reported as such (connecting would create an empty one); ``init``
+    is the command the message tells people to run.
+    """
+    url = engine.url
+    if (
+        url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+        and not Path(url.database).exists()
+    ):
+        raise DatabaseError(f"no archive at {url.database}; create it with `{init}`")
+    check_connection(engine)
+    if current_revision(engine) is None:
+        raise DatabaseError(
+            f"the archive at {safe_url(url)} is not initialised; run `{init}` first"
+        )
 
 
 def current_revision(engine: Engine) -> str | None:

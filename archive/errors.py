@@ -25,7 +25,9 @@ class ParseError(ArchiveError):
 
 
 class UnknownAthleteError(ArchiveError):
-    """Raised by ``archive.store`` / ``archive.export`` for an athlete slug not in the archive."""
+    """Raised by ``archive.store`` / ``archive.export`` / ``archive.search`` for an athlete slug
+    not in the archive, and by ``archive.config.Roster.require_athlete`` for one not on the
+    roster (``archive.config.unknown_athlete`` words it)."""
 
 
 class QueryError(ArchiveError):

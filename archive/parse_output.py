@@ -17,12 +17,9 @@ from archive.normalize import normalize_post, normalize_text, parse_time, to_jso
 from archive.platforms import parse_payload
 from archive.records import COUNT_KEYS, NormalizedPost, RawAccount, RawArticle, RawPost
 from archive.textrepair import repair_account, repair_article, repair_raw_post, repair_text
+from archive.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def post_json(raw: RawPost, fetched_at: datetime) -> dict[str, Any]:
@@ -53,7 +50,7 @@ def post_json(raw: RawPost, fetched_at: datetime) -> dict[str, Any]:
         "url": post.url if post else raw.url,
         "author": post.author_handle if post else raw.author_handle,
         "author_id": post.author_id if post else raw.author_id,
-        "posted_at": _iso(posted_at),
+        "posted_at": None if posted_at is None else utc_iso(posted_at),
         "caption": post.caption if post else raw.caption or "",
         "body": shaped["body"],
         "language": shaped["language"],
@@ -79,7 +76,7 @@ def article_json(article: RawArticle | None) -> dict[str, Any] | None:
     return {
         "url": article.url,
         "title": article.title,
-        "published_at": _iso(published),
+        "published_at": None if published is None else utc_iso(published),
         "author": article.author,
         "publisher": article.publisher,
         "language": article.language,

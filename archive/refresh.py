@@ -2,8 +2,9 @@
 
 ``scheduler.py`` keeps the APScheduler side (job store, triggers, signals); this module holds
 what a job does and what the schedule should be, derived from the configuration and from the
-``crawl_run`` table. The job function is referenced by name (``archive.refresh:run_crawl``)
-and finds everything it needs in its keyword arguments, so it runs the same in any process.
+``crawl_run`` table (read through ``archive.store.recent_runs``). The job function is referenced
+by name (``archive.refresh:run_crawl``) and finds everything it needs in its keyword arguments,
+so it runs the same in any process.
 
 State lives in two places only: the job store (the interval trigger and the next run time,
 which survive a restart) and ``crawl_run`` (how many runs, which were full sweeps, how many
@@ -20,14 +21,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import config as config_mod
-from archive import db
-from archive.models import CrawlRun
+from archive import db, store
+from archive.store import CrawlRunRow
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ ADAPTIVE_WINDOW = 6
 ADAPTIVE_MIN_RUNS = 3
 #: An adaptive interval replaces the current one only when it differs by more than this share.
 MATERIAL_CHANGE = 0.2
-
-_run_t = CrawlRun.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +110,34 @@ def _full_database_url(stored: str, config_dir: str) -> str:
     return configured if public_url(configured) == stored else stored
 
 
-def job_kwargs(target: Target, settings: config_mod.Settings) -> dict[str, Any]:
+class JobKwargs(TypedDict):
+    """The keyword arguments of a refresh job (``run_crawl``'s), as the job store keeps them."""
+
+    target: str
+    spider: str
+    handle: str | None
+    athlete: str | None
+    source: str | None
+    cadence_minutes: float
+    database_url: str
+    config_dir: str
+
+
+def job_kwargs(target: Target, settings: config_mod.Settings) -> JobKwargs:
     """What the job function is called with: the target and where the archive and config are,
     so a fresh process needs nothing else. The scheduler compares these on restart. The
     database URL is kept without its password (a fresh process finds it in its config)."""
     _DATABASES[public_url(settings.database_url)] = settings.database_url
-    return {
-        "target": target.id,
-        "spider": target.spider,
-        "handle": target.handle,
-        "athlete": target.athlete,
-        "source": target.source,
-        "cadence_minutes": target.cadence_minutes,
-        "database_url": public_url(settings.database_url),
-        "config_dir": str(settings.config_dir),
-    }
+    return JobKwargs(
+        target=target.id,
+        spider=target.spider,
+        handle=target.handle,
+        athlete=target.athlete,
+        source=target.source,
+        cadence_minutes=target.cadence_minutes,
+        database_url=public_url(settings.database_url),
+        config_dir=str(settings.config_dir),
+    )
 
 
 def target_from_kwargs(kwargs: Mapping[str, Any]) -> Target:
@@ -144,28 +155,12 @@ def target_from_kwargs(kwargs: Mapping[str, Any]) -> Target:
 # --- crawl_run history --------------------------------------------------------------------------
 
 
-def recent_runs(engine: Engine, target: str, limit: int = HISTORY) -> list[dict[str, Any]]:
-    """The target's latest crawl_run rows, newest first (running ones included)."""
-    with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                sa.select(_run_t)
-                .where(_run_t.c.target == target)
-                .order_by(_run_t.c.started_at.desc(), _run_t.c.id.desc())
-                .limit(limit)
-            )
-            .mappings()
-            .all()
-        )
-    return [dict(r) for r in rows]
-
-
-def run_ok(run: Mapping[str, Any]) -> bool:
+def run_ok(run: CrawlRunRow) -> bool:
     """A run that did its job: finished, and fetched at least one page."""
     return run.get("status") == "finished" and (run.get("pages") or 0) > 0
 
 
-def consecutive_failures(runs: Sequence[Mapping[str, Any]]) -> int:
+def consecutive_failures(runs: Sequence[CrawlRunRow]) -> int:
     """How many of the latest closed runs (newest first) went wrong in a row."""
     n = 0
     for run in runs:
@@ -177,7 +172,7 @@ def consecutive_failures(runs: Sequence[Mapping[str, Any]]) -> int:
     return n
 
 
-def full_sweep_due(runs: Sequence[Mapping[str, Any]], every: int) -> bool:
+def full_sweep_due(runs: Sequence[CrawlRunRow], every: int) -> bool:
     """True when the next run is the every-th since the last finished full sweep."""
     if every <= 1:
         return every == 1
@@ -201,7 +196,7 @@ def backoff_minutes(failures: int, interval_minutes: float, cap_minutes: float) 
 
 
 def adaptive_interval(
-    base_minutes: float, runs: Sequence[Mapping[str, Any]], cfg: config_mod.SchedulerConfig
+    base_minutes: float, runs: Sequence[CrawlRunRow], cfg: config_mod.SchedulerConfig
 ) -> float:
     """The interval for an account from how often it posts: about one new post per run.
 
@@ -234,7 +229,7 @@ def material_change(current_minutes: float, wanted_minutes: float) -> bool:
 
 def desired_interval(
     target: Target,
-    runs: Sequence[Mapping[str, Any]],
+    runs: Sequence[CrawlRunRow],
     cfg: config_mod.SchedulerConfig,
     current_minutes: float | None = None,
 ) -> float:
@@ -262,14 +257,14 @@ def plan_next(
     engine: Engine, target: Target, settings: config_mod.Settings, current_interval_minutes: float
 ) -> NextStep:
     """The interval and any backoff for a target, from its crawl_run history."""
-    runs = recent_runs(engine, target.id)
+    runs = store.recent_runs(engine, target.id, limit=HISTORY)
     cfg = settings.scheduler
     interval = desired_interval(target, runs, cfg, current_interval_minutes)
     failures = consecutive_failures(runs)
     not_before = None
     if failures:
         last = next((r for r in runs if r.get("status") != "running"), None)
-        ended = (last or {}).get("finished_at") or (last or {}).get("started_at")
+        ended = None if last is None else last.get("finished_at") or last.get("started_at")
         if ended is not None:
             wait = backoff_minutes(failures, interval, cfg.backoff_max_minutes)
             not_before = ended + timedelta(minutes=wait)
@@ -359,7 +354,9 @@ def run_crawl(
     )
     engine = db.make_engine(settings.database_url)
     try:
-        full = full_sweep_due(recent_runs(engine, target), settings.scheduler.full_sweep_every)
+        full = full_sweep_due(
+            store.recent_runs(engine, target, limit=HISTORY), settings.scheduler.full_sweep_every
+        )
     finally:
         engine.dispose()
     job = CrawlJob(spider, t.crawl_args(full=full), target)

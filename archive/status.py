@@ -1,66 +1,114 @@
 """`podium status`: per account and news source, the last run, the next run and health; totals.
 
-Everything comes from the archive database: ``crawl_run`` for what happened, the scheduler's
-job table (``apscheduler_jobs``, read as plain rows: its next run time is a column) for what
-comes next, and ``archive.report.archive_summary`` for the totals.
+Everything comes from the archive database, through the store: ``crawl_run`` and ``listing_run``
+for what happened, the scheduler's job table for what comes next
+(``store.next_scheduled_runs``), and ``store.archive_totals`` for the totals.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import config as config_mod
 from archive import refresh, store
-from archive.models import Problem
-from archive.report import archive_summary
+from archive.store import CrawlRunRow, ListingRow
+from archive.store.figures import Totals
+from archive.timestamps import utc_minute
 
-JOB_TABLE = "apscheduler_jobs"
 #: Problem reasons that mean the platform refused us, rather than a page we could not read.
 _BLOCKED = re.compile(
     r"blocked|captcha|challenge|login|HTTP (?:401|403|429)|10204|10216|10222", re.IGNORECASE
 )
 #: Problem reasons that mean we could not reach the platform at all (crawler/failures.py).
 _UNREACHABLE = re.compile(r"^unreachable: ")
-_problem_t = Problem.__table__
 
 
-def next_runs(engine: Engine) -> dict[str, datetime | None]:
-    """Job id -> next run time from the scheduler's job store ({} when it never ran here)."""
-    if not sa.inspect(engine).has_table(JOB_TABLE):
-        return {}
-    jobs = sa.table(JOB_TABLE, sa.column("id"), sa.column("next_run_time"))
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(jobs.c.id, jobs.c.next_run_time)).all()
-    return {
-        str(r[0]): None if r[1] is None else datetime.fromtimestamp(float(r[1]), UTC) for r in rows
-    }
+class Health(TypedDict):
+    """A target's or account's state, since when, over how many runs, and why."""
+
+    state: str
+    since: datetime | None
+    runs: NotRequired[int]
+    why: NotRequired[str | None]
+
+
+class LastRun(TypedDict):
+    """What a target's latest crawl run did."""
+
+    started_at: datetime | None
+    finished_at: datetime | None
+    status: str | None
+    full_sweep: bool
+    pages: int | None
+    posts_new: int | None
+    posts_updated: int | None
+    posts_deleted: int | None
+    problems: int | None
+    errors: str | None
+
+
+class TargetEntry(TypedDict):
+    """One account or news source the scheduler refreshes (or a job the config dropped)."""
+
+    target: str
+    athlete: str | None
+    in_config: bool
+    cadence_minutes: float | None
+    last_run: LastRun | None
+    next_run: datetime | None
+    scheduled: bool
+    health: Health
+
+
+class LastListing(TypedDict):
+    """How an account's latest listing ended."""
+
+    ended_at: datetime
+    outcome: str
+    posts_seen: int
+    pages: int
+    crawl_run_id: int | None
+    started_by: str | None
+    reason: str | None
+
+
+class AccountEntry(TypedDict):
+    """One account: its posts, its latest listing and its health."""
+
+    account: str
+    athlete: str | None
+    posts: int
+    last_listing: LastListing | None
+    health: Health
+
+
+class StatusReport(TypedDict):
+    """Everything ``podium status`` shows (``--format json`` prints it as it is)."""
+
+    targets: list[TargetEntry]
+    accounts: list[AccountEntry]
+    runs: list[dict[str, Any]]
+    scheduler_jobs: int
+    totals: Totals
 
 
 def refused_runs(engine: Engine, run_ids: Sequence[int]) -> tuple[set[int], set[int]]:
     """Of these runs, (those a platform blocked, those that could not reach it), from their
     problems, in one query."""
-    if not run_ids:
-        return set(), set()
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(_problem_t.c.crawl_run_id, _problem_t.c.reason).where(
-                _problem_t.c.crawl_run_id.in_(list(run_ids))
-            )
-        ).all()
-    blocked = {int(r[0]) for r in rows if r[1] and _BLOCKED.search(r[1])}
-    unreachable = {int(r[0]) for r in rows if r[1] and _UNREACHABLE.search(r[1])}
+    reasons = store.problem_reasons(engine, run_ids)
+    blocked = {run_id for run_id, reason in reasons if reason and _BLOCKED.search(reason)}
+    unreachable = {run_id for run_id, reason in reasons if reason and _UNREACHABLE.search(reason)}
     return blocked, unreachable
 
 
 def health(
-    runs: Sequence[Mapping[str, Any]], blocked: set[int], unreachable: set[int] | None = None
-) -> dict[str, Any]:
+    runs: Sequence[CrawlRunRow], blocked: set[int], unreachable: set[int] | None = None
+) -> Health:
     """``ok``, ``never run``, or since the first of the bad runs in a row: ``failing`` (runs
     failed, were killed or interrupted), ``unreachable`` (the network or our side),
     ``blocked`` (the platform refused, or nothing was fetched), ``incomplete`` (pages that
@@ -91,24 +139,39 @@ def health(
     }
 
 
-def _last_run(run: Mapping[str, Any] | None) -> dict[str, Any] | None:
+#: The last run of a target that never ran, for its table row.
+_NEVER_RUN = LastRun(
+    started_at=None,
+    finished_at=None,
+    status=None,
+    full_sweep=False,
+    pages=None,
+    posts_new=None,
+    posts_updated=None,
+    posts_deleted=None,
+    problems=None,
+    errors=None,
+)
+
+
+def _last_run(run: CrawlRunRow | None) -> LastRun | None:
     if run is None:
         return None
     errors = run.get("errors")
     if run.get("status") != "finished" and run.get("finish_reason"):
         errors = "; ".join(filter(None, [run.get("finish_reason"), errors]))
-    return {
-        "started_at": run.get("started_at"),
-        "finished_at": run.get("finished_at"),
-        "status": run.get("status"),
-        "full_sweep": bool(run.get("full_sweep")),
-        "pages": run.get("pages"),
-        "posts_new": run.get("posts_new"),
-        "posts_updated": run.get("posts_updated"),
-        "posts_deleted": run.get("posts_deleted"),
-        "problems": run.get("problems"),
-        "errors": errors,
-    }
+    return LastRun(
+        started_at=run.get("started_at"),
+        finished_at=run.get("finished_at"),
+        status=run.get("status"),
+        full_sweep=bool(run.get("full_sweep")),
+        pages=run.get("pages"),
+        posts_new=run.get("posts_new"),
+        posts_updated=run.get("posts_updated"),
+        posts_deleted=run.get("posts_deleted"),
+        problems=run.get("problems"),
+        errors=errors,
+    )
 
 
 #: Reasons that say a page came back but Podium no longer recognised it (the platform changed it).
@@ -116,7 +179,7 @@ _UNRECOGNISED = re.compile(r"malformed|not a payload|unrecognised|neither|no lon
 _GOOD = ("read", "caught_up")
 
 
-def listing_health(listings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def listing_health(listings: Sequence[ListingRow]) -> Health:
     """One account's health from its latest listings (newest first), whoever started them.
 
     ``ok``; ``never listed``; or since the first bad listing in a row: ``unreachable``,
@@ -155,73 +218,62 @@ def listing_health(listings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"state": state, "since": streak[-1]["ended_at"], "why": reason or None}
 
 
-def account_report(engine: Engine, roster: config_mod.Roster) -> list[dict[str, Any]]:
+def account_report(engine: Engine, roster: config_mod.Roster) -> list[AccountEntry]:
     """Every account the archive holds, and every roster account, with its last listing and
     health (from ``listing_run``: manual, scheduled and imported runs alike)."""
-    acc, ath, post = store.account_t, store.athlete_t, store.post_t
-    posts = (
-        sa.select(sa.func.count())
-        .select_from(post)
-        .where(post.c.account_id == acc.c.id)
-        .scalar_subquery()
-    )
-    stmt = (
-        sa.select(acc.c.platform, acc.c.handle, acc.c.platform_account_id, ath.c.slug, posts)
-        .select_from(acc.outerjoin(ath, ath.c.id == acc.c.athlete_id))
-        .order_by(ath.c.slug.is_(None), ath.c.slug, acc.c.platform, acc.c.handle)
-    )
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt)]
-    seen = {(r[0], (r[2] or r[1] or "").casefold()) for r in rows}
-    seen |= {(r[0], (r[1] or "").casefold()) for r in rows}
+    accounts = store.list_accounts(engine)
+    seen = {(a.platform, (a.platform_account_id or a.handle or "").casefold()) for a in accounts}
+    seen |= {(a.platform, (a.handle or "").casefold()) for a in accounts}
     for athlete in roster.athletes:
-        for a in athlete.accounts:
-            if (a.platform, a.handle.casefold()) not in seen:
-                rows.append((a.platform, a.handle, None, athlete.slug, 0))
+        for acc in athlete.accounts:
+            if (acc.platform, acc.handle.casefold()) not in seen:
+                accounts.append(
+                    store.AccountSummary(acc.platform, acc.handle, None, athlete.slug, 0)
+                )
     out = []
-    for platform, handle, account_id, slug, n_posts in rows:
-        listings: list[dict[str, Any]] = []
-        for key in dict.fromkeys(k for k in (handle, account_id) if k):
-            listings += store.recent_listings(engine, platform, key)
+    for a in accounts:
+        listings: list[ListingRow] = []
+        for key in dict.fromkeys(k for k in (a.handle, a.platform_account_id) if k):
+            listings += store.recent_listings(engine, a.platform, key)
         listings.sort(key=lambda x: (x["ended_at"], x["id"]), reverse=True)
         last = listings[0] if listings else None
         out.append(
-            {
-                "account": f"{platform}:{handle or account_id}",
-                "athlete": slug,
-                "posts": n_posts,
-                "last_listing": None
+            AccountEntry(
+                account=f"{a.platform}:{a.handle or a.platform_account_id}",
+                athlete=a.athlete,
+                posts=a.posts,
+                last_listing=None
                 if last is None
-                else {
-                    "ended_at": last["ended_at"],
-                    "outcome": last["outcome"],
-                    "posts_seen": last["posts_seen"],
-                    "pages": last["pages"],
-                    "crawl_run_id": last["crawl_run_id"],
-                    "started_by": last["started_by"],
-                    "reason": last["reason"],
-                },
-                "health": listing_health(listings[:10]),
-            }
+                else LastListing(
+                    ended_at=last["ended_at"],
+                    outcome=last["outcome"],
+                    posts_seen=last["posts_seen"],
+                    pages=last["pages"],
+                    crawl_run_id=last["crawl_run_id"],
+                    started_by=last["started_by"],
+                    reason=last["reason"],
+                ),
+                health=listing_health(listings[:10]),
+            )
         )
     return out
 
 
-def account_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def account_rows(report: StatusReport) -> list[dict[str, Any]]:
     """The accounts section flattened for a table."""
     rows = []
     for a in report["accounts"]:
-        last = a["last_listing"] or {}
+        last = a["last_listing"]
         h = a["health"]
-        state = h["state"] + (f" since {_when(h['since'])}" if h.get("since") else "")
+        state = h["state"] + (f" since {utc_minute(h['since'])}" if h.get("since") else "")
         rows.append(
             {
                 "account": a["account"],
                 "athlete": a["athlete"],
                 "posts": a["posts"],
-                "last listing": _when(last.get("ended_at")),
-                "by": last.get("started_by"),
-                "outcome": last.get("outcome"),
+                "last listing": utc_minute(last["ended_at"] if last else None),
+                "by": last["started_by"] if last else None,
+                "outcome": last["outcome"] if last else None,
                 "health": state,
                 "why": h.get("why"),
             }
@@ -239,62 +291,57 @@ ACCOUNT_COLUMNS = ["account", "athlete", "posts", "last listing", "by", "outcome
 
 def refresh_status(
     engine: Engine, settings: config_mod.Settings, roster: config_mod.Roster
-) -> dict[str, Any]:
+) -> StatusReport:
     """The status report: one entry per configured account and news source (plus scheduled
     jobs the configuration no longer has), and the archive's totals."""
-    scheduled = next_runs(engine)
+    scheduled = store.next_scheduled_runs(engine)
     entries = []
     wanted = refresh.targets(settings, roster)
     for target in wanted:
-        runs = refresh.recent_runs(engine, target.id, limit=refresh.HISTORY)
+        runs = store.recent_runs(engine, target.id, limit=refresh.HISTORY)
         entries.append(_entry(engine, target.id, target, runs, scheduled))
     known = {t.id for t in wanted}
     for job_id in sorted(set(scheduled) - known):
-        runs = refresh.recent_runs(engine, job_id, limit=refresh.HISTORY)
+        runs = store.recent_runs(engine, job_id, limit=refresh.HISTORY)
         entries.append(_entry(engine, job_id, None, runs, scheduled))
-    return {
-        "targets": entries,
-        "accounts": account_report(engine, roster),
-        "runs": store.list_runs(engine, limit=RECENT_RUNS),
-        "scheduler_jobs": len(scheduled),
-        "totals": archive_summary(engine, top=1)["totals"],
-    }
+    return StatusReport(
+        targets=entries,
+        accounts=account_report(engine, roster),
+        runs=store.list_runs(engine, limit=RECENT_RUNS),
+        scheduler_jobs=len(scheduled),
+        totals=store.archive_totals(engine),
+    )
 
 
 def _entry(
     engine: Engine,
     target_id: str,
     target: refresh.Target | None,
-    runs: list[dict[str, Any]],
+    runs: list[CrawlRunRow],
     scheduled: Mapping[str, datetime | None],
-) -> dict[str, Any]:
-    ids = [r["id"] for r in runs]
-    blocked, unreachable = refused_runs(engine, ids)
-    return {
-        "target": target_id,
-        "athlete": target.athlete if target else None,
-        "in_config": target is not None,
-        "cadence_minutes": target.cadence_minutes if target else None,
-        "last_run": _last_run(runs[0] if runs else None),
-        "next_run": scheduled.get(target_id),
-        "scheduled": target_id in scheduled,
-        "health": health(runs, blocked, unreachable),
-    }
+) -> TargetEntry:
+    blocked, unreachable = refused_runs(engine, [r["id"] for r in runs])
+    return TargetEntry(
+        target=target_id,
+        athlete=target.athlete if target else None,
+        in_config=target is not None,
+        cadence_minutes=target.cadence_minutes if target else None,
+        last_run=_last_run(runs[0] if runs else None),
+        next_run=scheduled.get(target_id),
+        scheduled=target_id in scheduled,
+        health=health(runs, blocked, unreachable),
+    )
 
 
-def _when(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def table_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+def table_rows(report: StatusReport) -> list[dict[str, Any]]:
     """The report's entries flattened for a table."""
     rows = []
     for e in report["targets"]:
-        last = e["last_run"] or {}
+        last = e["last_run"] or _NEVER_RUN
         h = e["health"]
-        state = h["state"] + (f" since {_when(h['since'])}" if h.get("since") else "")
-        result = last.get("status") or ""
-        if result and last.get("full_sweep"):
+        state = h["state"] + (f" since {utc_minute(h['since'])}" if h.get("since") else "")
+        result = last["status"] or ""
+        if result and last["full_sweep"]:
             result += " (full)"
         if not e["in_config"]:
             state += " (not in config)"
@@ -302,12 +349,12 @@ def table_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             {
                 "target": e["target"],
                 "athlete": e["athlete"],
-                "last run": _when(last.get("started_at")),
+                "last run": utc_minute(last["started_at"]),
                 "result": result,
-                "new": last.get("posts_new"),
-                "updated": last.get("posts_updated"),
-                "errors": last.get("errors"),
-                "next run": _when(e["next_run"]) if e["scheduled"] else "not scheduled",
+                "new": last["posts_new"],
+                "updated": last["posts_updated"],
+                "errors": last["errors"],
+                "next run": utc_minute(e["next_run"]) if e["scheduled"] else "not scheduled",
                 "health": state,
             }
         )

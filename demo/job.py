@@ -17,7 +17,8 @@ from archive import config as config_mod
 from archive import db, store
 from archive.crawl import SPIDERS, CrawlJob
 from archive.crawl_progress import run_jobs
-from archive.report import archive_summary, plural
+from archive.report import plural, totals_sentence
+from archive.store import NOT_ON_ROSTER, ArchiveSummary, archive_summary
 from demo.server import DemoServer
 
 DEMO_DB = "sqlite:///podium-demo.db"
@@ -75,7 +76,7 @@ def refuse_a_real_archive(url: str) -> None:
         if not sa.inspect(engine).has_table("athlete"):
             return
         with engine.connect() as conn:
-            slugs = set(conn.execute(sa.text("SELECT slug FROM athlete")).scalars())
+            slugs = set(store.athlete_slugs(conn))
     except sa.exc.OperationalError:
         return  # not a database we can read: db.upgrade will say why
     finally:
@@ -128,16 +129,9 @@ def run_demo(db_url: str | None, *, out_dir: Path, debug: bool = False) -> None:
         raise click.ClickException(f"{plural(len(failed), 'demo crawl')} did not finish")
 
 
-def print_summary(summary: dict[str, Any], url: str) -> None:
+def print_summary(summary: ArchiveSummary, url: str) -> None:
     """The demo's report, for a person."""
-    t = summary["totals"]
-    click.echo(
-        f"\nArchive {db.safe_url(url)}: {plural(t['posts'], 'post')} "
-        f"of {plural(t['athletes'], 'athlete')} ({plural(t['accounts'], 'account')}), "
-        f"{plural(t['versions'], 'caption version')}, "
-        f"{plural(t['snapshots'], 'count snapshot')}, {plural(t['articles'], 'article')}, "
-        f"{plural(t['raw_payloads'], 'raw payload')}, {plural(t['crawl_runs'], 'crawl run')}."
-    )
+    click.echo(f"\nArchive {db.safe_url(url)}: {totals_sentence(summary['totals'])}.")
     click.echo("\nPosts per athlete and platform:")
     by_athlete: dict[str, list[str]] = {}
     for row in summary["posts_per_athlete"]:
@@ -152,18 +146,18 @@ def print_summary(summary: dict[str, Any], url: str) -> None:
         + ", ".join(f"#{r['hashtag']} ({r['posts']})" for r in summary["top_hashtags"])
     )
     click.echo("Top sounds:")
-    for r in summary["top_sounds"]:
-        origin = " [original]" if r["original"] else ""
+    for s in summary["top_sounds"]:
+        origin = " [original]" if s["original"] else ""
         click.echo(
-            f"  ♬ {r['title']} - {r['artist'] or '?'}{origin}: {plural(r['posts'], 'post')} "
-            f"on {r['platform']}"
+            f"  ♬ {s['title']} - {s['artist'] or '?'}{origin}: {plural(s['posts'], 'post')} "
+            f"on {s['platform']}"
         )
     click.echo(f"\nEdited captions: {len(summary['edits'])}")
-    for r in summary["edits"]:
-        click.echo(f"  {r['platform']} {r['post']}: {plural(r['versions'], 'version')}")
+    for e in summary["edits"]:
+        click.echo(f"  {e['platform']} {e['post']}: {plural(e['versions'], 'version')}")
     click.echo(f"Deleted posts: {len(summary['deletions'])}")
-    for r in summary["deletions"]:
-        click.echo(f"  {r['platform']} {r['url'] or r['post']}")
+    for d in summary["deletions"]:
+        click.echo(f"  {d['platform']} {d['url'] or d['post']}")
     click.echo(
         "Availability: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["availability"].items()))
     )
@@ -203,7 +197,7 @@ def _use_the_archive(
     # The athlete on the most platforms (then with the most posts) shows the timeline best.
     per_athlete: dict[str, list[int]] = {}
     for row in summary["posts_per_athlete"]:
-        if row["athlete"] != "(not on the roster)":
+        if row["athlete"] != NOT_ON_ROSTER:
             per_athlete.setdefault(row["athlete"], []).append(row["posts"])
     busiest = max(
         per_athlete, key=lambda a: (len(per_athlete[a]), sum(per_athlete[a])), default=None

@@ -135,3 +135,65 @@ def test_scheduler_code_never_imports_scrapy() -> None:
     ]:
         if path.exists():
             assert hits(imports_of(path), ("scrapy", "twisted")) == [], path.name
+
+
+# --- the store is the one door to the tables ----------------------------------------------------
+
+OUTSIDE_THE_STORE = [
+    p
+    for p in files(
+        "archive/**/*.py", "crawler/**/*.py", "demo/**/*.py", "bench/*.py", "scheduler.py"
+    )
+    if not p.relative_to(REPO).as_posix().startswith("archive/store/")
+]
+
+
+def table_access(tree: ast.AST) -> list[str]:
+    """Where a module reaches a table itself: ``Model.__table__``, a store table handle
+    (``store.post_t``, ``from archive.store... import post_t``), the store's private module, or
+    raw SQL through ``sqlalchemy.text``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "__table__":
+            found.append(f"line {node.lineno}: .__table__")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr.endswith("_t")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "store"
+        ):
+            found.append(f"line {node.lineno}: store.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("archive.store"):
+            if node.module == "archive.store._common":
+                found.append(f"line {node.lineno}: import from archive.store._common")
+            found += [f"line {node.lineno}: {a.name}" for a in node.names if a.name.endswith("_t")]
+        elif isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy":
+            found += [f"line {node.lineno}: text" for a in node.names if a.name == "text"]
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "text"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("sa", "sqlalchemy")
+        ):
+            found.append(f"line {node.lineno}: {node.value.id}.text")
+    return found
+
+
+@pytest.mark.parametrize("path", OUTSIDE_THE_STORE, ids=lambda p: str(p.relative_to(REPO)))
+def test_only_the_store_touches_the_tables(path: Path) -> None:
+    assert table_access(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from archive.models import Post\nt = Post.__table__",
+        "from archive import store\nstore.post_t",
+        "from archive.store import post_t",
+        "from archive.store._common import chunks",
+        "import sqlalchemy as sa\nsa.text('SELECT 1')",
+        "from sqlalchemy import text",
+    ],
+)
+def test_the_table_rule_sees_each_way_round_the_store(source: str) -> None:
+    assert table_access(ast.parse(source)) != []

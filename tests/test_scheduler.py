@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -134,7 +135,7 @@ def runs_of(url: str, target: str) -> list[dict[str, Any]]:
     """The target's crawl_run rows, oldest first."""
     engine = db.make_engine(url)
     try:
-        return list(reversed(refresh.recent_runs(engine, target, limit=100)))
+        return list(reversed(store.recent_runs(engine, target, limit=100)))
     finally:
         engine.dispose()
 
@@ -435,6 +436,20 @@ def test_scheduler_help_and_list(tmp_path: Path, sqlite_url: str) -> None:
         "bluesky:sindre.bsky.example",
         "bluesky:gracewhitfield.bsky.example",
     ]
+
+
+def test_the_scheduler_starts_only_on_an_initialised_archive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_config(tmp_path / "cfg")
+    missing = tmp_path / "missing.db"
+    assert scheduler_mod.main(["--db", f"sqlite:///{missing}", "--config", str(folder)]) == 1
+    assert f"no archive at {missing}; create it with `podium init`" in capsys.readouterr().err
+    assert not missing.exists()  # looking did not create it
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert scheduler_mod.main(["--db", f"sqlite:///{empty}", "--config", str(folder)]) == 1
+    assert "is not initialised; run `podium init` first" in capsys.readouterr().err
 
 
 def test_the_job_function_is_found_by_name() -> None:

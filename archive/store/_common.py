@@ -1,17 +1,20 @@
-"""Shared pieces of the store: table handles, the bulk insert, chunking, hashing."""
+"""Shared pieces of the store: the table handles (only the store has them), the bulk insert,
+chunking, hashing, posting periods."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from archive import db
 from archive.models import (
     Account,
     Article,
@@ -46,6 +49,14 @@ embed_t = cast(sa.Table, ArticleEmbed.__table__)
 run_t = cast(sa.Table, CrawlRun.__table__)
 problem_t = cast(sa.Table, Problem.__table__)
 listing_t = cast(sa.Table, ListingRun.__table__)
+#: The SQLite full-text index of ``post.search_text`` (FTS5, external content; migrations make it).
+post_fts_t = sa.table("post_fts", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
+#: PostgreSQL's index of the same text: a tsvector column the migrations add to ``post``.
+post_search_tsv: Any = sa.literal_column("post.search_tsv")
+#: APScheduler's job table: not ours (no model, no migration), read and erased as plain rows.
+scheduler_job_t = sa.table(
+    db.SCHEDULER_JOB_TABLE, sa.column("id", sa.String), sa.column("next_run_time")
+)
 
 _CHUNK = 500  # ids per IN (...) list
 
@@ -104,6 +115,11 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+def select_ids(conn: Connection, stmt: sa.Select[Any]) -> list[int]:
+    """The ids a one-column select gives, as ints."""
+    return [int(i) for i in conn.execute(stmt).scalars()]
+
+
 def select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for chunk in chunks(keys):
@@ -112,4 +128,31 @@ def select_map(conn: Connection, key_col: Any, val_col: Any, keys: Sequence[Any]
     return out
 
 
-# --- accounts, sounds, hashtags -------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Period:
+    """When the posts a read keeps were posted: from ``start`` on, until before ``end`` (through
+    it with ``end_inclusive``); None leaves a side open. Aware UTC times."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    end_inclusive: bool = False
+
+    @classmethod
+    def of_days(cls, since: date | None, until: date | None) -> Period:
+        """Whole UTC days, ``since`` and ``until`` both included."""
+        return cls(
+            None if since is None else datetime.combine(since, time(0), tzinfo=UTC),
+            None
+            if until is None
+            else datetime.combine(until, time(0), tzinfo=UTC) + timedelta(days=1),
+        )
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        """Conditions on ``post.posted_at``."""
+        posted = post_t.c.posted_at
+        conds = []
+        if self.start is not None:
+            conds.append(posted >= self.start)
+        if self.end is not None:
+            conds.append(posted <= self.end if self.end_inclusive else posted < self.end)
+        return conds

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from archive import db
-from archive.config import Roster
-from archive.errors import UnknownAthleteError  # re-exported for callers
+from archive.config import Roster, unknown_athlete
 from archive.records import NormalizedPost
 from archive.store._common import (
     account_t,
@@ -280,27 +279,82 @@ def list_athletes(engine: Engine) -> list[AthleteSummary]:
     ]
 
 
-def get_athlete(conn: Connection, slug: str) -> dict[str, Any] | None:
+class AthleteRow(TypedDict):
+    """An ``athlete`` row."""
+
+    id: int
+    slug: str
+    name: str
+    sport: str | None
+    country: str | None
+    languages: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def get_athlete(conn: Connection, slug: str) -> AthleteRow | None:
     """The athlete row with this slug, or None."""
     row = conn.execute(sa.select(athlete_t).where(athlete_t.c.slug == slug)).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else cast(AthleteRow, dict(row))
 
 
-def require_athlete(conn: Connection, slug: str) -> dict[str, Any]:
+def require_athlete(conn: Connection, slug: str) -> AthleteRow:
     """The athlete row, or UnknownAthleteError naming the closest slugs."""
-    import difflib
-
     row = get_athlete(conn, slug)
     if row is not None:
         return row
-    slugs = list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
-    close = difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5)
-    hint = (
-        f"; did you mean {', '.join(close)}?"
-        if close
-        else ("; the archive has no athletes yet (run `podium athletes sync`)" if not slugs else "")
+    raise unknown_athlete(
+        slug,
+        athlete_slugs(conn),
+        "the archive",
+        empty_hint="the archive has no athletes yet (run `podium athletes sync`)",
     )
-    raise UnknownAthleteError(f"no athlete '{slug}' in the archive{hint}")
+
+
+def athlete_slugs(conn: Connection) -> list[str]:
+    """Every athlete's slug (reads the ``athlete`` table alone: any schema revision has it)."""
+    return list(conn.execute(sa.select(athlete_t.c.slug)).scalars())
+
+
+def athlete_account_ids(athlete_id: int) -> sa.Select[tuple[int]]:
+    """A subquery: the ids of the athlete's accounts (for ``post.account_id IN (...)``)."""
+    return sa.select(account_t.c.id).where(account_t.c.athlete_id == athlete_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """An account the archive holds, its athlete's slug and how many posts it has."""
+
+    platform: str
+    handle: str | None
+    platform_account_id: str | None
+    athlete: str | None
+    posts: int
+
+
+def list_accounts(engine: Engine) -> list[AccountSummary]:
+    """Every account, by athlete (those of no athlete last), platform and handle."""
+    posts = (
+        sa.select(sa.func.count())
+        .select_from(post_t)
+        .where(post_t.c.account_id == account_t.c.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(
+            account_t.c.platform,
+            account_t.c.handle,
+            account_t.c.platform_account_id,
+            athlete_t.c.slug,
+            posts,
+        )
+        .select_from(account_t.outerjoin(athlete_t, athlete_t.c.id == account_t.c.athlete_id))
+        .order_by(
+            athlete_t.c.slug.is_(None), athlete_t.c.slug, account_t.c.platform, account_t.c.handle
+        )
+    )
+    with engine.connect() as conn:
+        return [AccountSummary(*r) for r in conn.execute(stmt).tuples()]
 
 
 # --- what a crawl needs to know -----------------------------------------------------------

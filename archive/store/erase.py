@@ -24,18 +24,15 @@ A dry run does all of it and rolls back, so its counts are exactly those a real 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from archive import db
 from archive.errors import ArchiveError
-from archive.platforms import instagram, platform_from_url, x
 from archive.records import PLATFORMS
 from archive.store._common import (
     account_t,
@@ -52,15 +49,17 @@ from archive.store._common import (
     post_t,
     problem_t,
     run_t,
+    scheduler_job_t,
+    select_ids,
     sound_t,
     version_t,
 )
 from archive.store.accounts import require_athlete
+from archive.store.payloads import unheld_payloads_naming
+from archive.store.post_urls import find_posts_by_url
 
 log = logging.getLogger(__name__)
 
-#: APScheduler's job table in the archive database (scheduler.py, archive/status.py).
-JOB_TABLE = "apscheduler_jobs"
 #: The tables a forget reports on, in the order it prints them.
 TABLES = (
     "athlete",
@@ -77,19 +76,10 @@ TABLES = (
     "listing_run",
     "crawl_run",
     "raw_payload",
-    JOB_TABLE,
+    db.SCHEDULER_JOB_TABLE,
 )
 #: Kinds of things ``podium forget`` takes.
 KINDS = ("athlete", "account", "post")
-
-_jobs_t = sa.table(JOB_TABLE, sa.column("id", sa.String))
-# Post URL shapes whose id the archive keeps as platform_post_id (see archive/platforms).
-_TIKTOK_ID = re.compile(r"/(?:video|photo)/(\d+)")
-_YOUTUBE_PATH = re.compile(r"^/(?:shorts|embed|live|v)/([\w-]{11})")
-_BLUESKY_PATH = re.compile(r"^/profile/([^/]+)/post/(\w+)")
-_MASTODON_PATH = re.compile(r"^/@([\w.]+)(?:@[\w.-]+)?/(\d+)")
-# Tokens of a payload compared with post ids: ids are runs of these (URIs end in one).
-_TOKEN = re.compile(r"[\w-]+")
 
 
 class UnknownTargetError(ArchiveError):
@@ -214,55 +204,6 @@ def forget_post(engine: Engine, url: str, *, dry_run: bool = False) -> ForgetRes
     return _forget(engine, resolve, dry_run=dry_run)
 
 
-def find_posts_by_url(conn: Connection, url: str) -> list[int]:
-    """Ids of the posts a URL names: the stored ``post.url`` (query and trailing slash aside),
-    a platform id given as is, else the platform's id in the URL as the parsers read it."""
-    url = url.strip()
-    c = post_t.c
-    found = _ids(conn, sa.select(c.id).where(c.url.in_(_url_forms(url))))
-    if found:
-        return found
-    found = _ids(conn, sa.select(c.id).where(c.platform_post_id == url))
-    if found:
-        return found
-    parts = urlsplit(url if "//" in url else f"https://{url}")
-    platform = platform_from_url(parts.geturl())
-    where: list[Any] = []
-    if platform == "tiktok" and (m := _TIKTOK_ID.search(parts.path)):
-        where = [c.platform_post_id == m.group(1)]
-    elif platform == "instagram" and (code := instagram.shortcode_from_url(parts.geturl())):
-        where = [c.platform_post_id == code]
-    elif platform == "x" and (m := x.STATUS_URL.search(parts.geturl())):
-        where = [c.platform_post_id == m.group(2)]
-    elif platform == "youtube" or parts.hostname in ("youtu.be", "www.youtu.be"):
-        platform = "youtube"
-        video = (
-            parts.path.strip("/")
-            if parts.hostname and parts.hostname.endswith("youtu.be")
-            else (parse_qs(parts.query).get("v") or [""])[0]
-        )
-        if not video and (m := _YOUTUBE_PATH.match(parts.path)):
-            video = m.group(1)
-        where = [c.platform_post_id == video] if video else []
-    elif platform == "bluesky" and (m := _BLUESKY_PATH.match(parts.path)):
-        actor, rkey = m.groups()
-        suffix = f"/app.bsky.feed.post/{rkey}"
-        if actor.startswith("did:"):
-            where = [c.platform_post_id == f"at://{actor}{suffix}"]
-        else:
-            owner = sa.select(account_t.c.id).where(
-                account_t.c.platform == "bluesky", account_t.c.handle_key == actor.casefold()
-            )
-            where = [c.platform_post_id.endswith(suffix, autoescape=True), c.account_id.in_(owner)]
-    elif platform is None and (m := _MASTODON_PATH.match(parts.path)):
-        user, status_id = m.groups()
-        platform = "mastodon"
-        where = [c.platform_post_id == f"https://{parts.netloc}/users/{user}/statuses/{status_id}"]
-    if not where:
-        return []
-    return _ids(conn, sa.select(c.id).where(c.platform == platform, *where))
-
-
 # --- the erasure ---------------------------------------------------------------------------
 
 
@@ -313,7 +254,9 @@ def _forget(
 def _accounts_plan(conn: Connection, target: str, account_ids: list[int]) -> _Plan:
     plan = _Plan(target, account_ids=account_ids)
     for chunk in chunks(account_ids):
-        plan.post_ids += _ids(conn, sa.select(post_t.c.id).where(post_t.c.account_id.in_(chunk)))
+        plan.post_ids += select_ids(
+            conn, sa.select(post_t.c.id).where(post_t.c.account_id.in_(chunk))
+        )
         for platform, *names in conn.execute(
             sa.select(
                 account_t.c.platform,
@@ -354,7 +297,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
 
     run_ids = _crawl_runs(conn, plan)
     payload_ids = {r.raw_payload_id for r in posts if r.raw_payload_id is not None}
-    payload_ids |= _payloads_naming(conn, [r.platform_post_id for r in posts])
+    payload_ids |= unheld_payloads_naming(conn, [r.platform_post_id for r in posts])
     problem_ids = set(_ids_in(conn, problem_t.c.id, problem_t.c.raw_payload_id, payload_ids))
     problem_ids.update(_ids_in(conn, problem_t.c.id, problem_t.c.crawl_run_id, run_ids))
     problem_ids.update(
@@ -364,7 +307,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
     for platform, ppids in identities.items():
         for chunk in chunks(ppids):
             problem_ids.update(
-                _ids(
+                select_ids(
                     conn,
                     sa.select(problem_t.c.id).where(
                         problem_t.c.platform == platform, problem_t.c.platform_post_id.in_(chunk)
@@ -372,7 +315,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
                 )
             )
             embed_ids.update(
-                _ids(
+                select_ids(
                     conn,
                     sa.select(embed_t.c.id).where(
                         embed_t.c.platform == platform, embed_t.c.platform_post_id.in_(chunk)
@@ -399,7 +342,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
     for target in plan.target_ids:
         platform, _, key = target.partition(":")
         listing_ids.update(
-            _ids(
+            select_ids(
                 conn,
                 sa.select(listing_t.c.id).where(
                     listing_t.c.platform == platform, listing_t.c.handle_key == key.casefold()
@@ -424,7 +367,7 @@ def _erase(conn: Connection, plan: _Plan, removed: dict[str, int]) -> None:
     removed["raw_payload"] = _delete(
         conn, payload_t, payload_t.c.id, sorted(payload_ids - used_payloads)
     )
-    removed[JOB_TABLE] = _delete_jobs(conn, plan.target_ids)
+    removed[db.SCHEDULER_JOB_TABLE] = _delete_jobs(conn, plan.target_ids)
 
 
 def _crawl_runs(conn: Connection, plan: _Plan) -> list[int]:
@@ -447,77 +390,16 @@ def _crawl_runs(conn: Connection, plan: _Plan) -> list[int]:
     return sorted(ids)
 
 
-def _payloads_naming(conn: Connection, post_ids: Sequence[str]) -> set[int]:
-    """Payloads no post or article holds (earlier observations, problems' payloads) that
-    contain one of these platform post ids."""
-    if not post_ids:
-        return set()
-    # An id is matched by its last token (a URI's last segment), then confirmed whole.
-    by_tail: dict[str, set[str]] = {}
-    for pid in post_ids:
-        tokens = _TOKEN.findall(pid)
-        if tokens:
-            by_tail.setdefault(tokens[-1], set()).add(pid)
-    held = [
-        sa.select(col).where(col.is_not(None))
-        for col in (post_t.c.raw_payload_id, article_t.c.raw_payload_id)
-    ]
-    unheld = _ids(
-        conn,
-        sa.select(payload_t.c.id)
-        .where(payload_t.c.id.not_in(held[0]), payload_t.c.id.not_in(held[1]))
-        .order_by(payload_t.c.id),
-    )
-    found: set[int] = set()
-    for chunk in chunks(unheld):
-        for pay_id, data in conn.execute(
-            sa.select(payload_t.c.id, payload_t.c.data).where(payload_t.c.id.in_(chunk))
-        ):
-            if _names_any(_inflate(data), by_tail):
-                found.add(int(pay_id))
-    return found
-
-
-def _inflate(data: bytes) -> str:
-    import zlib
-
-    try:
-        return zlib.decompress(data).decode("utf-8", "replace")
-    except zlib.error:
-        return bytes(data).decode("utf-8", "replace")
-
-
-def _names_any(text: str, by_tail: dict[str, set[str]]) -> bool:
-    for token in set(_TOKEN.findall(text)) & by_tail.keys():
-        for pid in by_tail[token]:
-            if pid == token or pid in text or pid.replace("/", "\\/") in text:
-                return True
-    return False
-
-
 def _delete_jobs(conn: Connection, target_ids: set[str]) -> int:
-    if not target_ids or not sa.inspect(conn).has_table(JOB_TABLE):
+    if not target_ids or not sa.inspect(conn).has_table(db.SCHEDULER_JOB_TABLE):
         return 0
     # Job ids keep the roster's spelling of a handle: compare casefolded.
-    doomed = [
-        j for j in conn.execute(sa.select(_jobs_t.c.id)).scalars() if j.casefold() in target_ids
-    ]
-    return _delete(conn, _jobs_t, _jobs_t.c.id, doomed)
+    jobs = scheduler_job_t
+    doomed = [j for j in conn.execute(sa.select(jobs.c.id)).scalars() if j.casefold() in target_ids]
+    return _delete(conn, jobs, jobs.c.id, doomed)
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def _url_forms(url: str) -> list[str]:
-    """The URL as given, without query and fragment, with and without a trailing slash."""
-    parts = urlsplit(url)
-    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    forms = {url, bare, bare.rstrip("/"), bare.rstrip("/") + "/"}
-    return sorted(f for f in forms if f)
-
-
-def _ids(conn: Connection, stmt: Any) -> list[int]:
-    return [int(i) for i in conn.execute(stmt).scalars()]
 
 
 def _ids_in(conn: Connection, out: Any, col: Any, values: Iterable[Any]) -> list[Any]:

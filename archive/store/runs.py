@@ -1,4 +1,4 @@
-"""Articles, crawl runs and problems."""
+"""Writing articles, crawl runs, listings and problems (``history`` reads them back)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from archive.store._common import (
     sha256_hex,
     utcnow,
 )
-from archive.store.payloads import read_payload, store_payloads
+from archive.store.payloads import store_payloads
 from archive.store.posts import BatchResult, existing_posts
 
 
@@ -223,13 +223,6 @@ def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> No
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(exit_code=code))
 
 
-def get_crawl_run(engine: Engine, run_id: int) -> dict[str, Any] | None:
-    """A crawl_run row as a dict, or None."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(run_t).where(run_t.c.id == run_id)).mappings().first()
-    return None if row is None else dict(row)
-
-
 @db.retry_transient
 def record_problem(
     engine: Engine,
@@ -298,74 +291,3 @@ def record_listing(
                 reason=reason,
             )
         )
-
-
-def recent_listings(
-    engine: Engine, platform: str, handle: str, *, limit: int = 10
-) -> list[dict[str, Any]]:
-    """An account's latest listings, newest first, with who started their runs."""
-    stmt = (
-        sa.select(listing_t, run_t.c.started_by, run_t.c.status.label("run_status"))
-        .select_from(listing_t.outerjoin(run_t, run_t.c.id == listing_t.c.crawl_run_id))
-        .where(listing_t.c.platform == platform, listing_t.c.handle_key == handle.casefold())
-        .order_by(listing_t.c.ended_at.desc(), listing_t.c.id.desc())
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
-# --- reading the crawl history ----------------------------------------------------------------
-
-
-def list_runs(
-    engine: Engine,
-    *,
-    platform: str | None = None,
-    athlete_slug: str | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    """The newest crawl runs first, optionally of one platform (spider) or athlete."""
-    where = []
-    if platform:
-        where.append(run_t.c.spider == platform)
-    if athlete_slug:
-        where.append(run_t.c.athlete_slug == athlete_slug)
-    stmt = sa.select(run_t).where(*where).order_by(run_t.c.id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
-def list_problems(
-    engine: Engine,
-    *,
-    platform: str | None = None,
-    since: datetime | None = None,
-    run_id: int | None = None,
-    limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Problems, the newest first, without their payloads (``get_problem`` has those)."""
-    where = []
-    if platform:
-        where.append(problem_t.c.platform == platform)
-    if since:
-        where.append(problem_t.c.created_at >= since)
-    if run_id is not None:
-        where.append(problem_t.c.crawl_run_id == run_id)
-    cols = [c for c in problem_t.c if c.name != "detail"]
-    stmt = sa.select(*cols).where(*where).order_by(problem_t.c.id.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
-def get_problem(engine: Engine, problem_id: int) -> dict[str, Any] | None:
-    """One problem with its detail and the raw payload kept with it (bytes, or None)."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(problem_t).where(problem_t.c.id == problem_id)).mappings()
-        found = row.first()
-        if found is None:
-            return None
-        out = dict(found)
-        pay_id = out.get("raw_payload_id")
-        out["payload"] = read_payload(conn, pay_id) if pay_id else None
-    return out

@@ -133,8 +133,8 @@ class AthleteSpider(Spider):
         if self.handle:
             return [(self.athlete, self.handle)]
         roster = config_mod.load_roster(self.settings_obj.roster_path)
-        if self.athlete and roster.athlete(self.athlete) is None:
-            raise ValueError(f"no athlete '{self.athlete}' in {self.settings_obj.roster_path}")
+        if self.athlete:
+            roster.require_athlete(self.athlete, str(self.settings_obj.roster_path))
         return [
             (a.slug, acc.handle)
             for a in roster.athletes

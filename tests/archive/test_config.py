@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archive import config
-from archive.errors import ConfigError
+from archive.errors import ConfigError, UnknownAthleteError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,3 +102,17 @@ def test_the_config_files_say_how_an_operator_adds_a_contact() -> None:
     assert config.DEFAULT_USER_AGENT in env and "PODIUM_USER_AGENT=" in env
     assert "PODIUM_USER_AGENT" in toml and "user_agent" in toml
     assert "podium-archive" not in env + toml
+
+
+def test_an_unknown_slug_names_the_closest_ones_on_the_roster() -> None:
+    roster = config.Roster((config.AthleteConfig("lotte-van-dijk", "Lotte van Dijk"),))
+    assert roster.require_athlete("lotte-van-dijk", "athletes.toml").name == "Lotte van Dijk"
+    with pytest.raises(UnknownAthleteError) as info:
+        roster.require_athlete("lotte-van-dyk", "athletes.toml")
+    assert (
+        str(info.value)
+        == "no athlete 'lotte-van-dyk' in athletes.toml; did you mean lotte-van-dijk?"
+    )
+    with pytest.raises(UnknownAthleteError) as info:
+        config.Roster().require_athlete("anyone", "athletes.toml")
+    assert str(info.value) == "no athlete 'anyone' in athletes.toml"

@@ -216,17 +216,18 @@ def test_cli_writes_each_format(archive: Engine, archive_url: str, tmp_path: Any
 
 
 def test_streaming_reads_in_chunks(archive: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from archive import export
+    from archive.export import posts
+    from archive.store import timeline
 
-    monkeypatch.setattr(export, "CHUNK", 2)
+    monkeypatch.setattr(posts, "CHUNK", 2)
     calls = []
-    real = export._related
+    real = timeline.related
 
     def spy(conn: Any, ids: Any, history: bool) -> Any:
         calls.append(list(ids))
         return real(conn, ids, history)
 
-    monkeypatch.setattr(export, "_related", spy)
+    monkeypatch.setattr(timeline, "related", spy)
     chunks = export_timeline(archive, LOTTE, fmt="ndjson")
     assert calls == []  # nothing read before the first chunk is asked for
     assert len("".join(chunks).splitlines()) == len(LOTTE_ORDER)
@@ -240,9 +241,9 @@ def test_streaming_reads_in_chunks(archive: Engine, monkeypatch: pytest.MonkeyPa
 
 
 def test_a_week_chart_counts_posts_per_utc_week(archive: Engine) -> None:
-    from archive import export
-
-    weeks = export._weekly(archive, _athlete_id(archive), None, None, None)
+    weeks = store.weekly_post_counts(
+        archive, _athlete_id(archive), platform=None, period=store.Period()
+    )
     assert weeks == {
         (date(2026, 1, 26), "tiktok"): 1,
         (date(2026, 2, 2), "tiktok"): 3,

@@ -18,11 +18,12 @@ from sqlalchemy.engine import Engine, make_url
 from archive import store
 from archive.cli import cli
 from archive.config import AccountConfig, AthleteConfig, Roster
+from archive.db import SCHEDULER_JOB_TABLE
 from archive.errors import ArchiveError
 from archive.normalize import normalize_post
 from archive.records import Payload, RawArticle, RawEmbed, RawMusic, RawPost
 from archive.search import search_posts
-from archive.store.erase import JOB_TABLE, TABLES
+from archive.store.erase import TABLES
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 L1, L2, F1, F2 = (f"71000000000000000{n:02d}" for n in (1, 2, 3, 4))
@@ -183,7 +184,7 @@ def build(engine: Engine) -> None:
         payload=Payload(b"<html>article</html>", "https://news.example/goud", T0, "news"),
     )
     jobs = sa.Table(  # APScheduler 3's SQLAlchemyJobStore table
-        JOB_TABLE,
+        SCHEDULER_JOB_TABLE,
         sa.MetaData(),
         sa.Column("id", sa.Unicode(191), primary_key=True),
         sa.Column("next_run_time", sa.Float(25), index=True),
@@ -263,7 +264,7 @@ def test_forget_athlete_removes_exactly_their_rows(engine: Engine) -> None:
         "crawl_run": 2,
         "listing_run": 1,  # Lotte's; Femke's stays
         "raw_payload": 5,  # L1 twice, L3, two problems'; L2's is Femke's too
-        JOB_TABLE: 2,
+        SCHEDULER_JOB_TABLE: 2,
     }
     assert result.removed == expected
     after = dump(engine)
@@ -275,7 +276,10 @@ def test_forget_athlete_removes_exactly_their_rows(engine: Engine) -> None:
     assert column(engine, "SELECT position FROM article_embed") == {1, 3}
     assert column(engine, "SELECT reason FROM problem") == {"femke's", "in the roster run"}
     assert column(engine, "SELECT target FROM crawl_run") == {"tiktok:femke.kok", "tiktok:roster"}
-    assert column(engine, f"SELECT id FROM {JOB_TABLE}") == {"tiktok:femke.kok", "news:demo-sport"}
+    assert column(engine, f"SELECT id FROM {SCHEDULER_JOB_TABLE}") == {
+        "tiktok:femke.kok",
+        "news:demo-sport",
+    }
     femke_bodies = [
         observe("tiktok", "femke.kok", F1, "Femke wint de 500 meter #schaatsen #goud", slug="x"),
         observe(
@@ -315,7 +319,7 @@ def test_forget_account_keeps_the_athlete_and_other_accounts(engine: Engine) -> 
         "problem": 3,  # L2's, the payload naming L1, the one in the account's run
         "crawl_run": 1,  # the account's; the athlete-wide run stays
         "raw_payload": 4,
-        JOB_TABLE: 1,
+        SCHEDULER_JOB_TABLE: 1,
     }
     assert result.removed == {t: expected.get(t, 0) for t in TABLES}
     assert_only_removed(before, dump(engine), expected)
@@ -498,7 +502,9 @@ def test_cli_dry_run_prints_counts_per_table_and_changes_nothing(
     lines = done.stdout.splitlines()
     assert lines[0] == "would remove (dry run, nothing changed) for athlete lotte-van-dijk:"
     counts = dict(re.fullmatch(r"\s+(\S+)\s+(\d+)", line).groups() for line in lines[1:])
-    assert counts["post"] == "3" and counts["post_fts"] == "3" and counts[JOB_TABLE] == "2"
+    assert (
+        counts["post"] == "3" and counts["post_fts"] == "3" and counts[SCHEDULER_JOB_TABLE] == "2"
+    )
     assert list(counts) == ["athlete", "account", "post", "post_fts", *TABLES[3:]]
     assert "still in" in done.stderr and "athletes sync" in done.stderr
     assert dump(sqlite_engine) == before

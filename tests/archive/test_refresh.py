@@ -162,7 +162,7 @@ def test_plan_next_backs_off_a_failing_target_and_recovers(
     crawl("failed")
     crawl("killed")
     step = refresh.plan_next(engine, target, settings, 60.0)
-    last = refresh.recent_runs(engine, target.id)[0]
+    last = store.recent_runs(engine, target.id, limit=refresh.HISTORY)[0]
     assert (step.failures, step.interval_minutes) == (2, 60.0)
     assert step.not_before == last["finished_at"] + timedelta(minutes=240)
     crawl("finished")
