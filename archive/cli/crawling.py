@@ -11,6 +11,7 @@ import click
 from archive import config as config_mod
 from archive.cli.group import debug_requested
 from archive.cli.options import db_option, open_archive, output_folder, settings
+from archive.errors import UnknownAthleteError
 from archive.report import plural
 
 
@@ -72,20 +73,16 @@ def crawl(
       podium crawl --athlete jutta-leerdam --full    one athlete, reconcile deletions
       podium crawl --url https://www.tiktok.com/@someone/video/7300000000000000000
     """
-    import difflib
-
     from archive import store
     from archive.crawl import plan
 
     s = settings(ctx, db_url)
     roster = config_mod.load_roster(s.roster_path)
-    if athlete and roster.athlete(athlete) is None:
-        close = difflib.get_close_matches(athlete, [a.slug for a in roster.athletes], n=3)
-        raise click.BadParameter(
-            f"no athlete '{athlete}' in {s.roster_path}"
-            + (f"; did you mean {', '.join(close)}?" if close else ""),
-            param_hint="--athlete",
-        )
+    if athlete:
+        try:
+            roster.require_athlete(athlete, str(s.roster_path))
+        except UnknownAthleteError as exc:
+            raise click.BadParameter(str(exc), param_hint="--athlete") from None
     jobs = plan(s, roster, athlete=athlete, platform=platform, urls=urls, full=full)
     if not jobs:
         raise click.ClickException(

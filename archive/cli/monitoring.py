@@ -12,7 +12,7 @@ from archive import config as config_mod
 from archive.cli.options import DATE, db_option, format_option, open_archive, settings
 from archive.cli.output import cell_text, echo_json, render_rows
 from archive.records import PLATFORMS
-from archive.report import plural
+from archive.report import totals_sentence
 
 
 @click.command()
@@ -60,12 +60,7 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
         click.echo("\nlatest crawl runs (podium runs for all):")
         render_rows(report["runs"], "table", columns=STATUS_RUN_COLUMNS)
     t = report["totals"]
-    click.echo(
-        f"\narchive: {plural(t['posts'], 'post')} of {plural(t['athletes'], 'athlete')} "
-        f"({plural(t['accounts'], 'account')}), {plural(t['versions'], 'caption version')}, "
-        f"{plural(t['snapshots'], 'count snapshot')}, {plural(t['articles'], 'article')}, "
-        f"{plural(t['problems'], 'problem')}, {plural(t['crawl_runs'], 'crawl run')}"
-    )
+    click.echo(f"\narchive: {totals_sentence(t)}")
 
 
 RUN_COLUMNS = [

@@ -56,26 +56,11 @@ def format_option(choices: tuple[str, ...] = FORMATS, default: str = "table") ->
 
 def open_archive(url: str) -> Engine:
     """An engine for an initialised archive, or a one-line error saying what to do."""
-    parsed = parse_database_url(url)
-    if (
-        parsed.get_backend_name() == "sqlite"
-        and parsed.database not in (None, "", ":memory:")
-        and not Path(parsed.database).exists()
-    ):
-        raise DatabaseError(
-            f"no archive at {parsed.database}; create it with `podium init`"
-            + (
-                ""
-                if url == config_mod.absolute_sqlite_url(config_mod.DEFAULT_DATABASE_URL)
-                else f" --db {url}"
-            )
-        )
+    parse_database_url(url)  # a malformed URL is named in one line before anything connects
+    default = url == config_mod.absolute_sqlite_url(config_mod.DEFAULT_DATABASE_URL)
     engine = db.make_engine(url)
-    db.check_connection(engine)
-    if db.current_revision(engine) is None:
-        raise DatabaseError(
-            f"the database {db.safe_url(parsed)} is not initialised; run `podium init` first"
-        )
+    init = "podium init" if default else f"podium init --db {db.safe_url(url)}"
+    db.require_archive(engine, init=init)
     return engine
 
 

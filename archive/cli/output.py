@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import click
+
+from archive.export.formats import CSV_BOM
+from archive.timestamps import utc_iso, utc_minute
 
 FORMATS = ("table", "json", "ndjson", "csv")
 #: One rule for every CSV podium writes (athletes list, search, timeline, runs, problems):
 #: UTF-8 with a byte-order mark, so a spreadsheet opens accents, CJK and emoji correctly;
 #: Python reads it with encoding="utf-8-sig".
-CSV_BOM = "\ufeff"
 CSV_RULE = "UTF-8 with a byte-order mark (Excel opens it as UTF-8), a header row"
 
 
@@ -25,7 +27,7 @@ def echo_json(value: Any) -> None:
 def json_default(value: Any) -> Any:
     """``json.dumps``' fallback: datetimes as UTC ISO 8601 with a ``Z``."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return utc_iso(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -68,7 +70,7 @@ def cell_text(v: Any) -> str:
     if isinstance(v, list | tuple):
         return ", ".join(cell_text(x) for x in v)
     if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        return utc_minute(v)
     return str(v).replace("\n", " ")
 
 

@@ -85,7 +85,7 @@ def csv_chunks(posts: Iterable[TimelinePost]) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
     # A BOM, so spreadsheet programs read UTF-8 (accents, CJK, emoji) without an import dialog;
-    # every CSV podium writes has one (archive.cli.CSV_BOM: athletes list, search, runs, problems).
+    # every CSV podium writes has one (the CLI's tables in CSV print it too).
     writer.writerow(CSV_COLUMNS)
     yield CSV_BOM + buf.getvalue()
     buf.seek(0)

@@ -90,6 +90,22 @@ def test_a_bad_crawl_url_is_one_line_and_nothing_starts(
     engine.dispose()
 
 
+def test_an_unknown_crawl_athlete_names_the_closest_slug_and_nothing_starts(
+    tmp_path: Path, archive_url: str, no_child: list[object]
+) -> None:
+    (tmp_path / "athletes.toml").write_text(ROSTER, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(tmp_path), "crawl", "--db", archive_url, "--athlete", "lotte-van-dyk"],
+    )
+    message = assert_usage_error(result, "podium crawl")
+    assert message == (
+        f"podium: error: Invalid value for --athlete: no athlete 'lotte-van-dyk' in "
+        f"{tmp_path / 'athletes.toml'}; did you mean lotte-van-dijk?"
+    )
+    assert no_child == []
+
+
 def test_every_bad_url_gets_its_line_and_the_good_ones_do_not_run(
     tmp_path: Path, no_child: list[object]
 ) -> None:

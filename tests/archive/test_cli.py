@@ -184,7 +184,7 @@ def test_an_x_url_is_refused_with_a_reason() -> None:
 
 def test_every_csv_output_follows_one_bom_rule(tmp_path: Path) -> None:
     """Athletes list, search, timeline, runs and problems: UTF-8 with a BOM, then the header."""
-    from archive.cli.output import CSV_BOM
+    from archive.export.formats import CSV_BOM
 
     url = f"sqlite:///{tmp_path / 'a.db'}"
     run("init", "--db", url)
