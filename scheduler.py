@@ -74,7 +74,8 @@ def interval_minutes(trigger: Any) -> float | None:
     """The interval of an IntervalTrigger in minutes (None for any other trigger)."""
     if not isinstance(trigger, IntervalTrigger):
         return None
-    return trigger.interval.total_seconds() / 60.0
+    minutes: float = trigger.interval.total_seconds() / 60.0
+    return minutes
 
 
 def jitter_for(minutes: float, cfg: config_mod.SchedulerConfig) -> float | None:
@@ -288,7 +289,8 @@ class _OnlyWhileRunning:
     def _process_jobs(self) -> float | None:
         if self.state != STATE_RUNNING:
             return None
-        return super()._process_jobs()  # type: ignore[misc]
+        wait: float | None = super()._process_jobs()  # type: ignore[misc]
+        return wait
 
 
 _GUARDED: dict[type[BaseScheduler], type[BaseScheduler]] = {}
@@ -327,8 +329,8 @@ def build_scheduler(
     scheduler.add_listener(refresher.on_started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(refresher.on_job_done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.add_listener(refresher.on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
-    scheduler.podium = refresher  # type: ignore[attr-defined]
-    return scheduler  # type: ignore[return-value]
+    scheduler.podium = refresher
+    return scheduler
 
 
 # --- shutdown -------------------------------------------------------------------------------------
@@ -504,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     shutdown.install()
     started = time.monotonic()
     scheduler.start()  # blocks until a signal stops it
-    refresher: Refresher = scheduler.podium  # type: ignore[attr-defined]
+    refresher: Refresher = scheduler.podium
     if refresher.error is not None:
         print(f"scheduler: cannot reconcile the jobs: {refresher.error}", file=sys.stderr)
         return 1

@@ -238,7 +238,7 @@ def _backoff(attempt: int) -> float:
 
     The jitter keeps writers that failed together (a server restart) from retrying together.
     """
-    ceiling = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2 ** (attempt - 1))
+    ceiling = min(_BACKOFF_MAX, _BACKOFF_FIRST * 2.0 ** (attempt - 1))
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - spreading retries, not a secret
 
 

@@ -167,31 +167,52 @@ def detect_clean(text: str, prior: Sequence[str] = ()) -> tuple[str, float]:
     weight, kana, hangul, han = _letter_weight(text)
     if weight < MIN_LETTERS:
         return UNDETERMINED, 0.0
-    cjk = kana + hangul + han
-    if cjk:
-        letters = weight - (_CJK_WEIGHT - 1) * cjk
-        if cjk >= _SCRIPT_SHARE * letters:
-            # Kana exists only in Japanese, hangul only in Korean; Han alone is zh or ja.
-            if kana >= _SCRIPT_MIN and kana >= hangul:
-                return "ja", 1.0
-            if hangul >= _SCRIPT_MIN:
-                return "ko", 1.0
+    by_script = _script_language(weight, kana, hangul, han)
+    if by_script:
+        return by_script, 1.0
     candidates = _candidates(text)
     if not candidates:
         return UNDETERMINED, 0.0
     top_code, top_prob = candidates[0]
     if prior:
-        wanted = [_normalize_prior(p) for p in prior]
-        if top_code not in wanted:
-            for code, prob in candidates[1:]:
-                if code in wanted and prob >= top_prob - PRIOR_MARGIN:
-                    return code, prob
-            for code in wanted:
-                if top_code in _SIBLINGS.get(code, ()):
-                    return code, top_prob
+        preferred = _prefer_prior(candidates, [_normalize_prior(p) for p in prior])
+        if preferred:
+            return preferred
     if top_prob < MIN_CONFIDENCE:
         return UNDETERMINED, 0.0
     return top_code, top_prob
+
+
+def _script_language(weight: int, kana: int, hangul: int, han: int) -> str | None:
+    """``ja`` or ``ko`` when the script alone decides, else None.
+
+    Kana exists only in Japanese, hangul only in Korean; Han alone is zh or ja (langdetect's call).
+    """
+    cjk = kana + hangul + han
+    if not cjk or cjk < _SCRIPT_SHARE * (weight - (_CJK_WEIGHT - 1) * cjk):
+        return None
+    if kana >= _SCRIPT_MIN and kana >= hangul:
+        return "ja"
+    if hangul >= _SCRIPT_MIN:
+        return "ko"
+    return None
+
+
+def _prefer_prior(
+    candidates: Sequence[tuple[str, float]], wanted: Sequence[str]
+) -> tuple[str, float] | None:
+    """The athlete's usual language when it nearly ties the top guess, or when the top guess is
+    its known look-alike (short Dutch read as Afrikaans); None to keep the top guess."""
+    top_code, top_prob = candidates[0]
+    if top_code in wanted:
+        return None
+    for code, prob in candidates[1:]:
+        if code in wanted and prob >= top_prob - PRIOR_MARGIN:
+            return code, prob
+    for code in wanted:
+        if top_code in _SIBLINGS.get(code, ()):
+            return code, top_prob
+    return None
 
 
 def _normalize_prior(code: str) -> str:

@@ -40,9 +40,9 @@ def describe_failure(failure: Failure) -> str:
     detail = failure.getErrorMessage().strip().splitlines()
     message = detail[0][:200] if detail else failure.type.__name__  # type: ignore[union-attr]
     for kinds, words in _NETWORK:
-        if failure.check(*kinds):
+        if failure.check(*kinds):  # type: ignore[no-untyped-call]
             return f"unreachable: {words} ({message})"
-    if failure.check(IgnoreRequest):
+    if failure.check(IgnoreRequest):  # type: ignore[no-untyped-call]
         if "robots.txt" in message:
             return "refused by robots.txt"
         return f"request dropped: {message}"

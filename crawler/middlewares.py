@@ -44,7 +44,7 @@ class BackoffRetryMiddleware:
                 return min(self.cap, max(0.0, float(header.decode())))
             except ValueError:
                 pass  # an HTTP date: fall back to our own backoff
-        return min(self.cap, self.base * 2**attempt * (0.5 + random.random()))  # noqa: S311
+        return min(self.cap, self.base * 2.0**attempt * (0.5 + random.random()))  # noqa: S311
 
     async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
@@ -53,6 +53,7 @@ class BackoffRetryMiddleware:
             return response
         attempt = request.meta.get("retry_times", 0)
         spider = spider or self.crawler.spider
+        assert spider is not None  # Scrapy calls this only while a spider runs
         retry = get_retry_request(
             request,
             spider=spider,

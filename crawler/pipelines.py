@@ -128,9 +128,12 @@ def _raw_bytes(raw: Any) -> bytes | None:
         return None
     if isinstance(raw, bytes):
         return raw
-    if not isinstance(raw, str):
-        raw = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
-    return raw.encode("utf-8", "backslashreplace")
+    text = (
+        raw
+        if isinstance(raw, str)
+        else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+    )
+    return text.encode("utf-8", "backslashreplace")
 
 
 class StorePipeline(_Pipeline):
@@ -172,7 +175,7 @@ class StorePipeline(_Pipeline):
         if isinstance(item, NormalizedPost):
             if item.repairs:
                 body = item.payload.body if item.payload else None
-                detail = {"platform_post_id": item.platform_post_id}
+                detail: dict[str, object] = {"platform_post_id": item.platform_post_id}
                 self._repaired(item.repairs, item.source_url, item.platform, body, detail)
             self.batch.append(item)
             self._inc("podium/posts")
@@ -195,7 +198,7 @@ class StorePipeline(_Pipeline):
             return
         try:
             self.result.add(store.upsert_posts(self.engine, batch))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever failed the batch, each post gets its own try
             if db.is_transient(exc):  # the database stayed away past the retry budget
                 self.batch_lost = True
                 self.shortfalls.append(f"a batch of {len(batch)} posts was not stored: {exc}")
@@ -205,7 +208,7 @@ class StorePipeline(_Pipeline):
             for post in batch:
                 try:
                     self.result.add(store.upsert_posts(self.engine, [post]))
-                except Exception as one:
+                except Exception as one:  # noqa: BLE001 - a post the store refuses becomes a problem row
                     self._problem(
                         CrawlProblem(
                             reason=f"cannot store: {one}".splitlines()[0],
@@ -315,7 +318,7 @@ class StorePipeline(_Pipeline):
                 pages=item.pages,
                 reason=reason,
             )
-        except Exception as exc:  # health is lost for this listing, never the crawl
+        except Exception as exc:  # noqa: BLE001 - health is lost for this listing, never the crawl
             log.error("cannot record how %s %s ended: %s", item.platform, item.handle, exc)
 
     def spider_error(self, failure: Failure, response: Response, spider: Any) -> None:
@@ -353,7 +356,7 @@ class StorePipeline(_Pipeline):
     def _safe_problem(self, item: CrawlProblem) -> None:
         try:
             self._problem(item)
-        except Exception as exc:  # the archive itself is failing: the run says so at least
+        except Exception as exc:  # noqa: BLE001 - the archive itself is failing: the run says so
             self.shortfalls.append(f"{item.reason} (not recorded: {exc})".splitlines()[0])
             log.error("cannot record a problem: %s", exc)
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 
 from archive import config as config_mod
 from archive import db
@@ -68,7 +69,7 @@ def parse_database_url(url: str) -> Any:
     """``url`` parsed, or a one-line error that names it (without its password)."""
     try:
         return make_url(url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError or ValueError here
+    except (ArgumentError, ValueError) as exc:
         raise DatabaseError(
             f"bad database URL {db.safe_url(url)!r}: {db.safe_message(exc, url)}"
         ) from None
@@ -134,7 +135,7 @@ def period_options(f: F) -> F:
     )(f)
 
 
-class LanguageParam(click.ParamType):
+class LanguageParam(click.ParamType[str]):
     """An ISO 639-1 language code (two letters, e.g. ``nl``), or ``und`` (undetermined);
     returned in lower case."""
 
@@ -157,7 +158,7 @@ class LanguageParam(click.ParamType):
         return code
 
 
-class HashtagParam(click.ParamType):
+class HashtagParam(click.ParamType[str]):
     """A hashtag, with or without its ``#``; an empty one (``""``, ``#``) is a usage error."""
 
     name = "hashtag"

@@ -73,10 +73,10 @@ def ident(value: Any) -> str | None:
         return str(value) if 0 <= value < 10**40 else None
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    if not value or len(value) > MAX_ID_LENGTH or not value.isprintable() or " " in value:
+    ident: str = value.strip()
+    if not ident or len(ident) > MAX_ID_LENGTH or not ident.isprintable() or " " in ident:
         return None
-    return value
+    return ident
 
 
 def url(value: Any) -> str | None:

@@ -189,13 +189,13 @@ def _account(data: dict[str, Any]) -> RawAccount:
 
 
 def _full_handle(acct: Any, profile_url: Any) -> str | None:
-    acct = text(acct)
-    if not acct:
+    handle = text(acct)
+    if not handle:
         return None
-    if "@" in acct:
-        return acct
+    if "@" in handle:
+        return handle
     host = _host(profile_url)
-    return f"{acct}@{host}" if host else acct
+    return f"{handle}@{host}" if host else handle
 
 
 def _host(value: Any) -> str | None:

@@ -31,7 +31,8 @@ TAG_KINDS = ("hashtag", "mention")
 
 def tokens(text: str) -> list[str]:
     """The index tokens of a text: ``fold`` it, then split it as FTS5 does."""
-    return _WORD_RE.findall(fold(text))
+    found: list[str] = _WORD_RE.findall(fold(text))
+    return found
 
 
 @dataclass(frozen=True, slots=True)

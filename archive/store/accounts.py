@@ -37,24 +37,7 @@ def resolve_accounts(
             key = (p.platform, p.author_id, p.author_handle.casefold() if p.author_handle else None)
             wanted.setdefault(key, []).append(i)
     out: dict[int, int | None] = dict.fromkeys(range(len(posts)))
-    c = account_t.c
-    by_id: dict[tuple[str, str], Any] = {}
-    by_handle: dict[tuple[str, str], Any] = {}
-    for platform in {k[0] for k in wanted}:
-        ids = [k[1] for k in wanted if k[0] == platform and k[1]]
-        keys = [k[2] for k in wanted if k[0] == platform and k[2]]
-        for chunk_ids, chunk_keys in ((ids, []), ([], keys)):
-            for chunk in chunks(chunk_ids or chunk_keys):
-                col = c.platform_account_id if chunk_ids else c.handle_key
-                for row in conn.execute(
-                    sa.select(
-                        c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name
-                    ).where(c.platform == platform, col.in_(chunk))
-                ):
-                    if row.platform_account_id:
-                        by_id[(platform, row.platform_account_id)] = row
-                    if row.handle_key:
-                        by_handle[(platform, row.handle_key)] = row
+    by_id, by_handle = _known_accounts(conn, wanted)
     touched = []
     for (platform, pid, hkey), idxs in wanted.items():
         sample = posts[idxs[0]]
@@ -82,11 +65,35 @@ def resolve_accounts(
     if touched:
         conn.execute(
             account_t.update()
-            .where(c.id == sa.bindparam("_id"))
+            .where(account_t.c.id == sa.bindparam("_id"))
             .values(last_seen_at=sa.bindparam("last_seen_at")),
             touched,
         )
     return out
+
+
+def _known_accounts(
+    conn: Connection, wanted: Mapping[tuple[str, str | None, str | None], object]
+) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
+    """The accounts a batch already knows, by (platform, account id) and (platform, handle key)."""
+    c = account_t.c
+    by_id: dict[tuple[str, str], Any] = {}
+    by_handle: dict[tuple[str, str], Any] = {}
+    for platform in {k[0] for k in wanted}:
+        ids = [k[1] for k in wanted if k[0] == platform and k[1]]
+        keys = [k[2] for k in wanted if k[0] == platform and k[2]]
+        for col, values in ((c.platform_account_id, ids), (c.handle_key, keys)):
+            for chunk in chunks(values):
+                for row in conn.execute(
+                    sa.select(
+                        c.id, c.platform_account_id, c.handle_key, c.athlete_id, c.display_name
+                    ).where(c.platform == platform, col.in_(chunk))
+                ):
+                    if row.platform_account_id:
+                        by_id[(platform, row.platform_account_id)] = row
+                    if row.handle_key:
+                        by_handle[(platform, row.handle_key)] = row
+    return by_id, by_handle
 
 
 def _resolve_account(

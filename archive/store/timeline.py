@@ -132,7 +132,7 @@ def _ids_param(conn: Connection, ids: Sequence[int]) -> str | list[int]:
     return json.dumps(list(ids)) if conn.dialect.name == "sqlite" else list(ids)
 
 
-def _in_ids(conn: Connection, col: Any) -> sa.ColumnElement[bool]:
+def _in_ids(conn: Connection, col: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
     """``col`` in the chunk's ids, as one bound value (a 1000-item IN list costs its compile)."""
     if conn.dialect.name == "sqlite":
         each = sa.func.json_each(sa.bindparam("ids")).table_valued("value")

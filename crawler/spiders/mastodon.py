@@ -122,7 +122,7 @@ class MastodonSpider(AthleteSpider):
             yield from self.give_up(listing, result)
             return
         yield from self.listed_posts(result, listing)
-        link = response.headers.get(b"Link", b"").decode("latin-1")
+        link = (response.headers.get(b"Link") or b"").decode("latin-1")
         max_id = mastodon.next_max_id(link)
         if result.posts and max_id and not listing.should_stop:
             yield Request(
