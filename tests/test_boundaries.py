@@ -12,19 +12,47 @@ REPO = Path(__file__).resolve().parent.parent
 
 def imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = _package_of(path)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names |= imports_of_node(node)
+            names |= imports_of_node(node, package)
     return names
 
 
-def imports_of_node(node: ast.Import | ast.ImportFrom) -> set[str]:
+def _package_of(path: Path) -> list[str]:
+    """The dotted package a file's relative imports start from (``archive/cli/x.py``: archive.cli)."""
+    parts = list(path.resolve().relative_to(REPO).with_suffix("").parts)
+    return parts[:-1]  # a module's package; for __init__.py, the package it starts
+
+
+def imports_of_node(node: ast.Import | ast.ImportFrom, package: list[str]) -> set[str]:
+    """Absolute names of what ``node`` imports; ``from .x import y`` is resolved against ``package``."""
     if isinstance(node, ast.Import):
         return {alias.name for alias in node.names}
-    if node.module and node.level == 0:
-        return {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-    return set()
+    if node.level:
+        base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+        module = ".".join([*base, node.module] if node.module else base)
+    else:
+        module = node.module or ""
+    if not module:
+        return set()
+    return {module} | {f"{module}.{alias.name}" for alias in node.names}
+
+
+def test_relative_imports_are_resolved() -> None:
+    """A rule cannot be dodged with ``from . import``: relative names become absolute ones."""
+    tree = ast.parse("from . import store\nfrom ..crawler import items\nfrom .db import x\n")
+    got = set().union(
+        *(
+            imports_of_node(n, ["archive", "cli"])
+            for n in tree.body
+            if isinstance(n, ast.ImportFrom)
+        )
+    )
+    assert {"archive.cli.store", "archive.crawler.items", "archive.cli.db.x"} <= got
+    assert _package_of(REPO / "archive" / "cli" / "__init__.py") == ["archive", "cli"]
+    assert _package_of(REPO / "archive" / "cli" / "group.py") == ["archive", "cli"]
 
 
 def files(*patterns: str) -> list[Path]:
@@ -120,7 +148,7 @@ def test_the_cli_imports_the_demo_only_in_its_demo_command() -> None:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                     continue
                 if isinstance(node, ast.Import | ast.ImportFrom) and hits(
-                    imports_of_node(node), ("demo",)
+                    imports_of_node(node, _package_of(path)), ("demo",)
                 ):
                     places.append(getattr(func, "name", "<module>"))
                 inner.extend(ast.iter_child_nodes(node))
