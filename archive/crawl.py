@@ -69,7 +69,7 @@ class CrawlOutcome:
     seconds: float
 
 
-def platform_of_url(url: str, base_urls: Mapping[str, str]) -> str:
+def spider_for_url(url: str, base_urls: Mapping[str, str]) -> str:
     """Which spider fetches a URL: a configured base URL, a known host, else a news article."""
     for platform, base in base_urls.items():
         if base and platform != "news" and url.startswith(base.rstrip("/") + "/"):
@@ -149,7 +149,7 @@ def _url_jobs(
     bases = {p: settings.platform(p).base_url for p in SPIDERS}
     grouped: dict[str, list[str]] = {}
     for url in urls:
-        grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
+        grouped.setdefault(platform or spider_for_url(url, bases), []).append(url)
     return [CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()]
 
 
