@@ -71,9 +71,9 @@ class CrawlOutcome:
 
 def spider_for_url(url: str, base_urls: Mapping[str, str]) -> str:
     """Which spider fetches a URL: a configured base URL, a known host, else a news article."""
-    for platform, base in base_urls.items():
-        if base and platform != "news" and url.startswith(base.rstrip("/") + "/"):
-            return platform
+    for spider, base in base_urls.items():
+        if base and spider != "news" and url.startswith(base.rstrip("/") + "/"):
+            return spider
     known = platform_from_url(url)
     if known in SPIDERS:
         return known
