@@ -425,7 +425,9 @@ def store_writes() -> dict[str, Callable[..., Any]]:
 
 def test_every_store_write_retries() -> None:
     writes = store_writes()
-    assert {"archive.store.posts.upsert_posts", "archive.store.runs.record_problem"} <= set(writes)
+    assert {"archive.store.posts.upsert_posts", "archive.store.problems.record_problem"} <= set(
+        writes
+    )
     assert [name for name, fn in writes.items() if not hasattr(fn, "__wrapped__")] == []
     assert not hasattr(store.upsert_posts_in, "__wrapped__")  # runs in its caller's transaction
 
