@@ -328,7 +328,7 @@ def mark_missing_deleted(
                 post_t.c.account_id == acc["id"],
                 post_t.c.availability == "active",
                 post_t.c.is_repost.is_(False),
-                post_t.c.caption_source == "platform",
+                post_t.c.source_kind == "platform",
                 post_t.c.first_seen_at < swept_at,
                 *([post_t.c.posted_at >= listed_since] if listed_since else []),
             )

@@ -143,7 +143,7 @@ def test_an_embeds_text_is_never_an_edit_of_the_page_caption(engine: Engine) -> 
     )
     store.upsert_posts(engine, [embed])
     with engine.connect() as conn:
-        caption, source = conn.execute(sa.text("SELECT caption, caption_source FROM post")).one()
+        caption, source = conn.execute(sa.text("SELECT caption, source_kind FROM post")).one()
         kinds = (
             conn.execute(sa.text("SELECT source_kind FROM post_version ORDER BY id"))
             .scalars()
