@@ -20,7 +20,7 @@ COUNT_KEYS = ("views", "likes", "comments", "shares", "saves")
 
 
 @dataclass(slots=True)
-class RawMusic:
+class RawSound:
     """Structured sound data exactly as a platform gave it (TikTok ``music``, Instagram audio)."""
 
     title: str | None = None
@@ -51,7 +51,7 @@ class RawPost:
     posted_at: Any = None
     caption: str | None = None
     counts: dict[str, Any] = field(default_factory=dict)
-    music: RawMusic | None = None
+    sound: RawSound | None = None
     tags: list[str] | None = None
     tags_complete: bool = False
     mentions: list[str] | None = None

@@ -19,15 +19,15 @@ from archive.errors import ParseError
 from archive.language import detect_clean
 from archive.normalize.caption import (
     clean_whitespace,
+    sound_from_data,
     sound_from_line,
-    sound_from_music,
     split_sound,
     strip_author,
 )
 from archive.normalize.counts import parse_count
 from archive.normalize.tags import combine_tags, extract_hashtags, extract_mentions
 from archive.normalize.times import parse_time, time_from_id
-from archive.records import COUNT_KEYS, Counts, NormalizedPost, NormalizedText, RawMusic, RawPost
+from archive.records import COUNT_KEYS, Counts, NormalizedPost, NormalizedText, RawPost, RawSound
 from archive.textrepair import repair_raw_post
 
 __all__ = [
@@ -81,7 +81,7 @@ def normalize_text(
     tags_complete: bool = False,
     mentions: Sequence[str] | None = None,
     mentions_complete: bool = False,
-    music: RawMusic | None = None,
+    sound: RawSound | None = None,
     prior: Sequence[str] = (),
 ) -> NormalizedText:
     """Normalize one caption (DESIGN.md §3); ``text`` itself is never changed.
@@ -89,19 +89,19 @@ def normalize_text(
     ``author`` is given for an embed: its leading ``@author`` is dropped from the body and is not
     a mention. ``tags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
     are authoritative, otherwise they are united with what the text rules find (text order
-    first, then given ones the text lacks). ``music`` is structured sound data, preferred over a
+    first, then given ones the text lacks). ``sound`` is structured sound data, preferred over a
     ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages (near-tie breaker).
     """
     nfc = unicodedata.normalize("NFC", text or "")
-    rest, credit = split_sound(strip_author(nfc, author))
+    rest, sound_line = split_sound(strip_author(nfc, author))
     body = clean_whitespace(rest)
 
     hashtags = combine_tags(extract_hashtags(body), tags, tags_complete, "#＃")
     mention_tags = combine_tags(extract_mentions(body, platform), mentions, mentions_complete, "@")
 
-    sound = sound_from_music(music) if music is not None else None
-    if sound is None and credit:
-        sound = sound_from_line(credit)
+    credit = sound_from_data(sound) if sound is not None else None
+    if credit is None and sound_line:
+        credit = sound_from_line(sound_line)
 
     language, confidence = detect_clean(_LANGUAGE_NOISE_RE.sub(" ", body), prior)
     return NormalizedText(
@@ -110,7 +110,7 @@ def normalize_text(
         declared_language=normalize_declared_language(declared_language),
         hashtags=hashtags,
         mentions=mention_tags,
-        sound=sound,
+        sound=credit,
         author=(author.lstrip("@").strip() or None) if author else None,
         body=body,
         normalizer_version=NORMALIZER_VERSION,
@@ -178,7 +178,7 @@ def normalize_post(
         tags_complete=raw.tags_complete,
         mentions=raw.mentions if isinstance(raw.mentions, list | tuple) else None,
         mentions_complete=raw.mentions_complete,
-        music=raw.music if isinstance(raw.music, RawMusic) else None,
+        sound=raw.sound if isinstance(raw.sound, RawSound) else None,
         prior=prior,
     )
     counts_in = raw.counts if isinstance(raw.counts, dict) else {}

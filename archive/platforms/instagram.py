@@ -14,7 +14,7 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawMusic, RawPost
+from archive.records import ParseResult, RawAccount, RawPost, RawSound
 
 PLATFORM = "instagram"
 
@@ -218,21 +218,21 @@ def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(item.get("taken_at")),
         caption=text(dig(item, "caption", "text")),
         counts=counts,
-        music=_music_from_clips(item.get("clips_metadata")),
+        sound=_sound_from_clips(item.get("clips_metadata")),
         is_pinned=bool(item.get("timeline_pinned_user_ids")),
         media_urls=_item_media_urls(item),
         raw=item,
     )
 
 
-def _music_from_clips(clips: Any) -> RawMusic | None:
+def _sound_from_clips(clips: Any) -> RawSound | None:
     """Licensed track from ``music_info.music_asset_info``; original audio from
     ``original_sound_info`` (its ``ig_artist`` may be another account whose sound is reused)."""
     if not isinstance(clips, dict):
         return None
     asset = dig(clips, "music_info", "music_asset_info")
     if isinstance(asset, dict) and asset:
-        return RawMusic(
+        return RawSound(
             title=text(asset.get("title")),
             artist=text(asset.get("display_artist")),
             is_original=False,
@@ -241,7 +241,7 @@ def _music_from_clips(clips: Any) -> RawMusic | None:
         )
     original = clips.get("original_sound_info")
     if isinstance(original, dict):
-        return RawMusic(
+        return RawSound(
             title=text(original.get("original_audio_title")),
             artist=text(dig(original, "ig_artist", "username")),
             is_original=True,
@@ -282,10 +282,10 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
     }
     typename = (text(node.get("__typename")) or "").removeprefix("XDT")
     attribution = node.get("clips_music_attribution_info")
-    music = None
+    sound = None
     if isinstance(attribution, dict):
         original = attribution.get("uses_original_audio")
-        music = RawMusic(
+        sound = RawSound(
             title=text(attribution.get("song_name")),
             artist=text(attribution.get("artist_name")),
             is_original=original if isinstance(original, bool) else None,
@@ -304,7 +304,7 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(node.get("taken_at_timestamp")),
         caption=caption,
         counts=counts,
-        music=music,
+        sound=sound,
         is_pinned=bool(node.get("pinned_for_users")),
         media_urls=[media] if media else [],
         raw=node,

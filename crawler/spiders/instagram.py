@@ -27,7 +27,7 @@ class InstagramSpider(AthleteSpider):
     Access: logged-out web endpoints with the web app id header; best effort (Instagram often
     answers 401/429 or a login wall to logged-out clients).
     Pagination: ``end_cursor`` of the profile, then ``next_max_id`` while ``more_available``.
-    Fields not available: shares and saves; likes when the owner hides them; music on
+    Fields not available: shares and saves; likes when the owner hides them; sound on
     non-reels.
     Caveats: a profile or feed page that fails ends the listing incomplete (nothing marked
     deleted); a ``--url`` of a post that answers 404 is a problem, not a deletion (a logged-out

@@ -21,7 +21,7 @@ from archive.normalize import (
     parse_time,
     to_json,
 )
-from archive.records import Counts, RawMusic, RawPost, SoundCredit, Tag
+from archive.records import Counts, RawPost, RawSound, SoundCredit, Tag
 
 FETCHED = datetime(2026, 2, 12, 9, 30, tzinfo=UTC)
 
@@ -222,15 +222,15 @@ def test_sound_line(text: str, expected_sound: SoundCredit | None, expected_body
     assert (nt.sound, nt.body) == (expected_sound, expected_body)
 
 
-def test_structured_music_wins_and_the_line_still_goes() -> None:
-    music = RawMusic(title="  Originalton ", artist="", is_original=True, platform_sound_id="7301")
-    nt = normalize_text("Race day ♬ Originalton - Femke", music=music)
+def test_structured_sound_wins_and_the_line_still_goes() -> None:
+    sound = RawSound(title="  Originalton ", artist="", is_original=True, platform_sound_id="7301")
+    nt = normalize_text("Race day ♬ Originalton - Femke", sound=sound)
     assert nt.sound == SoundCredit("Originalton", None, True, "7301")
     assert nt.body == "Race day"
 
 
-def test_empty_music_falls_back_to_the_line() -> None:
-    nt = normalize_text("Race day ♬ Song - Band", music=RawMusic(title=" "))
+def test_empty_sound_falls_back_to_the_line() -> None:
+    nt = normalize_text("Race day ♬ Song - Band", sound=RawSound(title=" "))
     assert nt.sound == SoundCredit("Song", "Band")
 
 
@@ -360,7 +360,7 @@ def test_normalize_post() -> None:
         posted_at="1770746707",
         caption="Race day #speed with @coach ♬ Originalton - sannevos",
         counts={"views": "1.2M", "likes": 97723, "comments": "-1", "shares": None},
-        music=RawMusic(title="Originalton", artist="sannevos", is_original=True),
+        sound=RawSound(title="Originalton", artist="sannevos", is_original=True),
         tags=["speed", "skating"],
     )
     fetched = datetime(2026, 2, 12, 10, 30, tzinfo=timezone(timedelta(hours=1)))

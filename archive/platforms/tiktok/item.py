@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import RawMusic, RawPost
+from archive.records import RawPost, RawSound
 
 PLATFORM = "tiktok"
 
@@ -59,7 +59,7 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(item.get("createTime")),
         caption=text(item.get("desc")),
         counts=_extract_counts(item),
-        music=_extract_music(item.get("music")),
+        sound=_extract_sound(item.get("music")),
         tags=tags,
         tags_complete=False,
         mentions=mentions,
@@ -112,14 +112,14 @@ def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _extract_music(music: Any) -> RawMusic | None:
+def _extract_sound(music: Any) -> RawSound | None:
     if not isinstance(music, dict):
         return None
     title, sound_id = text(music.get("title")), ident(music.get("id"))
     if not (title or sound_id):
         return None
     original = music.get("original")
-    return RawMusic(
+    return RawSound(
         title=title,
         artist=text(music.get("authorName")),
         is_original=original if isinstance(original, bool) else None,

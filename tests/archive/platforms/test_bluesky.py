@@ -33,7 +33,7 @@ def test_pinned_post_as_dict():
         "posted_at": "2025-01-11T18:30:00.000Z",
         "caption": "🥇⛸️ Goud op de 1000m in Heerenveen! Dank @knsb.nl #schaatsen #Über",
         "counts": {"likes": 420, "shares": 35, "comments": 18, "quotes": 3},
-        "music": None,
+        "sound": None,
         "tags": ["schaatsen", "Über"],
         "tags_complete": True,
         "mentions": ["knsb.nl"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from archive.platforms import parse_payload
-from archive.records import RawMusic
+from archive.records import RawSound
 from tests.conftest import fixture_path
 
 POST_URL = "https://www.instagram.com/api/v1/media/3500000000000000001/info/"
@@ -35,7 +35,7 @@ def test_v1_reel_with_licensed_music_as_dict():
         "posted_at": 1730000000,
         "caption": "Ein Tag in Inzell 🏔️ #eisschnelllauf #über @coach.piet",
         "counts": {"likes": 1500, "comments": 48, "views": 52000},
-        "music": {
+        "sound": {
             "title": "Schaatsenrijden",
             "artist": "De Kast",
             "is_original": False,
@@ -58,7 +58,7 @@ def test_v1_reel_with_licensed_music_as_dict():
 
 def test_bare_item_with_original_sound():
     post = parse("reel_original_audio.json").posts[0]
-    assert post.music == RawMusic("Originalton", "lena.berg.skating", True, "440000000000002")
+    assert post.sound == RawSound("Originalton", "lena.berg.skating", True, "440000000000002")
 
 
 def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
@@ -70,7 +70,7 @@ def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
     )
     pinned, photo = result.posts
     assert (pinned.kind, pinned.is_pinned, len(pinned.media_urls)) == ("carousel", True, 3)
-    assert (photo.kind, photo.caption, photo.music) == ("photo", None, None)
+    assert (photo.kind, photo.caption, photo.sound) == ("photo", None, None)
     assert "likes" not in photo.counts  # hidden likes stay unknown, not 0
     assert result.accounts[0].handle == "lena.berg.skating"
 
@@ -84,7 +84,7 @@ def test_graphql_shortcode_media_with_music_attribution():
         1715000000,
     )
     assert post.caption == "Laatste training van het seizoen 💪 #schaatsen"
-    assert post.music == RawMusic("Original audio", "lena.berg.skating", True, "450000000000003")
+    assert post.sound == RawSound("Original audio", "lena.berg.skating", True, "450000000000003")
     assert post.counts == {"likes": 3100, "comments": 77, "views": 41000}
 
 

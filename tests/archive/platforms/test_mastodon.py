@@ -38,7 +38,7 @@ def test_status_with_tags_mentions_and_links_as_dict():
             "Uitslagen: https://www.example.org/uitslagen/2025/ek\n#Schaatsen #über"
         ),
         "counts": {"likes": 57, "shares": 12, "comments": 4, "quotes": 0},
-        "music": None,
+        "sound": None,
         "tags": ["schaatsen", "über"],
         "tags_complete": True,
         "mentions": ["trainerin@mastodon.example.de"],

@@ -12,7 +12,7 @@ import pytest
 
 from archive.errors import ParseError
 from archive.platforms import KINDS, parse_payload, tiktok
-from archive.records import RawMusic
+from archive.records import RawSound
 from tests.conftest import fixture_path
 
 VIDEO_URL = "https://www.tiktok.com/@lenaberg.skates/video/7401234567890123456"
@@ -48,7 +48,7 @@ def test_video_page_post_as_dict():
             "shares": "311",
             "saves": "1870",
         },
-        "music": {
+        "sound": {
             "title": "Originalton",
             "artist": "Lena Berg 🇳🇱",
             "is_original": True,
@@ -107,7 +107,7 @@ def test_photo_page_has_images_and_licensed_music():
     assert post.kind == "photo"
     assert post.url == "https://www.tiktok.com/@lenaberg.skates/photo/7402222222222222222"
     assert len(post.media_urls) == 2  # urlList as a list and as a bare string
-    assert post.music == RawMusic("Sterren", "DJ Noord & Fenna", False, "7100000000000000042")
+    assert post.sound == RawSound("Sterren", "DJ Noord & Fenna", False, "7100000000000000042")
     assert post.counts["saves"] == "33"  # collectCount stays a string on the page
 
 
@@ -138,7 +138,7 @@ def test_sigi_state_author_is_a_string_with_flat_details(name):
         "Lena Berg",
     )
     assert post.tags == ["schaatsen", "EKsprint"]  # from challenges
-    assert post.music.title == "original sound"
+    assert post.sound.title == "original sound"
     assert result.accounts[0].counts["followers"] == 31000
 
 
@@ -152,7 +152,7 @@ def test_item_list_pages_with_cursor_and_missing_sound():
     ja, no_sound = result.posts
     assert ja.tags == ["日本代表"]
     assert ja.posted_at == 1723500000  # int in the API
-    assert no_sound.music is None
+    assert no_sound.sound is None
     assert no_sound.tags is None  # no textExtra at all: nothing structured to offer
     last = parse("item_list_last_page.json")
     assert (last.posts, last.next_cursor, last.has_more) == ([], None, False)
@@ -171,7 +171,7 @@ def test_oembed_caption_is_title_and_sound_comes_from_html():
     assert (post.author_handle, post.author_name) == ("lenaberg.skates", "Lena Berg 🇳🇱")
     assert post.posted_at is None
     assert post.counts == {}
-    assert post.music == RawMusic("Originalton", "Lena Berg", None, "7401234599990001111")
+    assert post.sound == RawSound("Originalton", "Lena Berg", None, "7401234599990001111")
 
 
 def test_embed_blockquote_text_keeps_author_and_sound_lines():

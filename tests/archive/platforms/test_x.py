@@ -30,7 +30,7 @@ def test_syndication_tweet_as_dict():
         "posted_at": "2025-01-14T18:30:05.000Z",
         "caption": "🥇 Europees kampioen op de 1500m! Dank @KNSB voor alles. #schaatsen #über",
         "counts": {"likes": 1240, "comments": 37},
-        "music": None,
+        "sound": None,
         "tags": ["schaatsen", "über"],
         "tags_complete": False,
         "mentions": ["KNSB"],

@@ -38,7 +38,7 @@ def test_channel_feed_entry_as_dict():
             "Een week vol wedstrijden.\nDank aan iedereen! #über #Thialf\n\nMuziek: eigen opname"
         ),
         "counts": {"views": "15234", "likes": "812"},
-        "music": None,
+        "sound": None,
         "tags": None,
         "tags_complete": False,
         "mentions": None,
