@@ -34,9 +34,10 @@ class RawPost:
     """One observation of one post, as a parser located it; nothing interpreted yet.
 
     Values stay as the platform sent them: ``posted_at`` may be unix seconds (int or str), an ISO
-    string or a datetime; counts may be strings. ``tags``/``mentions`` carry structured data when
-    the platform has it (Bluesky facets, Mastodon ``tags``, TikTok ``textExtra``); ``tags_complete``
-    says whether that list is authoritative (True) or must be united with the text rules (False).
+    string or a datetime; counts may be strings. ``hashtags``/``mentions`` carry structured data
+    when the platform has it (Bluesky facets, Mastodon ``tags``, TikTok ``textExtra``);
+    ``hashtags_complete``/``mentions_complete`` say whether that list is authoritative (True) or
+    must be united with the text rules (False).
     """
 
     platform: str
@@ -52,8 +53,8 @@ class RawPost:
     caption: str | None = None
     counts: dict[str, Any] = field(default_factory=dict)
     sound: RawSound | None = None
-    tags: list[str] | None = None
-    tags_complete: bool = False
+    hashtags: list[str] | None = None
+    hashtags_complete: bool = False
     mentions: list[str] | None = None
     mentions_complete: bool = False
     declared_language: str | None = None

@@ -122,7 +122,7 @@ _POST_TEXT_FIELDS = (
     "author_id",
     "author_name",
     "caption",
-    "tags",
+    "hashtags",
     "mentions",
     "declared_language",
     "media_urls",

@@ -50,7 +50,7 @@ __all__ = [
 #: model. Pure refactors and speed-ups that keep every output the same do not bump it.
 NORMALIZER_VERSION = "3"  # 3: lone surrogates and NUL repaired to U+FFFD (2: times from ids)
 
-# What language detection must not see: URLs, tags and handles of any platform, and emoji
+# What language detection must not see: URLs, hashtags and handles of any platform, and emoji
 # (pictographs, flags, skin tones, joiners, variation selectors, keycaps).
 _LANGUAGE_NOISE_RE = regex.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"]+"
@@ -77,8 +77,8 @@ def normalize_text(
     platform: str = "generic",
     author: str | None = None,
     declared_language: str | None = None,
-    tags: Sequence[str] | None = None,
-    tags_complete: bool = False,
+    hashtags: Sequence[str] | None = None,
+    hashtags_complete: bool = False,
     mentions: Sequence[str] | None = None,
     mentions_complete: bool = False,
     sound: RawSound | None = None,
@@ -87,7 +87,7 @@ def normalize_text(
     """Normalize one caption (DESIGN.md §3); ``text`` itself is never changed.
 
     ``author`` is given for an embed: its leading ``@author`` is dropped from the body and is not
-    a mention. ``tags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
+    a mention. ``hashtags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
     are authoritative, otherwise they are united with what the text rules find (text order
     first, then given ones the text lacks). ``sound`` is structured sound data, preferred over a
     ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages (near-tie breaker).
@@ -96,7 +96,7 @@ def normalize_text(
     rest, sound_line = split_sound(strip_author(nfc, author))
     body = clean_whitespace(rest)
 
-    hashtags = combine_tags(extract_hashtags(body), tags, tags_complete, "#＃")
+    hashtag_tags = combine_tags(extract_hashtags(body), hashtags, hashtags_complete, "#＃")
     mention_tags = combine_tags(extract_mentions(body, platform), mentions, mentions_complete, "@")
 
     credit = sound_from_data(sound) if sound is not None else None
@@ -108,7 +108,7 @@ def normalize_text(
         language=language,
         language_confidence=confidence,
         declared_language=normalize_declared_language(declared_language),
-        hashtags=hashtags,
+        hashtags=hashtag_tags,
         mentions=mention_tags,
         sound=credit,
         author=(author.lstrip("@").strip() or None) if author else None,
@@ -149,7 +149,7 @@ def normalize_post(
     platform post id). ``fetched_at`` must be timezone-aware; it becomes ``observed_at`` in UTC.
     ``prior`` is the athlete's usual languages, passed to language detection.
 
-    Lone surrogates and NUL in any text field (caption, author, URLs, tags, mentions, sound,
+    Lone surrogates and NUL in any text field (caption, author, URLs, hashtags, mentions, sound,
     declared language) are replaced by U+FFFD and listed in ``repairs``, with what the parser
     already had to replace (``raw.repairs``).
     """
@@ -174,8 +174,8 @@ def normalize_post(
         platform=platform,
         author=_text_or_none(raw.author_handle) if raw.source_kind == "embed" else None,
         declared_language=raw.declared_language,
-        tags=raw.tags if isinstance(raw.tags, list | tuple) else None,
-        tags_complete=raw.tags_complete,
+        hashtags=raw.hashtags if isinstance(raw.hashtags, list | tuple) else None,
+        hashtags_complete=raw.hashtags_complete,
         mentions=raw.mentions if isinstance(raw.mentions, list | tuple) else None,
         mentions_complete=raw.mentions_complete,
         sound=raw.sound if isinstance(raw.sound, RawSound) else None,

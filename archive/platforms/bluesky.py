@@ -226,7 +226,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
     rkey = uri.rsplit("/", 1)[-1]
     handle = ident(author.get("handle"))
     did = ident(author.get("did"))
-    tags, mentions = _extract_facets(record)
+    hashtags, mentions = _extract_facets(record)
     complete = isinstance(record.get("facets"), list)
     langs = texts(record.get("langs"))
     return RawPost(
@@ -248,8 +248,8 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
             comments="replyCount",
             quotes="quoteCount",
         ),
-        tags=tags if complete or tags else None,
-        tags_complete=complete,
+        hashtags=hashtags if complete or hashtags else None,
+        hashtags_complete=complete,
         mentions=mentions if complete else None,
         mentions_complete=complete,
         declared_language=langs[0] if langs else None,
@@ -267,15 +267,15 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     # surrogatepass: a lone surrogate (repaired later to U+FFFD, also 3 bytes) keeps the byte
     # offsets of everything after it right, instead of costing the whole page.
     encoded = (text(record.get("text")) or "").encode("utf-8", errors="surrogatepass")
-    tags: list[str] = []
+    hashtags: list[str] = []
     mentions: list[str] = []
     for facet in objs(record.get("facets")):
         index = obj(facet.get("index"))
         for feature in objs(facet.get("features")):
             ftype = feature.get("$type")
             tag = text(feature.get("tag"))
-            if ftype == _TAG_FEATURE and tag and tag not in tags:
-                tags.append(tag)
+            if ftype == _TAG_FEATURE and tag and tag not in hashtags:
+                hashtags.append(tag)
             elif ftype == _MENTION_FEATURE:
                 start, end = index.get("byteStart"), index.get("byteEnd")
                 span = ""
@@ -285,9 +285,9 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
                 if display and display not in mentions:
                     mentions.append(display)
     for tag in texts(record.get("tags")):
-        if tag not in tags:
-            tags.append(tag)
-    return tags, mentions
+        if tag not in hashtags:
+            hashtags.append(tag)
+    return hashtags, mentions
 
 
 def _extract_kind(embed: Any) -> str:

@@ -144,8 +144,8 @@ def _post(status: dict[str, Any], source_url: str | None) -> RawPost:
             comments="replies_count",
             quotes="quotes_count",
         ),
-        tags=[name for t in objs(shown.get("tags")) if (name := text(t.get("name")))],
-        tags_complete=True,
+        hashtags=[name for t in objs(shown.get("tags")) if (name := text(t.get("name")))],
+        hashtags_complete=True,
         mentions=[
             h
             for m in objs(shown.get("mentions"))

@@ -159,10 +159,10 @@ def _check_post(post: Any, where: str, problems: list[str]) -> RawPost | None:
     check.time(post, "posted_at")
     check.time(post, "edited_at")
     check.counts(post)
-    check.strings(post, "tags", optional=True)
+    check.strings(post, "hashtags", optional=True)
     check.strings(post, "mentions", optional=True)
     check.strings(post, "repairs", optional=False)
-    for name in ("tags_complete", "mentions_complete", "is_repost", "is_pinned"):
+    for name in ("hashtags_complete", "mentions_complete", "is_repost", "is_pinned"):
         check.flag(post, name)
     language = post.declared_language
     check.optional(

@@ -101,8 +101,8 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
         posted_at=text(tweet.get("created_at")),
         caption=text(tweet.get("text")),
         counts=counts,
-        tags=[t for h in objs(entities.get("hashtags")) if (t := text(h.get("text")))],
-        tags_complete=False,
+        hashtags=[t for h in objs(entities.get("hashtags")) if (t := text(h.get("text")))],
+        hashtags_complete=False,
         mentions=[
             m
             for mention in objs(entities.get("user_mentions"))

@@ -242,7 +242,7 @@ def _link_tags(
     for chunk in chunks(reread):
         conn.execute(post_hashtag_t.delete().where(post_hashtag_t.c.post_id.in_(chunk)))
         conn.execute(mention_t.delete().where(mention_t.c.post_id.in_(chunk)))
-    tags = [
+    hashtags = [
         {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
         for pid, p in links_for
         for n, t in enumerate(p.text.hashtags)
@@ -252,8 +252,8 @@ def _link_tags(
         for pid, p in links_for
         for n, m in enumerate(p.text.mentions)
     ]
-    if tags:
-        bulk_insert(conn, post_hashtag_t, tags)
+    if hashtags:
+        bulk_insert(conn, post_hashtag_t, hashtags)
     if mentions:
         bulk_insert(conn, mention_t, mentions)
 

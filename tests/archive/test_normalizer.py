@@ -123,7 +123,7 @@ def test_decomposed_hashtag_is_found_on_the_nfc_copy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "given_tags", "complete", "expected"),
+    ("text", "given_hashtags", "complete", "expected"),
     [
         # Bluesky facets / Mastodon tags: authoritative, in given order, deduped by key.
         ("text #ignored", ["Beta", "alpha", "beta"], True, ["Beta", "alpha"]),
@@ -135,10 +135,10 @@ def test_decomposed_hashtag_is_found_on_the_nfc_copy() -> None:
         ("#solo", None, True, ["solo"]),
     ],
 )
-def test_structured_tags(
-    text: str, given_tags: list[str] | None, complete: bool, expected: list[str]
+def test_structured_hashtags(
+    text: str, given_hashtags: list[str] | None, complete: bool, expected: list[str]
 ) -> None:
-    nt = normalize_text(text, tags=given_tags, tags_complete=complete)
+    nt = normalize_text(text, hashtags=given_hashtags, hashtags_complete=complete)
     assert displays(nt.hashtags) == expected
 
 
@@ -361,7 +361,7 @@ def test_normalize_post() -> None:
         caption="Race day #speed with @coach ♬ Originalton - sannevos",
         counts={"views": "1.2M", "likes": 97723, "comments": "-1", "shares": None},
         sound=RawSound(title="Originalton", artist="sannevos", is_original=True),
-        tags=["speed", "skating"],
+        hashtags=["speed", "skating"],
     )
     fetched = datetime(2026, 2, 12, 10, 30, tzinfo=timezone(timedelta(hours=1)))
     post = normalize_post(raw, fetched_at=fetched)

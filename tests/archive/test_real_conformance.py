@@ -74,7 +74,7 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
         {
             "posts.0.platform_post_id": BSKY + "3launcoafjs2p",
             "posts.0.caption": "we're the #1 free app on the App Store?",
-            "posts.0.tags": None,  # no facets: "#1" is left to the text rules (not a tag)
+            "posts.0.hashtags": None,  # no facets: "#1" is left to the text rules (not a tag)
             "posts.0.is_repost": False,
         },
     ),
@@ -131,8 +131,8 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
         1,
         {
             "posts.0.caption": "#hoot (hashtag toot)",
-            "posts.0.tags": ["hoot"],
-            "posts.0.tags_complete": True,
+            "posts.0.hashtags": ["hoot"],
+            "posts.0.hashtags_complete": True,
             "posts.0.author_handle": "mastodonpy_test_2@localhost",
         },
     ),
@@ -204,7 +204,7 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
             "posts.0.author_handle": "oddanimalspecimens",
             "posts.0.author_id": "6976999329680589829",
             "posts.0.posted_at": "1675963028",
-            "posts.0.tags": ["animals", "science", "learnontiktok"],
+            "posts.0.hashtags": ["animals", "science", "learnontiktok"],
             "posts.0.counts": {
                 "views": 15000000,
                 "likes": 1500000,

@@ -455,12 +455,18 @@ def check_raw_post(post: Any) -> list[str]:
             and sound.is_original in (None, True, False)
             and _opt(_is_id, sound.platform_sound_id)
         ),
-        "tags": post.tags is None or (isinstance(post.tags, list) and all(map(_is_str, post.tags))),
+        "hashtags": post.hashtags is None
+        or (isinstance(post.hashtags, list) and all(map(_is_str, post.hashtags))),
         "mentions": post.mentions is None
         or (isinstance(post.mentions, list) and all(map(_is_str, post.mentions))),
         "flags": all(
             isinstance(v, bool)
-            for v in (post.tags_complete, post.mentions_complete, post.is_repost, post.is_pinned)
+            for v in (
+                post.hashtags_complete,
+                post.mentions_complete,
+                post.is_repost,
+                post.is_pinned,
+            )
         ),
         "declared_language": _opt(_is_str, post.declared_language),
         "availability": post.availability in AVAILABILITY,

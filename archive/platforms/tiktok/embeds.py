@@ -59,7 +59,7 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
         author_name=text(data.get("author_name")),
         caption=caption if caption is not None or embed is None else embed.caption,
         sound=embed.sound if embed else None,
-        tags=embed.tags if embed else None,
+        hashtags=embed.hashtags if embed else None,
         raw=data,
         repairs=repairs.notes,
     )
@@ -92,7 +92,7 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
     handle_match = _HANDLE_IN_URL.search(cite)
     handle = handle_match.group(1) if handle_match else None
     lines: list[str] = []
-    tags: list[str] = []
+    hashtags: list[str] = []
     sound = None
     section = block.find(".//section")
     container = section if section is not None else block
@@ -108,8 +108,8 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         if node.tag == "p":
             for link in node.xpath('.//a[contains(@href, "/tag/")]'):
                 tag = link.get("title") or element_text(link).lstrip("#")
-                if tag and tag not in tags:
-                    tags.append(tag)
+                if tag and tag not in hashtags:
+                    hashtags.append(tag)
         if text:
             lines.append(text)
     photo = "/photo/" in cite
@@ -123,8 +123,8 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         author_handle=handle,
         caption="\n".join(lines) if lines else None,
         sound=sound,
-        tags=tags or None,
-        tags_complete=False,
+        hashtags=hashtags or None,
+        hashtags_complete=False,
     )
 
 

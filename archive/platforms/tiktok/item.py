@@ -45,7 +45,7 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         author_name = text(item.get("nickname"))
     post_id = str(ident(item.get("id")))  # is_web_item made sure there is one
     photo = bool(item.get("imagePost"))
-    tags, mentions = _extract_text_extra(item)
+    hashtags, mentions = _extract_text_extra(item)
     return RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
@@ -60,8 +60,8 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         caption=text(item.get("desc")),
         counts=_extract_counts(item),
         sound=_extract_sound(item.get("music")),
-        tags=tags,
-        tags_complete=False,
+        hashtags=hashtags,
+        hashtags_complete=False,
         mentions=mentions,
         mentions_complete=False,
         is_pinned=flag(item.get("isPinnedItem")),
@@ -73,30 +73,30 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
 def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
     """Hashtags from textExtra, challenges and contents[].textExtra; mentions from textExtra.
 
-    These lists can be shorter than what the caption shows (tags not linked), so they are never
+    These lists can be shorter than what the caption shows (hashtags not linked), so they are never
     authoritative: the normalizer unites them with its text rules.
     """
     extras: list[dict[str, Any]] = objs(item.get("textExtra"))
     for content in objs(item.get("contents")):
         extras.extend(objs(content.get("textExtra")))
     present = any(k in item for k in ("textExtra", "challenges", "contents"))
-    tags: list[str] = []
+    hashtags: list[str] = []
     mentions: list[str] = []
     for extra in extras:
         # Branch on which field is filled, not on ``type`` (its values are not documented).
         name = text(extra.get("hashtagName"))
         user = text(extra.get("userUniqueId"))
-        if name and name not in tags:
-            tags.append(name)
+        if name and name not in hashtags:
+            hashtags.append(name)
         elif user and user not in mentions:
             mentions.append(user)
     for challenge in objs(item.get("challenges")):
         title = text(challenge.get("title"))
-        if title and title not in tags:
-            tags.append(title)
+        if title and title not in hashtags:
+            hashtags.append(title)
     if not present:
         return None, None
-    return tags, mentions
+    return hashtags, mentions
 
 
 def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:

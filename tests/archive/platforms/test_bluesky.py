@@ -34,8 +34,8 @@ def test_pinned_post_as_dict():
         "caption": "🥇⛸️ Goud op de 1000m in Heerenveen! Dank @knsb.nl #schaatsen #Über",
         "counts": {"likes": 420, "shares": 35, "comments": 18, "quotes": 3},
         "sound": None,
-        "tags": ["schaatsen", "Über"],
-        "tags_complete": True,
+        "hashtags": ["schaatsen", "Über"],
+        "hashtags_complete": True,
         "mentions": ["knsb.nl"],
         "mentions_complete": True,
         "declared_language": "nl",
@@ -65,12 +65,12 @@ def test_byte_offset_facets_with_emoji_before_the_tag():
     post = parse("author_feed_page1.json").posts[0]
     assert post.caption.startswith("🥇⛸️")
     assert post.mentions == ["knsb.nl"]
-    assert post.tags == ["schaatsen", "Über"]
+    assert post.hashtags == ["schaatsen", "Über"]
 
 
 def test_record_tags_join_facet_tags_and_link_facets_are_no_tags():
     post = parse("author_feed_page1.json").posts[1]
-    assert (post.tags, post.mentions, post.tags_complete) == (["trainingsdag"], [], True)
+    assert (post.hashtags, post.mentions, post.hashtags_complete) == (["trainingsdag"], [], True)
 
 
 def test_repost_is_the_original_post_marked_as_repost():
@@ -84,7 +84,7 @@ def test_repost_is_the_original_post_marked_as_repost():
 
 def test_post_without_facets_leaves_tags_to_the_text_rules():
     reply = parse("author_feed_page1.json").posts[3]
-    assert (reply.tags, reply.tags_complete, reply.mentions, reply.mentions_complete) == (
+    assert (reply.hashtags, reply.hashtags_complete, reply.mentions, reply.mentions_complete) == (
         None,
         False,
         None,
@@ -112,7 +112,7 @@ def test_bare_post_view_with_video_and_japanese_tag():
     result = parse("post_view.json")
     post = result.posts[0]
     assert (result.kind, post.kind, post.declared_language) == ("post_view", "video", "ja")
-    assert post.tags == ["日本代表"]
+    assert post.hashtags == ["日本代表"]
     assert post.media_urls[0].endswith("playlist.m3u8")
 
 

@@ -71,7 +71,7 @@ def _tiktok_identity(post):
 def _instagram_identity(post):
     assert post.platform_post_id
     assert post.url == f"https://www.instagram.com/p/{post.platform_post_id}/"
-    assert post.tags is None  # Instagram has no structured tags: text rules only
+    assert post.hashtags is None  # Instagram has no structured tags: text rules only
 
 
 def _bluesky_identity(post):
@@ -85,7 +85,7 @@ def _bluesky_identity(post):
 def _mastodon_identity(post):
     assert post.platform_post_id.startswith("https://")
     assert "@" in post.author_handle
-    assert post.tags_complete
+    assert post.hashtags_complete
     assert post.mentions_complete
 
 

@@ -39,8 +39,8 @@ def test_status_with_tags_mentions_and_links_as_dict():
         ),
         "counts": {"likes": 57, "shares": 12, "comments": 4, "quotes": 0},
         "sound": None,
-        "tags": ["schaatsen", "über"],
-        "tags_complete": True,
+        "hashtags": ["schaatsen", "über"],
+        "hashtags_complete": True,
         "mentions": ["trainerin@mastodon.example.de"],
         "mentions_complete": True,
         "declared_language": "nl",
@@ -81,7 +81,7 @@ def test_tag_timeline_reads_everyone_and_is_named_by_its_url():
         "haruka@ice.example.jp",
         "lenaberg@social.example.nl",
     ]
-    assert result.posts[0].tags == ["日本代表", "schaatsen"]
+    assert result.posts[0].hashtags == ["日本代表", "schaatsen"]
     assert result.posts[0].declared_language == "ja"
     assert parse("tag_timeline.json").kind == "statuses"  # without the URL they look the same
 

@@ -54,8 +54,8 @@ def test_video_page_post_as_dict():
             "is_original": True,
             "platform_sound_id": "7401234599990001111",
         },
-        "tags": ["schaatsen"],
-        "tags_complete": False,
+        "hashtags": ["schaatsen"],
+        "hashtags_complete": False,
         "mentions": ["coach.piet"],
         "mentions_complete": False,
         "declared_language": None,
@@ -137,7 +137,7 @@ def test_sigi_state_author_is_a_string_with_flat_details(name):
         "6912345678901234567",
         "Lena Berg",
     )
-    assert post.tags == ["schaatsen", "EKsprint"]  # from challenges
+    assert post.hashtags == ["schaatsen", "EKsprint"]  # from challenges
     assert post.sound.title == "original sound"
     assert result.accounts[0].counts["followers"] == 31000
 
@@ -150,10 +150,10 @@ def test_item_list_pages_with_cursor_and_missing_sound():
         True,
     )
     ja, no_sound = result.posts
-    assert ja.tags == ["日本代表"]
+    assert ja.hashtags == ["日本代表"]
     assert ja.posted_at == 1723500000  # int in the API
     assert no_sound.sound is None
-    assert no_sound.tags is None  # no textExtra at all: nothing structured to offer
+    assert no_sound.hashtags is None  # no textExtra at all: nothing structured to offer
     last = parse("item_list_last_page.json")
     assert (last.posts, last.next_cursor, last.has_more) == ([], None, False)
 
@@ -184,8 +184,8 @@ def test_embed_blockquote_text_keeps_author_and_sound_lines():
         "Nieuw PR op de 1500m! 🥇 Dank aan @coach.piet #schaatsen #über #Thialf",
         "♬ Originalton - Lena Berg",
     ]
-    assert post.tags == ["schaatsen", "über", "thialf"]
-    assert post.tags_complete is False
+    assert post.hashtags == ["schaatsen", "über", "thialf"]
+    assert post.hashtags_complete is False
 
 
 def test_zeeschuimer_ndjson_and_bare_item_lists():
