@@ -115,7 +115,7 @@ class RawArticle:
 
 @dataclass(slots=True)
 class ParseResult:
-    """Everything one payload yielded, with the kind of payload that was recognised.
+    """Everything one payload yielded, with the parser kind (kind of payload) recognised.
 
     ``next_cursor`` is the platform's paging token when the payload is one page of a listing.
     ``status`` is ``ok`` or the reason no posts could be read (``blocked``, ``private``, ...).
@@ -124,7 +124,7 @@ class ParseResult:
     """
 
     platform: str
-    kind: str
+    parser_kind: str
     posts: list[RawPost] = field(default_factory=list)
     accounts: list[RawAccount] = field(default_factory=list)
     article: RawArticle | None = None

@@ -21,7 +21,7 @@ from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "bluesky"
 
-KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
+PARSER_KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
 
 _TAG_FEATURE = "app.bsky.richtext.facet#tag"
 _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -31,8 +31,8 @@ _EMBED_HANDLE = re.compile(r"\(@([^)\s]+)\)")
 _DASHES = re.compile(r"[—-]")
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Bluesky kind of a decoded JSON payload, or None when it is not Bluesky's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Bluesky parser kind of a decoded JSON payload, or None when it is not Bluesky's."""
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("feed"), list) and all(
@@ -75,7 +75,7 @@ def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
     cursor = text(data.get("cursor")) or None
     return ParseResult(
         platform=PLATFORM,
-        kind="author_feed",
+        parser_kind="author_feed",
         posts=posts,
         next_cursor=cursor,
         has_more=bool(cursor and feed),
@@ -93,7 +93,7 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
         raise ParseError("Bluesky getPostThread: no thread object")
     if _is_post_view(thread.get("post")):
         post = _post_from_view(thread["post"], url, raw=thread["post"])
-        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post])
+        return ParseResult(platform=PLATFORM, parser_kind="post_thread", posts=[post])
     availability = (
         "deleted" if thread.get("notFound") else "blocked" if thread.get("blocked") else None
     )
@@ -106,7 +106,9 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
             availability=availability,
             raw=thread,
         )
-        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post], status=availability)
+        return ParseResult(
+            platform=PLATFORM, parser_kind="post_thread", posts=[post], status=availability
+        )
     raise ParseError("Bluesky getPostThread: unknown thread shape")
 
 
@@ -116,7 +118,7 @@ def parse_feed_view_post(body: str | bytes, url: str | None = None) -> ParseResu
     if not _is_post_view(data.get("post")):
         raise ParseError("Bluesky feedViewPost: no post view")
     return ParseResult(
-        platform=PLATFORM, kind="feed_view_post", posts=[_post_from_feed_item(data, url)]
+        platform=PLATFORM, parser_kind="feed_view_post", posts=[_post_from_feed_item(data, url)]
     )
 
 
@@ -126,7 +128,7 @@ def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
     if not _is_post_view(data):
         raise ParseError("Bluesky postView: no at:// uri or record")
     return ParseResult(
-        platform=PLATFORM, kind="post_view", posts=[_post_from_view(data, url, data)]
+        platform=PLATFORM, parser_kind="post_view", posts=[_post_from_view(data, url, data)]
     )
 
 
@@ -149,7 +151,7 @@ def parse_profile(body: str | bytes, url: str | None = None) -> ParseResult:
         counts=counts,
         raw=data,
     )
-    return ParseResult(platform=PLATFORM, kind="profile", accounts=[account])
+    return ParseResult(platform=PLATFORM, parser_kind="profile", accounts=[account])
 
 
 def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -160,7 +162,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "bluesky-embed")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:

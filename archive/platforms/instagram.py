@@ -18,7 +18,7 @@ from archive.records import ParseResult, RawAccount, RawPost, RawSound
 
 PLATFORM = "instagram"
 
-KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
+PARSER_KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
 
 # Permalink path: /p/<code>/, /reel/<code>/, /tv/<code>/ (shortcodes are base64url letters).
 _PERMALINK = re.compile(r"instagram\.com/(?:[\w.]+/)?(?:p|reel|reels|tv)/([\w-]+)")
@@ -34,8 +34,8 @@ _MEDIA_KINDS = {1: "photo", 2: "video", 8: "carousel"}
 _TYPENAME_KINDS = {"GraphImage": "photo", "GraphVideo": "video", "GraphSidecar": "carousel"}
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Instagram parser kind of a decoded JSON payload; None when it is not Instagram's."""
     if not isinstance(data, dict):
         return None
     if _find_shortcode_media(data) is not None:
@@ -100,7 +100,7 @@ def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
     posts = [_post_from_item(i, url) for i in items if _is_v1_item(i)]
     if not posts:
         raise ParseError("Instagram post: no media item with code and taken_at")
-    return ParseResult(platform=PLATFORM, kind="post", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="post", posts=posts)
 
 
 def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -109,7 +109,9 @@ def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult
     media = _find_shortcode_media(data)
     if media is None:
         raise ParseError("Instagram shortcode_media: not found")
-    return ParseResult(platform=PLATFORM, kind="graphql_post", posts=[_post_from_node(media, url)])
+    return ParseResult(
+        platform=PLATFORM, parser_kind="graphql_post", posts=[_post_from_node(media, url)]
+    )
 
 
 def parse_web_profile_info(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -146,7 +148,7 @@ def parse_web_profile_info(body: str | bytes, url: str | None = None) -> ParseRe
     has_more = flag(page.get("has_next_page"))
     return ParseResult(
         platform=PLATFORM,
-        kind="web_profile_info",
+        parser_kind="web_profile_info",
         posts=posts,
         accounts=[account],
         next_cursor=ident(page.get("end_cursor")) if has_more else None,
@@ -181,7 +183,7 @@ def parse_user_feed(body: str | bytes, url: str | None = None) -> ParseResult:
         accounts.append(_account_from_user(user))
     return ParseResult(
         platform=PLATFORM,
-        kind="user_feed",
+        parser_kind="user_feed",
         posts=posts,
         accounts=accounts,
         next_cursor=cursor if has_more else None,
@@ -342,7 +344,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "instagram-media")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def embed_permalink(block: Any) -> str | None:

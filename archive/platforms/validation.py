@@ -280,5 +280,5 @@ def validate_result(result: ParseResult) -> ParseResult:
     if not isinstance(result.status, str):
         result.status = "ok"
     for line in problems:
-        logger.debug("%s %s: %s", result.platform, result.kind, line)
+        logger.debug("%s %s: %s", result.platform, result.parser_kind, line)
     return result

@@ -68,7 +68,7 @@ class InstagramSpider(AthleteSpider):
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_web_profile_info(self, response: Response, listing: Listing) -> Iterator[Any]:
-        result = self.read(response, kind="web_profile_info")
+        result = self.read(response, parser_kind="web_profile_info")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -76,7 +76,7 @@ class InstagramSpider(AthleteSpider):
         yield from self.next_page(result, listing, user_id)
 
     def parse_user_feed(self, response: Response, listing: Listing, user_id: str) -> Iterator[Any]:
-        result = self.read(response, kind="user_feed")
+        result = self.read(response, parser_kind="user_feed")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -106,7 +106,7 @@ class InstagramSpider(AthleteSpider):
             yield self.end_listing(listing, complete=not listing.should_stop)
 
     def parse_post(self, response: Response, shortcode: str) -> Iterator[Any]:
-        result = self.read(response, kind="post")
+        result = self.read(response, parser_kind="post")
         if isinstance(result, CrawlProblem):
             result.detail["platform_post_id"] = shortcode
             yield result

@@ -25,7 +25,7 @@ DRIL = "at://did:plc:6wpkkitfdkgthatfvspcfmjo/app.bsky.feed.post/"
 BSKY = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/"
 MASTO = "http://localhost:3000/ap/users/"
 
-#: file -> (platform, kind, number of posts, {attribute path: expected value})
+#: file -> (platform, parser kind, number of posts, {attribute path: expected value})
 EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
     "bluesky/bskyprofiler-author_feed.json": (
         "bluesky",
@@ -264,10 +264,10 @@ def test_table_covers_every_real_file():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_payload_is_read_right(name):
-    platform, kind, n_posts, checks = EXPECTED[name]
+    platform, parser_kind, n_posts, checks = EXPECTED[name]
     body = (_real_dir() / name).read_bytes()
     result = parse_payload(body)  # no platform, no URL: recognised from content alone
-    assert (result.platform, result.kind, result.status) == (platform, kind, "ok")
+    assert (result.platform, result.parser_kind, result.status) == (platform, parser_kind, "ok")
     assert len(result.posts) == n_posts
     for path, expected in checks.items():
         assert _resolve(result, path) == expected, path

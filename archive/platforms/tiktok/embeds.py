@@ -63,7 +63,7 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
         raw=data,
         repairs=repairs.notes,
     )
-    return ParseResult(platform=PLATFORM, kind="oembed", posts=[post])
+    return ParseResult(platform=PLATFORM, parser_kind="oembed", posts=[post])
 
 
 def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -74,7 +74,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "tiktok-embed")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:

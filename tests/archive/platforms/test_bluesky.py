@@ -51,7 +51,7 @@ def test_pinned_post_as_dict():
 
 def test_feed_paging_cursor():
     result = parse("author_feed_page1.json")
-    assert (result.kind, result.next_cursor, result.has_more) == (
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
         "author_feed",
         "2025-01-12T21:00:00.000Z",
         True,
@@ -78,7 +78,7 @@ def test_repost_is_the_original_post_marked_as_repost():
     assert repost.is_repost is True
     assert repost.author_handle == "knsb.nl"  # the original author, not the reposter
     single = parse("feed_view_post_repost.json")
-    assert single.kind == "feed_view_post"
+    assert single.parser_kind == "feed_view_post"
     assert single.posts[0].is_repost is True
 
 
@@ -95,7 +95,7 @@ def test_post_without_facets_leaves_tags_to_the_text_rules():
 
 def test_post_thread_reads_the_thread_post():
     result = parse("post_thread.json")
-    assert result.kind == "post_thread"
+    assert result.parser_kind == "post_thread"
     assert [p.platform_post_id for p in result.posts] == [
         f"at://{DID}/app.bsky.feed.post/3lpin0000aa22"
     ]
@@ -111,14 +111,14 @@ def test_post_thread_not_found_is_deleted():
 def test_bare_post_view_with_video_and_japanese_tag():
     result = parse("post_view.json")
     post = result.posts[0]
-    assert (result.kind, post.kind, post.declared_language) == ("post_view", "video", "ja")
+    assert (result.parser_kind, post.kind, post.declared_language) == ("post_view", "video", "ja")
     assert post.hashtags == ["日本代表"]
     assert post.media_urls[0].endswith("playlist.m3u8")
 
 
 def test_profile_is_an_account_with_its_pinned_post():
     result = parse("profile.json")
-    assert (result.kind, result.posts) == ("profile", [])
+    assert (result.parser_kind, result.posts) == ("profile", [])
     account = result.accounts[0]
     assert (account.platform_account_id, account.handle, account.display_name) == (
         DID,
@@ -140,7 +140,7 @@ def test_embed_blockquote_fragment():
         '<script async src="https://embed.bsky.app/static/embed.js" charset="utf-8"></script>'
     )
     result = parse_payload(html)
-    assert (result.platform, result.kind) == ("bluesky", "embed")
+    assert (result.platform, result.parser_kind) == ("bluesky", "embed")
     post = result.posts[0]
     assert (post.platform_post_id, post.url, post.source_kind) == (
         "at://did:plc:abc/app.bsky.feed.post/3lx",

@@ -18,7 +18,7 @@ def parse(name: str, url: str | None = None):
 
 def test_v1_reel_with_licensed_music_as_dict():
     result = parse("post_v1.json", POST_URL)
-    assert (result.platform, result.kind) == ("instagram", "post")
+    assert (result.platform, result.parser_kind) == ("instagram", "post")
     post = asdict(result.posts[0])
     raw = post.pop("raw")
     assert raw["pk"] == "3500000000000000001"
@@ -63,7 +63,7 @@ def test_bare_item_with_original_sound():
 
 def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
     result = parse("user_feed.json")
-    assert (result.kind, result.next_cursor, result.has_more) == (
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
         "user_feed",
         "3500000000000000003_1067250001",
         True,
@@ -78,7 +78,7 @@ def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
 def test_graphql_shortcode_media_with_music_attribution():
     result = parse("shortcode_media.json")
     post = result.posts[0]
-    assert (result.kind, post.platform_post_id, post.posted_at) == (
+    assert (result.parser_kind, post.platform_post_id, post.posted_at) == (
         "graphql_post",
         "C9xYzAbCdEf",
         1715000000,
@@ -112,4 +112,4 @@ def test_legacy_captioned_embed_has_caption_author_and_time():
 
 def test_v14_embed_without_caption_gives_no_post():
     result = parse("embed_v14.html")
-    assert (result.kind, result.posts) == ("embed", [])
+    assert (result.parser_kind, result.posts) == ("embed", [])

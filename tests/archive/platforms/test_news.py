@@ -15,7 +15,7 @@ def parse(name: str, url: str | None = ARTICLE_URL):
 
 def test_article_metadata_from_json_ld_graph():
     result = parse("article_with_embeds.html")
-    assert (result.platform, result.kind) == ("news", "article")
+    assert (result.platform, result.parser_kind) == ("news", "article")
     article = result.article
     assert (
         article.url,

@@ -61,7 +61,7 @@ def test_not_found_is_an_empty_object():
 
 def test_embed_blockquote_text_author_and_language():
     result = parse("embed_blockquote.html")
-    assert (result.platform, result.kind) == ("x", "embed")
+    assert (result.platform, result.parser_kind) == ("x", "embed")
     post = result.posts[0]
     assert (post.platform_post_id, post.source_kind) == ("1879000000000000002", "embed")
     assert post.caption == (

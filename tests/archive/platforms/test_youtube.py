@@ -67,7 +67,7 @@ def test_channel_id_gets_its_uc_prefix_even_when_the_feed_level_one_lacks_it():
 
 def test_playlist_feed():
     result = parse("playlist_feed.xml")
-    assert (result.kind, [p.platform_post_id for p in result.posts]) == (
+    assert (result.parser_kind, [p.platform_post_id for p in result.posts]) == (
         "playlist_feed",
         ["aB3dE5gH7jK"],
     )
