@@ -78,7 +78,7 @@ TABLES = (
     "raw_payload",
     db.SCHEDULER_JOB_TABLE,
 )
-#: The types of target ``podium forget KIND TARGET`` takes (its KIND argument).
+#: The types of target ``podium forget`` takes (its first argument; the CLI lists them too).
 TARGET_TYPES = ("athlete", "account", "post")
 
 
