@@ -158,7 +158,7 @@ def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -
     if seen.source_kind == "embed" and known.source_kind != "embed":
         return PostChange("unchanged", new_version=body_changed)  # what the embed showed, kept
     if seen.source_kind != known.source_kind and known.source_kind != "embed":
-        return PostChange("unchanged")  # another kind of source: not comparable
+        return PostChange("unchanged")  # another source kind: not comparable
     if (
         body_changed
         or seen.caption != known.caption
