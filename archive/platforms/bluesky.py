@@ -237,7 +237,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
         url=f"https://bsky.app/profile/{handle or did}/post/{rkey}" if handle or did else None,
         source_url=source_url,
         source_kind="platform",
-        kind=_extract_kind(view.get("embed")),
+        kind=_post_kind(view.get("embed")),
         author_handle=handle,
         author_id=did,
         author_name=text(author.get("displayName")),
@@ -292,7 +292,7 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     return hashtags, mentions
 
 
-def _extract_kind(embed: Any) -> str:
+def _post_kind(embed: Any) -> str:
     etype = text(dig(embed, "$type")) or ""
     if etype.startswith("app.bsky.embed.recordWithMedia"):
         etype = text(dig(embed, "media", "$type")) or ""

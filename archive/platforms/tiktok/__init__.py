@@ -2,7 +2,7 @@
 
 One module per kind of payload: ``pages`` (HTML pages and what their status says),
 ``item_lists`` (the item_list API and exports), ``embeds`` (oEmbed, blockquotes), all reading
-posts through ``item`` (the web item). This module names the kinds and recognises them.
+posts through ``item`` (the web item). This module names the parser kinds and recognises them.
 """
 
 from __future__ import annotations
