@@ -25,6 +25,7 @@ from archive import config as config_mod
 from archive import db, store
 from archive.errors import ArchiveError
 from archive.platforms import platform_from_url
+from archive.records import RunStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPIDERS = config_mod.SPIDER_NAMES
@@ -255,7 +256,7 @@ class RunEnding:
     """How the parent closes a child's crawl_run: with a status and why, or (``status`` None)
     by adding only the exit code to the run the child closed itself."""
 
-    status: str | None = None
+    status: RunStatus | None = None
     reason: str | None = None
     errors: str | None = None
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import regex
 
@@ -27,7 +27,15 @@ from archive.normalize.caption import (
 from archive.normalize.counts import parse_count
 from archive.normalize.tags import combine_tags, extract_hashtags, extract_mentions
 from archive.normalize.times import parse_time, time_from_id
-from archive.records import COUNT_KEYS, Counts, NormalizedPost, NormalizedText, RawPost, RawSound
+from archive.records import (
+    COUNT_KEYS,
+    Counts,
+    NormalizedPost,
+    NormalizedText,
+    Platform,
+    RawPost,
+    RawSound,
+)
 from archive.textrepair import repair_raw_post
 
 __all__ = [
@@ -159,7 +167,8 @@ def normalize_post(
     earlier = (
         [r for r in raw.repairs if isinstance(r, str)] if isinstance(raw.repairs, list) else []
     )
-    platform = (raw.platform or "").strip()
+    # One of PLATFORMS after parse_payload's check; stripped for records made by hand.
+    platform = cast(Platform, (raw.platform or "").strip())
     post_id = "" if raw.platform_post_id is None else str(raw.platform_post_id).strip()
     if not platform:
         raise ParseError(f"post has no platform (post id {post_id or '?'!s}, url {raw.url!s})")

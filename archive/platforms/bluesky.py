@@ -17,9 +17,9 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html, strip_query
 from archive.platforms.fields import count, dig, ident, obj, objs, text, texts
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import Availability, ParseResult, Platform, RawAccount, RawPost
 
-PLATFORM = "bluesky"
+PLATFORM: Platform = "bluesky"
 
 PARSER_KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
 
@@ -94,7 +94,7 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
     if _is_post_view(thread.get("post")):
         post = _post_from_view(thread["post"], url, raw=thread["post"])
         return ParseResult(platform=PLATFORM, parser_kind="post_thread", posts=[post])
-    availability = (
+    availability: Availability | None = (
         "deleted" if thread.get("notFound") else "blocked" if thread.get("blocked") else None
     )
     uri = ident(thread.get("uri"))

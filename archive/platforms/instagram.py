@@ -14,9 +14,9 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost, RawSound
+from archive.records import ParseResult, Platform, RawAccount, RawPost, RawSound
 
-PLATFORM = "instagram"
+PLATFORM: Platform = "instagram"
 
 PARSER_KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
 

@@ -19,10 +19,10 @@ from archive.errors import ParseError
 from archive.platforms.decoding import element_text, load_json, parse_fragment
 from archive.platforms.fields import count, ident, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import ParseResult, Platform, RawAccount, RawPost
 from archive.textrepair import TextRepairs
 
-PLATFORM = "mastodon"
+PLATFORM: Platform = "mastodon"
 
 PARSER_KINDS = ("account", "statuses", "status", "tag_timeline")
 

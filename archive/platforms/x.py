@@ -14,9 +14,9 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_fragment, parse_html
 from archive.platforms.fields import count, ident, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawPost
+from archive.records import ParseResult, Platform, RawPost
 
-PLATFORM = "x"
+PLATFORM: Platform = "x"
 
 PARSER_KINDS = ("embed", "syndication", "oembed")
 

@@ -18,9 +18,9 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text
 from archive.platforms.fields import ident
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import ParseResult, Platform, RawAccount, RawPost
 
-PLATFORM = "youtube"
+PLATFORM: Platform = "youtube"
 
 PARSER_KINDS = ("channel_feed", "playlist_feed")
 

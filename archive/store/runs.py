@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import db
+from archive.records import RunStatus
 from archive.store._common import listing_t, problem_t, run_t, utcnow
 from archive.store.posts import BatchResult
 
@@ -57,7 +58,7 @@ def finish_crawl_run(
     engine: Engine,
     run_id: int,
     *,
-    status: str,
+    status: RunStatus,
     reason: str | None = None,
     pages: int | None = None,
     result: BatchResult | None = None,

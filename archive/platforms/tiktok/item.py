@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import RawPost, RawSound
+from archive.records import Platform, RawPost, RawSound
 
-PLATFORM = "tiktok"
+PLATFORM: Platform = "tiktok"
 
 _POST_URL = re.compile(r"/(?P<what>video|photo)/(?P<id>\d+)")
 

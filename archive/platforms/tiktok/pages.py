@@ -20,7 +20,7 @@ from archive.platforms.tiktok.item import (
     post_from_item,
     post_id_from_url,
 )
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import Availability, ParseResult, RawAccount, RawPost
 
 REHYDRATION_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 # Inline SIGI form: window['SIGI_STATE']={...};window['SIGI_RETRY']=... (Zeeschuimer splits
@@ -93,6 +93,7 @@ def _parse_detail(detail: dict[str, Any], parser_kind: str, url: str | None) -> 
     if status_code == 0:
         # statusCode 0 but no item: the data was withheld from this client.
         return ParseResult(platform=PLATFORM, parser_kind=parser_kind, status="blocked")
+    availability: Availability
     availability, status = (
         ("private", "private") if status_code in STATUS_PRIVATE else ("unknown", "unavailable")
     )
