@@ -25,6 +25,7 @@ from archive import config as config_mod
 from archive import db, store
 from archive.errors import ArchiveError
 from archive.platforms import platform_from_url
+from archive.records import RunStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SPIDERS = config_mod.SPIDER_NAMES
@@ -69,11 +70,11 @@ class CrawlOutcome:
     seconds: float
 
 
-def platform_of_url(url: str, base_urls: Mapping[str, str]) -> str:
+def spider_for_url(url: str, base_urls: Mapping[str, str]) -> str:
     """Which spider fetches a URL: a configured base URL, a known host, else a news article."""
-    for platform, base in base_urls.items():
-        if base and platform != "news" and url.startswith(base.rstrip("/") + "/"):
-            return platform
+    for spider, base in base_urls.items():
+        if base and spider != "news" and url.startswith(base.rstrip("/") + "/"):
+            return spider
     known = platform_from_url(url)
     if known in SPIDERS:
         return known
@@ -149,7 +150,7 @@ def _url_jobs(
     bases = {p: settings.platform(p).base_url for p in SPIDERS}
     grouped: dict[str, list[str]] = {}
     for url in urls:
-        grouped.setdefault(platform or platform_of_url(url, bases), []).append(url)
+        grouped.setdefault(platform or spider_for_url(url, bases), []).append(url)
     return [CrawlJob(p, {"urls": " ".join(us), **flag}, f"{p}:urls") for p, us in grouped.items()]
 
 
@@ -255,7 +256,7 @@ class RunEnding:
     """How the parent closes a child's crawl_run: with a status and why, or (``status`` None)
     by adding only the exit code to the run the child closed itself."""
 
-    status: str | None = None
+    status: RunStatus | None = None
     reason: str | None = None
     errors: str | None = None
 

@@ -55,7 +55,7 @@ _SIBLINGS: dict[str, frozenset[str]] = {
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 
 # What the caller should already have removed; we remove it again, cheaply, to be safe.
-# URLs, #tags and @handles (any platform's shape, incl. ``@user@instance``).
+# URLs, #hashtags and @handles (any platform's shape, incl. ``@user@instance``).
 _NOISE_RE = regex.compile(
     r"(?:https?://|www\.)\S+|[#＃@][\p{L}\p{M}\p{N}_.@\-]*",
 )
@@ -163,7 +163,7 @@ def _letter_weight(text: str) -> tuple[int, int, int, int]:
 
 
 def detect_clean(text: str, prior: Sequence[str] = ()) -> tuple[str, float]:
-    """:func:`detect_language` for text already stripped of tags, mentions, URLs and emoji."""
+    """:func:`detect_language` for text already stripped of hashtags, mentions, URLs and emoji."""
     weight, kana, hangul, han = _letter_weight(text)
     if weight < MIN_LETTERS:
         return UNDETERMINED, 0.0

@@ -152,7 +152,7 @@ class Post(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     caption: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
-    caption_source: Mapped[str] = mapped_column(String(20))  # platform | embed
+    source_kind: Mapped[str] = mapped_column(String(20))  # the caption's, as last seen
     language: Mapped[str] = mapped_column(String(10))
     language_confidence: Mapped[float] = mapped_column(Float)
     declared_language: Mapped[str | None] = mapped_column(String(10))

@@ -154,7 +154,7 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
             problems.append(f"post {index}: not shaped ({type(exc).__name__}: {_reason(exc)})")
     out.update(
         platform=result.platform,
-        kind=result.kind,
+        kind=result.parser_kind,
         status=result.status,
         posts=posts,
         accounts=[account_json(a) for a in result.accounts],

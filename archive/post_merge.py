@@ -33,7 +33,7 @@ class KnownPost:
 
     body: str
     caption: str
-    caption_source: str
+    source_kind: str
     normalizer_version: str
     sound_id: int | None
     availability: str
@@ -130,7 +130,7 @@ def _first_sighting(seen: NormalizedPost, refs: References) -> PostChange:
         "kind": seen.kind,
         "posted_at": seen.posted_at,
         "edited_at": seen.edited_at,
-        "caption_source": seen.source_kind,
+        "source_kind": seen.source_kind,
         "is_repost": seen.is_repost,
         "is_pinned": seen.is_pinned,
         "availability": seen.availability,
@@ -155,10 +155,10 @@ def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -
     if not _has_text(seen):
         return PostChange("unchanged")
     body_changed = seen.text.body != known.body
-    if seen.source_kind == "embed" and known.caption_source != "embed":
+    if seen.source_kind == "embed" and known.source_kind != "embed":
         return PostChange("unchanged", new_version=body_changed)  # what the embed showed, kept
-    if seen.source_kind != known.caption_source and known.caption_source != "embed":
-        return PostChange("unchanged")  # another kind of source: not comparable
+    if seen.source_kind != known.source_kind and known.source_kind != "embed":
+        return PostChange("unchanged")  # another source kind: not comparable
     if (
         body_changed
         or seen.caption != known.caption
@@ -166,7 +166,7 @@ def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -
     ):
         columns = {
             **_text_columns(seen, sound_id),
-            "caption_source": seen.source_kind,
+            "source_kind": seen.source_kind,
             "edited_at": seen.edited_at or known.edited_at,
         }
         return PostChange(

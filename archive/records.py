@@ -1,26 +1,70 @@
-"""Platform-neutral records: what a parser saw (RawPost & co.), what the store keeps."""
+"""Platform-neutral records: what a parser saw (RawPost & co.), what the store keeps.
+
+Glossary (one word, one meaning, in every layer):
+
+- **platform**: a network posts are read from (``Platform``). ``news`` is not one: it is a
+  spider and a parser of articles, whose embedded posts each have their platform.
+- **spider**: what fetches for one platform or for news (``crawler/spiders/<name>.py``);
+  ``archive.crawl.spider_for_url`` picks the one for a URL.
+- **athlete**: a person on the roster (``config/athletes.toml``), with accounts.
+- **account**: one handle on one platform, known by its stable ``platform_account_id``; an
+  author outside the roster has an account without an athlete.
+- **listing**: reading an account's posts page by page, newest first; how it ended is a
+  ``listing_run`` row.
+- **sweep**: a full listing, read to its end (``--full``, every K-th scheduled run); posts it
+  no longer shows become deleted (unless the listing shrank suddenly).
+- **watermark**: when an account's listing was last read as asked (``account.watermark``);
+  the posts stored by then are the known ones the stop rule counts.
+- **observation**: one sighting of one post (``RawPost``, then ``NormalizedPost``).
+- **source kind** (``SourceKind``): where an observation came from: ``platform`` (the post's
+  own page or API) or ``embed`` (its copy in an article or oEmbed). Edits are only compared
+  within one; ``post.source_kind`` is that of the caption as last seen.
+- **post kind**: what the platform calls the post: video, photo, carousel, text, short, reel,
+  ... (``RawPost.kind``, ``post.kind``); an open set.
+- **parser kind**: the kind of payload a parser recognised: ``video_page``, ``item_list``,
+  ``author_feed``, ``article``, ... (``ParseResult.parser_kind``, ``raw_payload.parser_kind``,
+  each parser module's ``PARSER_KINDS``).
+- **payload**: the bytes posts were read from (a page, an API response, a feed), kept as
+  ``raw_payload``.
+- **sound**: a post's audio credit (TikTok calls it ``music``, Instagram audio): ``RawSound``
+  as found, ``SoundCredit`` normalized, a ``sound`` row stored.
+- **hashtag**, **mention**: ``#name`` and ``@handle``. A **tag** is either one: ``Tag``
+  (display, key), ``archive.normalize.tags``, ``TagTerm`` serve both, so they keep the word.
+- **availability** (``Availability``): whether a post can still be seen. A block or an empty
+  listing never makes a post ``deleted``.
+- **run status** (``RunStatus``): how a crawl run ended: ``running`` (not yet), ``finished``,
+  ``incomplete`` (finished with shortfalls), ``failed``, ``killed`` (at its timeout),
+  ``interrupted`` (its process went away).
+- **problem**: what could not be parsed or stored, kept with its reason and raw payload
+  (``problem`` rows): never lost.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
+
+Platform = Literal["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]
+SourceKind = Literal["platform", "embed"]
+Availability = Literal["active", "deleted", "private", "blocked", "unknown"]
+RunStatus = Literal["running", "finished", "incomplete", "failed", "killed", "interrupted"]
 
 #: The platforms Podium knows. ``x`` only ever arrives through news-article embeds.
-PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x")
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
 
 #: What the archive says about whether a post can still be seen.
-AVAILABILITY = ("active", "deleted", "private", "blocked", "unknown")
+AVAILABILITY: tuple[Availability, ...] = get_args(Availability)
 
 #: Where an observation of a post came from. Versions (edits) are only compared between
 #: observations of the same source kind: an embed's text is never an edit of the page's caption.
-SOURCE_KINDS = ("platform", "embed")
+SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 
 COUNT_KEYS = ("views", "likes", "comments", "shares", "saves")
 
 
 @dataclass(slots=True)
-class RawMusic:
+class RawSound:
     """Structured sound data exactly as a platform gave it (TikTok ``music``, Instagram audio)."""
 
     title: str | None = None
@@ -34,16 +78,17 @@ class RawPost:
     """One observation of one post, as a parser located it; nothing interpreted yet.
 
     Values stay as the platform sent them: ``posted_at`` may be unix seconds (int or str), an ISO
-    string or a datetime; counts may be strings. ``tags``/``mentions`` carry structured data when
-    the platform has it (Bluesky facets, Mastodon ``tags``, TikTok ``textExtra``); ``tags_complete``
-    says whether that list is authoritative (True) or must be united with the text rules (False).
+    string or a datetime; counts may be strings. ``hashtags``/``mentions`` carry structured data
+    when the platform has it (Bluesky facets, Mastodon ``tags``, TikTok ``textExtra``);
+    ``hashtags_complete``/``mentions_complete`` say whether that list is authoritative (True) or
+    must be united with the text rules (False).
     """
 
-    platform: str
+    platform: Platform
     platform_post_id: str | None
     url: str | None = None
     source_url: str | None = None
-    source_kind: str = "platform"
+    source_kind: SourceKind = "platform"
     kind: str | None = None  # video, photo, carousel, text, short ...
     author_handle: str | None = None
     author_id: str | None = None
@@ -51,13 +96,13 @@ class RawPost:
     posted_at: Any = None
     caption: str | None = None
     counts: dict[str, Any] = field(default_factory=dict)
-    music: RawMusic | None = None
-    tags: list[str] | None = None
-    tags_complete: bool = False
+    sound: RawSound | None = None
+    hashtags: list[str] | None = None
+    hashtags_complete: bool = False
     mentions: list[str] | None = None
     mentions_complete: bool = False
     declared_language: str | None = None
-    availability: str = "active"
+    availability: Availability = "active"
     is_repost: bool = False
     is_pinned: bool = False
     athlete_slug: str | None = None
@@ -114,7 +159,7 @@ class RawArticle:
 
 @dataclass(slots=True)
 class ParseResult:
-    """Everything one payload yielded, with the kind of payload that was recognised.
+    """Everything one payload yielded, with the parser kind (kind of payload) recognised.
 
     ``next_cursor`` is the platform's paging token when the payload is one page of a listing.
     ``status`` is ``ok`` or the reason no posts could be read (``blocked``, ``private``, ...).
@@ -123,7 +168,7 @@ class ParseResult:
     """
 
     platform: str
-    kind: str
+    parser_kind: str
     posts: list[RawPost] = field(default_factory=list)
     accounts: list[RawAccount] = field(default_factory=list)
     article: RawArticle | None = None
@@ -199,11 +244,11 @@ class Payload:
 class NormalizedPost:
     """One observation ready for the store: identity, clean text, aware-UTC times, int counts."""
 
-    platform: str
+    platform: Platform
     platform_post_id: str
     url: str | None
     source_url: str | None
-    source_kind: str
+    source_kind: SourceKind
     kind: str | None
     author_handle: str | None
     author_id: str | None
@@ -214,7 +259,7 @@ class NormalizedPost:
     caption: str
     text: NormalizedText
     counts: Counts
-    availability: str
+    availability: Availability
     is_repost: bool
     is_pinned: bool
     observed_at: datetime

@@ -15,7 +15,7 @@ import dataclasses
 import re
 from typing import Any, TypeVar
 
-from archive.records import RawAccount, RawArticle, RawEmbed, RawMusic, RawPost
+from archive.records import RawAccount, RawArticle, RawEmbed, RawPost, RawSound
 
 __all__ = [
     "REPLACEMENT",
@@ -122,12 +122,12 @@ _POST_TEXT_FIELDS = (
     "author_id",
     "author_name",
     "caption",
-    "tags",
+    "hashtags",
     "mentions",
     "declared_language",
     "media_urls",
 )
-_MUSIC_TEXT_FIELDS = ("title", "artist", "platform_sound_id")
+_SOUND_TEXT_FIELDS = ("title", "artist", "platform_sound_id")
 
 
 def repair_raw_post(post: RawPost, prefix: str = "") -> tuple[RawPost, list[str]]:
@@ -137,10 +137,10 @@ def repair_raw_post(post: RawPost, prefix: str = "") -> tuple[RawPost, list[str]
     """
     repairs = TextRepairs()
     fixed = _repair_fields(post, _POST_TEXT_FIELDS, repairs, prefix)
-    if isinstance(post.music, RawMusic):
-        music = _repair_fields(post.music, _MUSIC_TEXT_FIELDS, repairs, prefix + "sound ")
-        if music is not post.music:
-            fixed = dataclasses.replace(fixed, music=music)
+    if isinstance(post.sound, RawSound):
+        sound = _repair_fields(post.sound, _SOUND_TEXT_FIELDS, repairs, prefix + "sound ")
+        if sound is not post.sound:
+            fixed = dataclasses.replace(fixed, sound=sound)
     return fixed, repairs.notes
 
 

@@ -459,7 +459,7 @@ def _flush(
 ) -> None:
     con.executemany(
         "INSERT INTO post(id, platform, platform_post_id, account_id, url, posted_at, caption, "
-        "body, caption_source, language, language_confidence, sound_id, is_repost, is_pinned, "
+        "body, source_kind, language, language_confidence, sound_id, is_repost, is_pinned, "
         "availability, likes, views, first_seen_at, last_seen_at, normalizer_version, "
         "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'platform', ?, 0.9, ?, 0, 0, 'active', "
         "?, ?, ?, ?, 'bench', ?)",

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive import db, store
 from archive.normalize import normalize_post
-from archive.records import Payload, RawMusic, RawPost
+from archive.records import Payload, RawPost, RawSound
 
 WORDS = [
     "schaatsen",
@@ -100,7 +100,7 @@ def make_posts(n: int, distinct: int = 1000) -> list:
             platform_post_id="0",
             posted_at=1_700_000_000,
             caption=caption,
-            music=RawMusic(f"Song {i % 200}", f"Artist {i % 90}", False, str(i % 200)),
+            sound=RawSound(f"Song {i % 200}", f"Artist {i % 90}", False, str(i % 200)),
         )
         pool.append(normalize_post(raw, fetched_at=at))
     posts = []

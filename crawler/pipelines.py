@@ -22,7 +22,7 @@ from archive import config as config_mod
 from archive import db, store
 from archive.errors import ConfigError, ParseError
 from archive.normalize import normalize_post, parse_time
-from archive.records import NormalizedPost, Payload
+from archive.records import NormalizedPost, Payload, RunStatus
 from archive.textrepair import repair_article
 from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
 
@@ -385,7 +385,7 @@ class StorePipeline(_Pipeline):
             self.engine.dispose()
 
 
-def run_status(reason: str, shortfalls: list[str]) -> str:
+def run_status(reason: str, shortfalls: list[str]) -> RunStatus:
     """How a run ended: ``finished`` only when Scrapy finished and nothing fell short."""
     if reason in ("shutdown", "parent_died"):
         return "interrupted"

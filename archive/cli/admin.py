@@ -96,7 +96,7 @@ def athletes_list(ctx: click.Context, db_url: str | None, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["athlete", "account", "post"]))
+@click.argument("target_type", type=click.Choice(["athlete", "account", "post"]))
 @click.argument("target", metavar="SLUG|PLATFORM:HANDLE|URL")
 @click.option(
     "--dry-run",
@@ -105,7 +105,9 @@ def athletes_list(ctx: click.Context, db_url: str | None, fmt: str) -> None:
 )
 @db_option
 @click.pass_context
-def forget(ctx: click.Context, kind: str, target: str, dry_run: bool, db_url: str | None) -> None:
+def forget(
+    ctx: click.Context, target_type: str, target: str, dry_run: bool, db_url: str | None
+) -> None:
     """Erase an athlete, an account or one post from the archive, with everything about it.
 
     Removes the posts with their caption versions, count snapshots, hashtag links, mentions,
@@ -129,16 +131,16 @@ def forget(ctx: click.Context, kind: str, target: str, dry_run: bool, db_url: st
     from archive import store
 
     s = settings(ctx, db_url)
-    if kind == "account":
+    if target_type == "account":
         try:
             platform, handle = store.parse_account_ref(target)
         except store.UnknownTargetError as exc:
             raise click.BadParameter(str(exc), param_hint="TARGET") from None
     engine = open_archive(s.database_url)
     try:
-        if kind == "athlete":
+        if target_type == "athlete":
             result = store.forget_athlete(engine, target, dry_run=dry_run)
-        elif kind == "account":
+        elif target_type == "account":
             result = store.forget_account(engine, platform, handle, dry_run=dry_run)
         else:
             result = store.forget_post(engine, target, dry_run=dry_run)
@@ -150,20 +152,20 @@ def forget(ctx: click.Context, kind: str, target: str, dry_run: bool, db_url: st
     )
     for line in result.lines():
         click.echo(f"  {line}")
-    note = _forget_note(s, kind, target)
+    note = _forget_note(s, target_type, target)
     if note:
         click.echo(note, err=True)
 
 
-def _forget_note(s: config_mod.Settings, kind: str, target: str) -> str | None:
+def _forget_note(s: config_mod.Settings, target_type: str, target: str) -> str | None:
     """A one-line reminder when what was forgotten is still on the roster."""
-    if kind == "post":
+    if target_type == "post":
         return "note: a later crawl archives the post again while it is online and listed"
     try:
         roster = config_mod.load_roster(s.roster_path)
     except (ArchiveError, OSError):
         return None  # no roster (or a broken one): nothing will bring it back by itself
-    if kind == "athlete":
+    if target_type == "athlete":
         on_roster = roster.athlete(target) is not None
     else:
         platform, _, handle = target.partition(":")

@@ -179,8 +179,10 @@ def _post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
     )
     if history:
         post["versions"] = [
-            Version(observed_at=iso(seen), source_kind=kind, caption=c(text), edited_at=iso(edit))
-            for seen, kind, text, edit in rel.versions.get(pid, ())
+            Version(
+                observed_at=iso(seen), source_kind=source_kind, caption=c(text), edited_at=iso(edit)
+            )
+            for seen, source_kind, text, edit in rel.versions.get(pid, ())
         ]
         post["snapshots"] = [
             Snapshot(

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import regex
 
@@ -19,15 +19,23 @@ from archive.errors import ParseError
 from archive.language import detect_clean
 from archive.normalize.caption import (
     clean_whitespace,
+    sound_from_data,
     sound_from_line,
-    sound_from_music,
     split_sound,
     strip_author,
 )
 from archive.normalize.counts import parse_count
 from archive.normalize.tags import combine_tags, extract_hashtags, extract_mentions
 from archive.normalize.times import parse_time, time_from_id
-from archive.records import COUNT_KEYS, Counts, NormalizedPost, NormalizedText, RawMusic, RawPost
+from archive.records import (
+    COUNT_KEYS,
+    Counts,
+    NormalizedPost,
+    NormalizedText,
+    Platform,
+    RawPost,
+    RawSound,
+)
 from archive.textrepair import repair_raw_post
 
 __all__ = [
@@ -50,7 +58,7 @@ __all__ = [
 #: model. Pure refactors and speed-ups that keep every output the same do not bump it.
 NORMALIZER_VERSION = "3"  # 3: lone surrogates and NUL repaired to U+FFFD (2: times from ids)
 
-# What language detection must not see: URLs, tags and handles of any platform, and emoji
+# What language detection must not see: URLs, hashtags and handles of any platform, and emoji
 # (pictographs, flags, skin tones, joiners, variation selectors, keycaps).
 _LANGUAGE_NOISE_RE = regex.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"]+"
@@ -77,40 +85,40 @@ def normalize_text(
     platform: str = "generic",
     author: str | None = None,
     declared_language: str | None = None,
-    tags: Sequence[str] | None = None,
-    tags_complete: bool = False,
+    hashtags: Sequence[str] | None = None,
+    hashtags_complete: bool = False,
     mentions: Sequence[str] | None = None,
     mentions_complete: bool = False,
-    music: RawMusic | None = None,
+    sound: RawSound | None = None,
     prior: Sequence[str] = (),
 ) -> NormalizedText:
     """Normalize one caption (DESIGN.md §3); ``text`` itself is never changed.
 
     ``author`` is given for an embed: its leading ``@author`` is dropped from the body and is not
-    a mention. ``tags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
+    a mention. ``hashtags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
     are authoritative, otherwise they are united with what the text rules find (text order
-    first, then given ones the text lacks). ``music`` is structured sound data, preferred over a
+    first, then given ones the text lacks). ``sound`` is structured sound data, preferred over a
     ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages (near-tie breaker).
     """
     nfc = unicodedata.normalize("NFC", text or "")
-    rest, credit = split_sound(strip_author(nfc, author))
+    rest, sound_line = split_sound(strip_author(nfc, author))
     body = clean_whitespace(rest)
 
-    hashtags = combine_tags(extract_hashtags(body), tags, tags_complete, "#＃")
+    hashtag_tags = combine_tags(extract_hashtags(body), hashtags, hashtags_complete, "#＃")
     mention_tags = combine_tags(extract_mentions(body, platform), mentions, mentions_complete, "@")
 
-    sound = sound_from_music(music) if music is not None else None
-    if sound is None and credit:
-        sound = sound_from_line(credit)
+    credit = sound_from_data(sound) if sound is not None else None
+    if credit is None and sound_line:
+        credit = sound_from_line(sound_line)
 
     language, confidence = detect_clean(_LANGUAGE_NOISE_RE.sub(" ", body), prior)
     return NormalizedText(
         language=language,
         language_confidence=confidence,
         declared_language=normalize_declared_language(declared_language),
-        hashtags=hashtags,
+        hashtags=hashtag_tags,
         mentions=mention_tags,
-        sound=sound,
+        sound=credit,
         author=(author.lstrip("@").strip() or None) if author else None,
         body=body,
         normalizer_version=NORMALIZER_VERSION,
@@ -149,7 +157,7 @@ def normalize_post(
     platform post id). ``fetched_at`` must be timezone-aware; it becomes ``observed_at`` in UTC.
     ``prior`` is the athlete's usual languages, passed to language detection.
 
-    Lone surrogates and NUL in any text field (caption, author, URLs, tags, mentions, sound,
+    Lone surrogates and NUL in any text field (caption, author, URLs, hashtags, mentions, sound,
     declared language) are replaced by U+FFFD and listed in ``repairs``, with what the parser
     already had to replace (``raw.repairs``).
     """
@@ -159,7 +167,8 @@ def normalize_post(
     earlier = (
         [r for r in raw.repairs if isinstance(r, str)] if isinstance(raw.repairs, list) else []
     )
-    platform = (raw.platform or "").strip()
+    # One of PLATFORMS after parse_payload's check; stripped for records made by hand.
+    platform = cast(Platform, (raw.platform or "").strip())
     post_id = "" if raw.platform_post_id is None else str(raw.platform_post_id).strip()
     if not platform:
         raise ParseError(f"post has no platform (post id {post_id or '?'!s}, url {raw.url!s})")
@@ -174,11 +183,11 @@ def normalize_post(
         platform=platform,
         author=_text_or_none(raw.author_handle) if raw.source_kind == "embed" else None,
         declared_language=raw.declared_language,
-        tags=raw.tags if isinstance(raw.tags, list | tuple) else None,
-        tags_complete=raw.tags_complete,
+        hashtags=raw.hashtags if isinstance(raw.hashtags, list | tuple) else None,
+        hashtags_complete=raw.hashtags_complete,
         mentions=raw.mentions if isinstance(raw.mentions, list | tuple) else None,
         mentions_complete=raw.mentions_complete,
-        music=raw.music if isinstance(raw.music, RawMusic) else None,
+        sound=raw.sound if isinstance(raw.sound, RawSound) else None,
         prior=prior,
     )
     counts_in = raw.counts if isinstance(raw.counts, dict) else {}

@@ -8,7 +8,7 @@ from typing import Any
 
 import regex
 
-from archive.records import RawMusic, SoundCredit
+from archive.records import RawSound, SoundCredit
 
 # A trailing sound credit: ``♬`` at a line start or after a space, then the rest of the text on
 # one line (TikTok embeds append ``♬ Title - Artist`` to the caption, often on its last line).
@@ -92,14 +92,14 @@ def _clean_str(value: Any) -> str | None:
     return text or None
 
 
-def sound_from_music(music: RawMusic) -> SoundCredit | None:
-    """Structured music data as a credit (NFC, stripped); None when it names nothing."""
-    sound = SoundCredit(
-        title=_clean_str(music.title),
-        artist=_clean_str(music.artist),
-        is_original=music.is_original if isinstance(music.is_original, bool) else None,
-        platform_sound_id=_clean_str(music.platform_sound_id),
+def sound_from_data(sound: RawSound) -> SoundCredit | None:
+    """Structured sound data as a credit (NFC, stripped); None when it names nothing."""
+    credit = SoundCredit(
+        title=_clean_str(sound.title),
+        artist=_clean_str(sound.artist),
+        is_original=sound.is_original if isinstance(sound.is_original, bool) else None,
+        platform_sound_id=_clean_str(sound.platform_sound_id),
     )
-    if sound == SoundCredit(title=None, artist=None):
+    if credit == SoundCredit(title=None, artist=None):
         return None
-    return sound
+    return credit

@@ -1,16 +1,16 @@
 """Pure payload parsers, one module per platform; ``parse_payload`` recognises and dispatches.
 
-Detection (when ``platform``/``kind`` are not given) looks at the content first and uses the
-URL only as a hint:
+Detection (when ``platform``/``parser_kind`` are not given) looks at the content first and uses
+the URL only as a hint:
 
-- JSON (body starts with ``{`` or ``[``): each platform's ``detect_json_kind`` is asked in turn,
-  the URL's platform first (TikTok ``__DEFAULT_SCOPE__``/``ItemModule``/``itemList``/oEmbed
+- JSON (body starts with ``{`` or ``[``): each platform's ``detect_json_parser_kind`` is asked in
+  turn, the URL's platform first (TikTok ``__DEFAULT_SCOPE__``/``ItemModule``/``itemList``/oEmbed
   ``embed_product_id``/lists of web items; Bluesky ``at://`` post views, ``feed``, ``thread``,
   ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram ``items``,
   ``shortcode_media``, ``data.user``; X ``id_str``+``text``). NDJSON is read as TikTok export lines.
 - XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
-  embed blockquotes is that platform's ``embed`` kind; any other HTML document is a news
+  embed blockquotes is that platform's ``embed`` parser kind; any other HTML document is a news
   ``article``. HTML fetched from a TikTok URL without any data is a ``blocked_page``.
 
 Anything else raises :class:`archive.errors.ParseError` with a one-line reason.
@@ -51,8 +51,10 @@ _MODULES: dict[str, ModuleType] = {
     "news": news,
 }
 
-#: platform -> the payload kinds its parser recognises.
-KINDS: dict[str, tuple[str, ...]] = {name: module.KINDS for name, module in _MODULES.items()}
+#: platform -> the parser kinds (kinds of payload) its parser recognises.
+PARSER_KINDS: dict[str, tuple[str, ...]] = {
+    name: module.PARSER_KINDS for name, module in _MODULES.items()
+}
 
 # Hosts that say which platform a URL belongs to (a hint only; content decides).
 _HOSTS = {
@@ -87,23 +89,23 @@ def parse_payload(
     *,
     url: str | None = None,
     platform: str | None = None,
-    kind: str | None = None,
+    parser_kind: str | None = None,
 ) -> ParseResult:
-    """Recognise ``body`` (unless ``platform``/``kind`` say what it is) and parse it.
+    """Recognise ``body`` (unless ``platform``/``parser_kind`` say what it is) and parse it.
 
     Raises :class:`ParseError` (one printable line) when the payload cannot be read; any other
     exception inside a parser is a bug, logged with its traceback and raised as a ParseError
     too, so spiders and ``podium parse`` always get a reason, never a traceback.
     """
-    where = f"{platform or 'payload'}{f' {kind}' if kind else ''}"
+    where = f"{platform or 'payload'}{f' {parser_kind}' if parser_kind else ''}"
     try:
         if platform is not None and platform not in _MODULES:
             raise ParseError(f"unknown platform {platform!r}")
-        if platform is None or kind is None:
-            platform, detected_kind = detect_payload(body, url=url, platform=platform)
-            kind = kind or detected_kind
-        where = f"{platform} {kind}"
-        result = _dispatch(platform, kind, body, url)
+        if platform is None or parser_kind is None:
+            platform, detected = detect_payload(body, url=url, platform=platform)
+            parser_kind = parser_kind or detected
+        where = f"{platform} {parser_kind}"
+        result = _dispatch(platform, parser_kind, body, url)
         if not isinstance(result, ParseResult):
             raise TypeError(f"parser returned {type(result).__name__}, not a ParseResult")
         return validate_result(result)
@@ -132,7 +134,7 @@ def _one_line(reason: str) -> str:
 def detect_payload(
     body: str | bytes, *, url: str | None = None, platform: str | None = None
 ) -> tuple[str, str]:
-    """Return ``(platform, kind)`` for ``body``; raise :class:`ParseError` when unrecognised."""
+    """``(platform, parser_kind)`` of ``body``; raises :class:`ParseError` when unrecognised."""
     text = as_text(body).lstrip("\ufeff \t\r\n")
     if not text:
         raise ParseError("not a payload Podium knows: the file is empty")
@@ -169,14 +171,14 @@ def _detect_json(
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > 1 and platform in (None, "tiktok"):
             rows = [load_json(line, "NDJSON line") for line in lines]
-            if tiktok.detect_json_kind(rows) == "items":
+            if tiktok.detect_json_parser_kind(rows) == "items":
                 return "tiktok", "items"
         load_json(text)  # raises the ParseError describing the JSON problem
         raise  # pragma: no cover - load_json always raises here
     order = _platform_order(platform, hinted, ("tiktok", "bluesky", "mastodon", "instagram", "x"))
     for name in order:
         module = _MODULES[name]
-        detect: Callable[..., str | None] | None = getattr(module, "detect_json_kind", None)
+        detect: Callable[..., str | None] | None = getattr(module, "detect_json_parser_kind", None)
         if detect is None:
             continue
         found = detect(data, url)
@@ -187,7 +189,7 @@ def _detect_json(
 
 def _detect_xml(text: str, platform: str | None) -> tuple[str, str]:
     if platform in (None, "youtube"):
-        found = youtube.detect_xml_kind(text)
+        found = youtube.detect_xml_parser_kind(text)
         if found:
             return "youtube", found
     raise ParseError("not a payload Podium knows: unrecognised XML (not a YouTube Atom feed)")
@@ -197,7 +199,7 @@ def _detect_html(
     text: str, url: str | None, platform: str | None, hinted: str | None
 ) -> tuple[str, str]:
     if platform in (None, "tiktok"):
-        found = tiktok.detect_html_kind(text)
+        found = tiktok.detect_html_parser_kind(text)
         if found and found != "embed":
             return "tiktok", found
     head = text[:4000].lower()
@@ -218,11 +220,13 @@ def _detect_html(
     raise ParseError(f"not a payload Podium knows: unrecognised HTML for platform {platform!r}")
 
 
-def _dispatch(platform: str, kind: str, body: str | bytes, url: str | None) -> ParseResult:
+def _dispatch(platform: str, parser_kind: str, body: str | bytes, url: str | None) -> ParseResult:
     module = _MODULES[platform]
-    if kind not in module.KINDS:
-        raise ParseError(f"{platform} has no payload kind {kind!r}")
-    parser: Callable[[str | bytes, str | None], ParseResult] = getattr(module, f"parse_{kind}")
+    if parser_kind not in module.PARSER_KINDS:
+        raise ParseError(f"{platform} has no payload kind {parser_kind!r}")
+    parser: Callable[[str | bytes, str | None], ParseResult] = getattr(
+        module, f"parse_{parser_kind}"
+    )
     return parser(body, url)
 
 
@@ -255,4 +259,4 @@ def _describe(data: Any) -> str:
     return type(data).__name__
 
 
-__all__ = ["KINDS", "ParseError", "detect_payload", "parse_payload"]
+__all__ = ["PARSER_KINDS", "ParseError", "detect_payload", "parse_payload"]

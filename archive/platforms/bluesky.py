@@ -17,11 +17,11 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html, strip_query
 from archive.platforms.fields import count, dig, ident, obj, objs, text, texts
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import Availability, ParseResult, Platform, RawAccount, RawPost
 
-PLATFORM = "bluesky"
+PLATFORM: Platform = "bluesky"
 
-KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
+PARSER_KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
 
 _TAG_FEATURE = "app.bsky.richtext.facet#tag"
 _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -31,8 +31,8 @@ _EMBED_HANDLE = re.compile(r"\(@([^)\s]+)\)")
 _DASHES = re.compile(r"[—-]")
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Bluesky kind of a decoded JSON payload, or None when it is not Bluesky's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Bluesky parser kind of a decoded JSON payload, or None when it is not Bluesky's."""
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("feed"), list) and all(
@@ -75,7 +75,7 @@ def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
     cursor = text(data.get("cursor")) or None
     return ParseResult(
         platform=PLATFORM,
-        kind="author_feed",
+        parser_kind="author_feed",
         posts=posts,
         next_cursor=cursor,
         has_more=bool(cursor and feed),
@@ -93,8 +93,8 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
         raise ParseError("Bluesky getPostThread: no thread object")
     if _is_post_view(thread.get("post")):
         post = _post_from_view(thread["post"], url, raw=thread["post"])
-        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post])
-    availability = (
+        return ParseResult(platform=PLATFORM, parser_kind="post_thread", posts=[post])
+    availability: Availability | None = (
         "deleted" if thread.get("notFound") else "blocked" if thread.get("blocked") else None
     )
     uri = ident(thread.get("uri"))
@@ -106,7 +106,9 @@ def parse_post_thread(body: str | bytes, url: str | None = None) -> ParseResult:
             availability=availability,
             raw=thread,
         )
-        return ParseResult(platform=PLATFORM, kind="post_thread", posts=[post], status=availability)
+        return ParseResult(
+            platform=PLATFORM, parser_kind="post_thread", posts=[post], status=availability
+        )
     raise ParseError("Bluesky getPostThread: unknown thread shape")
 
 
@@ -116,7 +118,7 @@ def parse_feed_view_post(body: str | bytes, url: str | None = None) -> ParseResu
     if not _is_post_view(data.get("post")):
         raise ParseError("Bluesky feedViewPost: no post view")
     return ParseResult(
-        platform=PLATFORM, kind="feed_view_post", posts=[_post_from_feed_item(data, url)]
+        platform=PLATFORM, parser_kind="feed_view_post", posts=[_post_from_feed_item(data, url)]
     )
 
 
@@ -126,7 +128,7 @@ def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
     if not _is_post_view(data):
         raise ParseError("Bluesky postView: no at:// uri or record")
     return ParseResult(
-        platform=PLATFORM, kind="post_view", posts=[_post_from_view(data, url, data)]
+        platform=PLATFORM, parser_kind="post_view", posts=[_post_from_view(data, url, data)]
     )
 
 
@@ -149,7 +151,7 @@ def parse_profile(body: str | bytes, url: str | None = None) -> ParseResult:
         counts=counts,
         raw=data,
     )
-    return ParseResult(platform=PLATFORM, kind="profile", accounts=[account])
+    return ParseResult(platform=PLATFORM, parser_kind="profile", accounts=[account])
 
 
 def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -160,7 +162,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "bluesky-embed")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:
@@ -226,7 +228,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
     rkey = uri.rsplit("/", 1)[-1]
     handle = ident(author.get("handle"))
     did = ident(author.get("did"))
-    tags, mentions = _extract_facets(record)
+    hashtags, mentions = _extract_facets(record)
     complete = isinstance(record.get("facets"), list)
     langs = texts(record.get("langs"))
     return RawPost(
@@ -235,7 +237,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
         url=f"https://bsky.app/profile/{handle or did}/post/{rkey}" if handle or did else None,
         source_url=source_url,
         source_kind="platform",
-        kind=_extract_kind(view.get("embed")),
+        kind=_post_kind(view.get("embed")),
         author_handle=handle,
         author_id=did,
         author_name=text(author.get("displayName")),
@@ -248,8 +250,8 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
             comments="replyCount",
             quotes="quoteCount",
         ),
-        tags=tags if complete or tags else None,
-        tags_complete=complete,
+        hashtags=hashtags if complete or hashtags else None,
+        hashtags_complete=complete,
         mentions=mentions if complete else None,
         mentions_complete=complete,
         declared_language=langs[0] if langs else None,
@@ -267,15 +269,15 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     # surrogatepass: a lone surrogate (repaired later to U+FFFD, also 3 bytes) keeps the byte
     # offsets of everything after it right, instead of costing the whole page.
     encoded = (text(record.get("text")) or "").encode("utf-8", errors="surrogatepass")
-    tags: list[str] = []
+    hashtags: list[str] = []
     mentions: list[str] = []
     for facet in objs(record.get("facets")):
         index = obj(facet.get("index"))
         for feature in objs(facet.get("features")):
             ftype = feature.get("$type")
             tag = text(feature.get("tag"))
-            if ftype == _TAG_FEATURE and tag and tag not in tags:
-                tags.append(tag)
+            if ftype == _TAG_FEATURE and tag and tag not in hashtags:
+                hashtags.append(tag)
             elif ftype == _MENTION_FEATURE:
                 start, end = index.get("byteStart"), index.get("byteEnd")
                 span = ""
@@ -285,12 +287,12 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
                 if display and display not in mentions:
                     mentions.append(display)
     for tag in texts(record.get("tags")):
-        if tag not in tags:
-            tags.append(tag)
-    return tags, mentions
+        if tag not in hashtags:
+            hashtags.append(tag)
+    return hashtags, mentions
 
 
-def _extract_kind(embed: Any) -> str:
+def _post_kind(embed: Any) -> str:
     etype = text(dig(embed, "$type")) or ""
     if etype.startswith("app.bsky.embed.recordWithMedia"):
         etype = text(dig(embed, "media", "$type")) or ""

@@ -14,11 +14,11 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawMusic, RawPost
+from archive.records import ParseResult, Platform, RawAccount, RawPost, RawSound
 
-PLATFORM = "instagram"
+PLATFORM: Platform = "instagram"
 
-KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
+PARSER_KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
 
 # Permalink path: /p/<code>/, /reel/<code>/, /tv/<code>/ (shortcodes are base64url letters).
 _PERMALINK = re.compile(r"instagram\.com/(?:[\w.]+/)?(?:p|reel|reels|tv)/([\w-]+)")
@@ -34,8 +34,8 @@ _MEDIA_KINDS = {1: "photo", 2: "video", 8: "carousel"}
 _TYPENAME_KINDS = {"GraphImage": "photo", "GraphVideo": "video", "GraphSidecar": "carousel"}
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Instagram parser kind of a decoded JSON payload; None when it is not Instagram's."""
     if not isinstance(data, dict):
         return None
     if _find_shortcode_media(data) is not None:
@@ -100,7 +100,7 @@ def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
     posts = [_post_from_item(i, url) for i in items if _is_v1_item(i)]
     if not posts:
         raise ParseError("Instagram post: no media item with code and taken_at")
-    return ParseResult(platform=PLATFORM, kind="post", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="post", posts=posts)
 
 
 def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -109,7 +109,9 @@ def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult
     media = _find_shortcode_media(data)
     if media is None:
         raise ParseError("Instagram shortcode_media: not found")
-    return ParseResult(platform=PLATFORM, kind="graphql_post", posts=[_post_from_node(media, url)])
+    return ParseResult(
+        platform=PLATFORM, parser_kind="graphql_post", posts=[_post_from_node(media, url)]
+    )
 
 
 def parse_web_profile_info(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -146,7 +148,7 @@ def parse_web_profile_info(body: str | bytes, url: str | None = None) -> ParseRe
     has_more = flag(page.get("has_next_page"))
     return ParseResult(
         platform=PLATFORM,
-        kind="web_profile_info",
+        parser_kind="web_profile_info",
         posts=posts,
         accounts=[account],
         next_cursor=ident(page.get("end_cursor")) if has_more else None,
@@ -181,7 +183,7 @@ def parse_user_feed(body: str | bytes, url: str | None = None) -> ParseResult:
         accounts.append(_account_from_user(user))
     return ParseResult(
         platform=PLATFORM,
-        kind="user_feed",
+        parser_kind="user_feed",
         posts=posts,
         accounts=accounts,
         next_cursor=cursor if has_more else None,
@@ -218,21 +220,21 @@ def _post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(item.get("taken_at")),
         caption=text(dig(item, "caption", "text")),
         counts=counts,
-        music=_music_from_clips(item.get("clips_metadata")),
+        sound=_sound_from_clips(item.get("clips_metadata")),
         is_pinned=bool(item.get("timeline_pinned_user_ids")),
         media_urls=_item_media_urls(item),
         raw=item,
     )
 
 
-def _music_from_clips(clips: Any) -> RawMusic | None:
+def _sound_from_clips(clips: Any) -> RawSound | None:
     """Licensed track from ``music_info.music_asset_info``; original audio from
     ``original_sound_info`` (its ``ig_artist`` may be another account whose sound is reused)."""
     if not isinstance(clips, dict):
         return None
     asset = dig(clips, "music_info", "music_asset_info")
     if isinstance(asset, dict) and asset:
-        return RawMusic(
+        return RawSound(
             title=text(asset.get("title")),
             artist=text(asset.get("display_artist")),
             is_original=False,
@@ -241,7 +243,7 @@ def _music_from_clips(clips: Any) -> RawMusic | None:
         )
     original = clips.get("original_sound_info")
     if isinstance(original, dict):
-        return RawMusic(
+        return RawSound(
             title=text(original.get("original_audio_title")),
             artist=text(dig(original, "ig_artist", "username")),
             is_original=True,
@@ -282,10 +284,10 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
     }
     typename = (text(node.get("__typename")) or "").removeprefix("XDT")
     attribution = node.get("clips_music_attribution_info")
-    music = None
+    sound = None
     if isinstance(attribution, dict):
         original = attribution.get("uses_original_audio")
-        music = RawMusic(
+        sound = RawSound(
             title=text(attribution.get("song_name")),
             artist=text(attribution.get("artist_name")),
             is_original=original if isinstance(original, bool) else None,
@@ -304,7 +306,7 @@ def _post_from_node(node: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(node.get("taken_at_timestamp")),
         caption=caption,
         counts=counts,
-        music=music,
+        sound=sound,
         is_pinned=bool(node.get("pinned_for_users")),
         media_urls=[media] if media else [],
         raw=node,
@@ -342,7 +344,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "instagram-media")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def embed_permalink(block: Any) -> str | None:

@@ -19,12 +19,12 @@ from archive.errors import ParseError
 from archive.platforms.decoding import element_text, load_json, parse_fragment
 from archive.platforms.fields import count, ident, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import ParseResult, Platform, RawAccount, RawPost
 from archive.textrepair import TextRepairs
 
-PLATFORM = "mastodon"
+PLATFORM: Platform = "mastodon"
 
-KINDS = ("account", "statuses", "status", "tag_timeline")
+PARSER_KINDS = ("account", "statuses", "status", "tag_timeline")
 
 # One entry of an RFC 8288 Link header: <url>; rel="next"
 _LINK_ENTRY = re.compile(r"<([^>]*)>\s*;([^,<]*)")
@@ -44,8 +44,8 @@ def next_max_id(link_header: str) -> str | None:
     return None
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Mastodon kind of a decoded JSON payload, or None when it is not Mastodon's.
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the Mastodon parser kind of a decoded JSON payload, or None when it is not Mastodon's.
 
     A statuses list and a tag timeline look the same; the URL (``/timelines/tag/``) tells them
     apart, and without it the list is read as ``statuses``.
@@ -75,7 +75,7 @@ def parse_account(body: str | bytes, url: str | None = None) -> ParseResult:
     data = load_json(body, "Mastodon account")
     if not (isinstance(data, dict) and "acct" in data):
         raise ParseError("Mastodon account: no acct field")
-    return ParseResult(platform=PLATFORM, kind="account", accounts=[_account(data)])
+    return ParseResult(platform=PLATFORM, parser_kind="account", accounts=[_account(data)])
 
 
 def parse_statuses(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -96,13 +96,13 @@ def parse_status(body: str | bytes, url: str | None = None) -> ParseResult:
     data = load_json(body, "Mastodon status")
     if not _is_status(data):
         raise ParseError("Mastodon status: not a Status object")
-    return ParseResult(platform=PLATFORM, kind="status", posts=[_post(data, url)])
+    return ParseResult(platform=PLATFORM, parser_kind="status", posts=[_post(data, url)])
 
 
-def _parse_list(body: str | bytes, url: str | None, kind: str) -> ParseResult:
-    data = load_json(body, f"Mastodon {kind}")
+def _parse_list(body: str | bytes, url: str | None, parser_kind: str) -> ParseResult:
+    data = load_json(body, f"Mastodon {parser_kind}")
     if not isinstance(data, list):
-        raise ParseError(f"Mastodon {kind}: expected a list of statuses")
+        raise ParseError(f"Mastodon {parser_kind}: expected a list of statuses")
     pinned = "pinned=true" in (url or "")
     posts = []
     problems = []
@@ -114,7 +114,7 @@ def _parse_list(body: str | bytes, url: str | None, kind: str) -> ParseResult:
         post = _post(status, url)
         post.is_pinned = post.is_pinned or pinned
         posts.append(post)
-    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, problems=problems)
+    return ParseResult(platform=PLATFORM, parser_kind=parser_kind, posts=posts, problems=problems)
 
 
 def _post(status: dict[str, Any], source_url: str | None) -> RawPost:
@@ -144,8 +144,8 @@ def _post(status: dict[str, Any], source_url: str | None) -> RawPost:
             comments="replies_count",
             quotes="quotes_count",
         ),
-        tags=[name for t in objs(shown.get("tags")) if (name := text(t.get("name")))],
-        tags_complete=True,
+        hashtags=[name for t in objs(shown.get("tags")) if (name := text(t.get("name")))],
+        hashtags_complete=True,
         mentions=[
             h
             for m in objs(shown.get("mentions"))

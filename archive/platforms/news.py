@@ -20,7 +20,7 @@ from archive.records import ParseResult, RawArticle, RawEmbed, RawPost
 
 PLATFORM = "news"
 
-KINDS = ("article",)
+PARSER_KINDS = ("article",)
 
 _ARTICLE_TYPES = frozenset(
     {
@@ -60,7 +60,7 @@ def parse_article(body: str | bytes, url: str | None = None) -> ParseResult:
     source_url = url or article.url
     article.embeds = _extract_embeds(root, source_url)
     posts = [embed.post for embed in article.embeds if embed.post is not None]
-    return ParseResult(platform=PLATFORM, kind="article", posts=posts, article=article)
+    return ParseResult(platform=PLATFORM, parser_kind="article", posts=posts, article=article)
 
 
 # --- metadata --------------------------------------------------------------------------------

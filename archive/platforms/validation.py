@@ -26,8 +26,8 @@ from archive.records import (
     RawAccount,
     RawArticle,
     RawEmbed,
-    RawMusic,
     RawPost,
+    RawSound,
 )
 from archive.textrepair import repair_text
 
@@ -159,10 +159,10 @@ def _check_post(post: Any, where: str, problems: list[str]) -> RawPost | None:
     check.time(post, "posted_at")
     check.time(post, "edited_at")
     check.counts(post)
-    check.strings(post, "tags", optional=True)
+    check.strings(post, "hashtags", optional=True)
     check.strings(post, "mentions", optional=True)
     check.strings(post, "repairs", optional=False)
-    for name in ("tags_complete", "mentions_complete", "is_repost", "is_pinned"):
+    for name in ("hashtags_complete", "mentions_complete", "is_repost", "is_pinned"):
         check.flag(post, name)
     language = post.declared_language
     check.optional(
@@ -176,24 +176,24 @@ def _check_post(post: Any, where: str, problems: list[str]) -> RawPost | None:
     if good_media != post.media_urls:
         check.note(f"media_urls: {len(media) - len(good_media)} unusable entries dropped")
         post.media_urls = good_media
-    _check_music(post, check)
+    _check_sound(post, check)
     return post
 
 
-def _check_music(post: RawPost, check: _Check) -> None:
-    music = post.music
-    if music is None:
+def _check_sound(post: RawPost, check: _Check) -> None:
+    sound = post.sound
+    if sound is None:
         return
-    if not isinstance(music, RawMusic):
-        check.note(f"music {_show(music)} cleared")
-        post.music = None
+    if not isinstance(sound, RawSound):
+        check.note(f"sound {_show(sound)} cleared")
+        post.sound = None
         return
-    check.text(music, "title")
-    check.text(music, "artist")
-    if music.is_original is not None and not isinstance(music.is_original, bool):
-        check.note(f"music is_original {_show(music.is_original)} cleared")
-        music.is_original = None
-    check.optional(music, "platform_sound_id", _is_account_id(music.platform_sound_id))
+    check.text(sound, "title")
+    check.text(sound, "artist")
+    if sound.is_original is not None and not isinstance(sound.is_original, bool):
+        check.note(f"sound is_original {_show(sound.is_original)} cleared")
+        sound.is_original = None
+    check.optional(sound, "platform_sound_id", _is_account_id(sound.platform_sound_id))
 
 
 def _check_account(account: Any, where: str, problems: list[str]) -> RawAccount | None:
@@ -280,5 +280,5 @@ def validate_result(result: ParseResult) -> ParseResult:
     if not isinstance(result.status, str):
         result.status = "ok"
     for line in problems:
-        logger.debug("%s %s: %s", result.platform, result.kind, line)
+        logger.debug("%s %s: %s", result.platform, result.parser_kind, line)
     return result

@@ -14,11 +14,11 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text, element_text, load_json, parse_fragment, parse_html
 from archive.platforms.fields import count, ident, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawPost
+from archive.records import ParseResult, Platform, RawPost
 
-PLATFORM = "x"
+PLATFORM: Platform = "x"
 
-KINDS = ("embed", "syndication", "oembed")
+PARSER_KINDS = ("embed", "syndication", "oembed")
 
 # Status URL: twitter.com / x.com / mobile.twitter.com, /status/ or /statuses/.
 STATUS_URL = re.compile(
@@ -30,8 +30,8 @@ _BYLINE_HANDLE = re.compile(r"\(@([A-Za-z0-9_]+)\)")
 _DASHES = re.compile(r"[—-]")
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the X kind of a decoded JSON payload, or None when it is not X's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the X parser kind of a decoded JSON payload, or None when it is not X's."""
     if not isinstance(data, dict):
         return None
     inner: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else data
@@ -62,7 +62,7 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
         raise ParseError("X syndication: expected a JSON object")
     tweet: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else data
     if not tweet:
-        return ParseResult(platform=PLATFORM, kind="syndication", status="not_found")
+        return ParseResult(platform=PLATFORM, parser_kind="syndication", status="not_found")
     status_id = ident(tweet.get("id_str"))
     if tweet.get("__typename") == "TweetTombstone" or status_id is None:
         match = re.search(r"(?:[?&]id=|/status(?:es)?/)(\d+)", url or "")
@@ -77,7 +77,9 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
                     raw=tweet,
                 )
             )
-        return ParseResult(platform=PLATFORM, kind="syndication", posts=posts, status="unavailable")
+        return ParseResult(
+            platform=PLATFORM, parser_kind="syndication", posts=posts, status="unavailable"
+        )
     user = obj(tweet.get("user"))
     entities = obj(tweet.get("entities"))
     handle = ident(user.get("screen_name"))
@@ -101,8 +103,8 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
         posted_at=text(tweet.get("created_at")),
         caption=text(tweet.get("text")),
         counts=counts,
-        tags=[t for h in objs(entities.get("hashtags")) if (t := text(h.get("text")))],
-        tags_complete=False,
+        hashtags=[t for h in objs(entities.get("hashtags")) if (t := text(h.get("text")))],
+        hashtags_complete=False,
         mentions=[
             m
             for mention in objs(entities.get("user_mentions"))
@@ -115,7 +117,7 @@ def parse_syndication(body: str | bytes, url: str | None = None) -> ParseResult:
         ],
         raw=tweet,
     )
-    return ParseResult(platform=PLATFORM, kind="syndication", posts=[post])
+    return ParseResult(platform=PLATFORM, parser_kind="syndication", posts=[post])
 
 
 def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -128,7 +130,7 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
     posts = [p for b in blocks if (p := post_from_blockquote(b, url)) is not None]
     for post in posts:
         post.raw = data
-    return ParseResult(platform=PLATFORM, kind="oembed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="oembed", posts=posts)
 
 
 def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -139,7 +141,7 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "twitter-tweet")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def embed_status(block: Any) -> tuple[str, str, str] | None:

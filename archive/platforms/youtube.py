@@ -18,11 +18,11 @@ from archive.errors import ParseError
 from archive.platforms.decoding import as_text
 from archive.platforms.fields import ident
 from archive.platforms.fields import url as http_url
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import ParseResult, Platform, RawAccount, RawPost
 
-PLATFORM = "youtube"
+PLATFORM: Platform = "youtube"
 
-KINDS = ("channel_feed", "playlist_feed")
+PARSER_KINDS = ("channel_feed", "playlist_feed")
 
 # No network, no DTD, no entities resolved (XXE), libxml2's depth and entity-amplification limits
 # kept (no huge_tree: billion laughs stops early). A feed never needs a DTD.
@@ -44,8 +44,8 @@ _NS = {
 }
 
 
-def detect_xml_kind(text: str) -> str | None:
-    """Name the feed kind of an XML body, or None when it is not a YouTube Atom feed."""
+def detect_xml_parser_kind(text: str) -> str | None:
+    """Name the YouTube parser kind of an XML body, or None when it is not a YouTube Atom feed."""
     if _NS["yt"] not in text[:5000] and "<yt:videoId>" not in text:
         return None
     return "playlist_feed" if "<yt:playlistId>" in text else "channel_feed"
@@ -61,7 +61,7 @@ def parse_playlist_feed(body: str | bytes, url: str | None = None) -> ParseResul
     return _parse_feed(body, url, "playlist_feed")
 
 
-def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
+def _parse_feed(body: str | bytes, url: str | None, parser_kind: str) -> ParseResult:
     raw = body if isinstance(body, bytes) else as_text(body).encode("utf-8", "surrogatepass")
     if _ENTITY_DECLARATION.search(raw[:65536]):
         raise ParseError("YouTube feed: XML with entity declarations refused (XXE, entity bombs)")
@@ -75,7 +75,7 @@ def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
     posts = [_post_from_entry(entry, url) for entry in root.findall("atom:entry", _NS)]
     channel_id = ident(_channel_id(root, url, posts))
     accounts = []
-    if kind == "channel_feed" and channel_id:
+    if parser_kind == "channel_feed" and channel_id:
         accounts.append(
             RawAccount(
                 platform=PLATFORM,
@@ -84,7 +84,7 @@ def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
                 url=_link(root) or f"https://www.youtube.com/channel/{channel_id}",
             )
         )
-    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, accounts=accounts)
+    return ParseResult(platform=PLATFORM, parser_kind=parser_kind, posts=posts, accounts=accounts)
 
 
 def _post_from_entry(entry: Any, source_url: str | None) -> RawPost:

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from archive import store
 from archive.errors import QueryError
-from archive.search.query import TAG_KINDS, ParsedQuery, Term, clean_input, parse_query, tokens
+from archive.search.query import TAG_FORMS, ParsedQuery, Term, clean_input, parse_query, tokens
 from archive.search.snippets import make_snippet
 
 __all__ = [
@@ -95,7 +95,7 @@ def _day_start(value: date | datetime, *, after: bool) -> datetime:
 
 
 def _tag(term: Term) -> store.TagTerm:
-    return store.TagTerm(term.kind, term.key or "")
+    return store.TagTerm(term.form, term.key or "")
 
 
 def _filters(
@@ -127,9 +127,9 @@ def _filters(
         tag_groups=tuple(
             tuple(map(_tag, group))
             for group in parsed.groups
-            if all(t.kind in TAG_KINDS for t in group)
+            if all(t.form in TAG_FORMS for t in group)
         ),
-        excluded_tags=tuple(_tag(t) for t in parsed.excluded if t.kind in TAG_KINDS),
+        excluded_tags=tuple(_tag(t) for t in parsed.excluded if t.form in TAG_FORMS),
     )
 
 

@@ -25,8 +25,8 @@ _WORD_RE = regex.compile(r"[\p{L}\p{N}\p{Co}\p{So}]+")
 # mentions also dots, dashes and Mastodon's user@instance), so their keys compare equal.
 _HASHTAG_BODY_RE = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
 _MENTION_BODY_RE = regex.compile(r"[\p{L}\p{M}\p{N}_.\-@]*[\p{L}\p{M}\p{N}_]")
-#: The kinds of term the index alone cannot decide: a tag or mention must also be one.
-TAG_KINDS = ("hashtag", "mention")
+#: The forms of term the index alone cannot decide: a hashtag or mention must also be one.
+TAG_FORMS = ("hashtag", "mention")
 
 
 def tokens(text: str) -> list[str]:
@@ -41,7 +41,7 @@ class Term:
 
     tokens: tuple[str, ...]
     prefix: bool = False
-    kind: str = "word"  # word, phrase, hashtag, mention
+    form: str = "word"  # word, phrase, hashtag, mention: how it was written
     key: str | None = None
 
 
@@ -56,14 +56,14 @@ class ParsedQuery:
         """The FTS5 MATCH expression: every token double-quoted."""
         expr = " AND ".join(_group(g, _fts5_term, " OR ") for g in self.groups)
         for t in self.excluded:
-            if t.kind not in TAG_KINDS:
+            if t.form not in TAG_FORMS:
                 expr += " NOT " + _fts5_term(t)
         return expr
 
     def tsquery(self) -> str:
         """The PostgreSQL tsquery text: every lexeme single-quoted; cast, never parsed."""
         parts = [_group(g, _ts_term, " | ") for g in self.groups]
-        parts += ["!" + _ts_term(t) for t in self.excluded if t.kind not in TAG_KINDS]
+        parts += ["!" + _ts_term(t) for t in self.excluded if t.form not in TAG_FORMS]
         return " & ".join(parts)
 
     def positive_terms(self) -> list[Term]:
@@ -97,7 +97,7 @@ def clean_input(text: str) -> str:
 
 
 def _lex(query: str) -> list[tuple[str, str, bool]]:
-    """(kind, text, negated) items: kind is ``word``, ``phrase`` or ``or``."""
+    """(form, text, negated) items: form is ``word``, ``phrase`` or ``or``."""
     items: list[tuple[str, str, bool]] = []
     i, n = 0, len(query)
     while i < n:
@@ -127,10 +127,10 @@ def _lex(query: str) -> list[tuple[str, str, bool]]:
     return items
 
 
-def _term(kind: str, text: str) -> Term | None:
+def _term(form: str, text: str) -> Term | None:
     prefix = text.endswith("*")
     text = text.rstrip("*")
-    if kind == "phrase":
+    if form == "phrase":
         toks = tokens(text)
         return Term(tuple(toks), prefix, "phrase") if toks else None
     if text[:1] in ("#", "＃", "@", "＠"):
@@ -158,11 +158,11 @@ def parse_query(query: str) -> ParsedQuery:
     groups: list[list[Term]] = []
     excluded: list[Term] = []
     join_next = False
-    for kind, text, negated in _lex(clean_input(query)):
-        if kind == "or":
+    for form, text, negated in _lex(clean_input(query)):
+        if form == "or":
             join_next = bool(groups)
             continue
-        term = _term(kind, text)
+        term = _term(form, text)
         if term is None:
             continue
         if any(len(tok) > MAX_TOKEN for tok in term.tokens):

@@ -6,11 +6,13 @@ IMMEDIATE`` on SQLite, see archive.db), so the same batch twice, a crash and res
 at once give the same archive. SQLAlchemy Core, not the ORM, where speed matters.
 
 Only this package holds table handles (``_common``); rows leave it typed (dataclasses,
-TypedDicts). The modules: ``posts`` (the upsert, known ids, deletions), ``accounts`` (roster,
-identity, athletes and accounts), ``payloads`` (raw payloads), ``runs`` (writing articles, crawl
-runs, listings, problems), ``history`` (reading them back), ``erase`` (``podium forget``),
-``fulltext`` (search), ``timeline`` (export), ``figures`` (counts); this package re-exports
-their public names.
+TypedDicts). The modules: ``posts`` (the upsert, known ids, deletions), ``references`` (the
+payloads, accounts, sounds and hashtags a batch of posts points to), ``accounts`` (roster,
+identity, athletes and accounts), ``payloads`` (raw payloads), ``articles`` (news articles and
+their embeds), ``runs`` (writing crawl runs and listings), ``problems`` (writing what could not be
+parsed or stored), ``history`` (reading runs, listings and problems back), ``erase`` (``podium
+forget``), ``fulltext`` (search), ``timeline`` (export), ``figures`` (counts), ``post_urls``
+(finding posts by URL); this package re-exports their public names.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from archive.store.accounts import (
     require_athlete,
     sync_roster,
 )
+from archive.store.articles import upsert_article
 from archive.store.erase import (
     ForgetResult,
     UnknownTargetError,
@@ -76,15 +79,13 @@ from archive.store.posts import (
     upsert_posts,
     upsert_posts_in,
 )
+from archive.store.problems import post_to_detail, record_problem
 from archive.store.runs import (
     close_interrupted_runs,
     finish_crawl_run,
-    post_to_detail,
     record_listing,
-    record_problem,
     set_crawl_run_exit_code,
     start_crawl_run,
-    upsert_article,
 )
 from archive.store.timeline import timeline_chunks, weekly_post_counts
 

@@ -78,8 +78,8 @@ TABLES = (
     "raw_payload",
     db.SCHEDULER_JOB_TABLE,
 )
-#: Kinds of things ``podium forget`` takes.
-KINDS = ("athlete", "account", "post")
+#: The types of target ``podium forget`` takes (its first argument; the CLI lists them too).
+TARGET_TYPES = ("athlete", "account", "post")
 
 
 class UnknownTargetError(ArchiveError):

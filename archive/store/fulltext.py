@@ -46,7 +46,7 @@ class TagTerm:
     """A hashtag or mention a post must carry, by key (case-folded). A mention key without
     ``@instance`` also matches that name on any Mastodon instance."""
 
-    kind: str  # hashtag, mention
+    form: str  # hashtag, mention
     key: str
 
 
@@ -94,7 +94,7 @@ def _tag_filter(term: TagTerm) -> sa.ColumnElement[bool]:
     # EXISTS, looked up by primary key per candidate: a popular tag has 100k+ posts, and an
     # IN (...) list of them would be built before the first row is checked.
     pht, ht, men = post_hashtag_t, hashtag_t, mention_t
-    if term.kind == "hashtag":
+    if term.form == "hashtag":
         return sa.exists().where(
             pht.c.post_id == post_t.c.id, pht.c.hashtag_id == ht.c.id, ht.c.key == term.key
         )

@@ -242,7 +242,7 @@ def _link_tags(
     for chunk in chunks(reread):
         conn.execute(post_hashtag_t.delete().where(post_hashtag_t.c.post_id.in_(chunk)))
         conn.execute(mention_t.delete().where(mention_t.c.post_id.in_(chunk)))
-    tags = [
+    hashtags = [
         {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
         for pid, p in links_for
         for n, t in enumerate(p.text.hashtags)
@@ -252,8 +252,8 @@ def _link_tags(
         for pid, p in links_for
         for n, m in enumerate(p.text.mentions)
     ]
-    if tags:
-        bulk_insert(conn, post_hashtag_t, tags)
+    if hashtags:
+        bulk_insert(conn, post_hashtag_t, hashtags)
     if mentions:
         bulk_insert(conn, mention_t, mentions)
 
@@ -328,7 +328,7 @@ def mark_missing_deleted(
                 post_t.c.account_id == acc["id"],
                 post_t.c.availability == "active",
                 post_t.c.is_repost.is_(False),
-                post_t.c.caption_source == "platform",
+                post_t.c.source_kind == "platform",
                 post_t.c.first_seen_at < swept_at,
                 *([post_t.c.posted_at >= listed_since] if listed_since else []),
             )

@@ -1,12 +1,9 @@
-"""Writing articles, crawl runs, listings and problems (``history`` reads them back)."""
+"""Writing crawl runs and how each account's listing ended (``history`` reads them back)."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from collections.abc import Mapping
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,76 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import db
-from archive.records import Payload, RawArticle
-from archive.store._common import (
-    article_t,
-    embed_t,
-    insert_for,
-    listing_t,
-    problem_t,
-    run_t,
-    sha256_hex,
-    utcnow,
-)
-from archive.store.payloads import store_payloads
-from archive.store.posts import BatchResult, existing_posts
-
-
-@db.retry_transient
-def upsert_article(
-    engine: Engine,
-    article: RawArticle,
-    *,
-    published_at: datetime | None,
-    observed_at: datetime,
-    payload: Payload | None = None,
-    post_ids: Mapping[tuple[str, str], int] | None = None,
-) -> int:
-    """Store an article and where its embeds sit; links embeds to archived posts by identity."""
-    assert article.url
-    with db.writer(engine).begin() as conn:
-        pay_id = store_payloads(conn, [payload]).get(sha256_hex(payload.body)) if payload else None
-        values = {
-            "title": article.title,
-            "published_at": published_at,
-            "author": article.author,
-            "publisher": article.publisher,
-            "language": article.language,
-            "description": article.description,
-            "last_seen_at": observed_at,
-            "raw_payload_id": pay_id,
-        }
-        stmt = insert_for(conn, article_t).values(
-            url=article.url, first_seen_at=observed_at, **values
-        )
-        conn.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
-        art_id = conn.execute(
-            sa.select(article_t.c.id).where(article_t.c.url == article.url)
-        ).scalar_one()
-        known = dict(post_ids or {})
-        keys = [(e.platform, e.platform_post_id) for e in article.embeds if e.platform_post_id]
-        missing = [k for k in keys if k not in known]
-        if missing:
-            known.update({k: v["id"] for k, v in existing_posts(conn, missing).items()})
-        for e in article.embeds:
-            post_id = known.get((e.platform, e.platform_post_id or ""))
-            row = {
-                "platform": e.platform,
-                "url": e.url,
-                "platform_post_id": e.platform_post_id,
-                "post_id": post_id,
-            }
-            stmt = insert_for(conn, embed_t).values(article_id=art_id, position=e.position, **row)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["article_id", "position"],
-                    set_={k: v for k, v in row.items() if v is not None},
-                )
-            )
-    return int(art_id)
-
-
-# --- crawl runs and problems ------------------------------------------------------------------
+from archive.records import RunStatus
+from archive.store._common import listing_t, problem_t, run_t, utcnow
+from archive.store.posts import BatchResult
 
 
 @db.retry_transient
@@ -128,7 +58,7 @@ def finish_crawl_run(
     engine: Engine,
     run_id: int,
     *,
-    status: str,
+    status: RunStatus,
     reason: str | None = None,
     pages: int | None = None,
     result: BatchResult | None = None,
@@ -221,45 +151,6 @@ def set_crawl_run_exit_code(engine: Engine, run_id: int, code: int | None) -> No
     """Record the child process' exit status on a crawl_run row the child closed itself."""
     with db.writer(engine).begin() as conn:
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(exit_code=code))
-
-
-@db.retry_transient
-def record_problem(
-    engine: Engine,
-    *,
-    reason: str,
-    platform: str | None = None,
-    source_url: str | None = None,
-    platform_post_id: str | None = None,
-    payload: Payload | None = None,
-    detail: Any = None,
-    crawl_run_id: int | None = None,
-) -> int:
-    """Keep what could not be parsed or stored: the reason, the record and the raw payload."""
-    with db.writer(engine).begin() as conn:
-        pay_id = store_payloads(conn, [payload]).get(sha256_hex(payload.body)) if payload else None
-        res = conn.execute(
-            problem_t.insert().values(
-                crawl_run_id=crawl_run_id,
-                created_at=utcnow(),
-                platform=platform,
-                source_url=source_url,
-                platform_post_id=platform_post_id,
-                reason=reason,
-                raw_payload_id=pay_id,
-                detail=None
-                if detail is None
-                else json.dumps(detail, ensure_ascii=False, default=str),
-            )
-        )
-        key = res.inserted_primary_key
-        assert key is not None
-        return int(key[0])
-
-
-def post_to_detail(p: Any) -> dict[str, Any]:
-    """A dataclass record as a JSON-able dict (for ``problem.detail``)."""
-    return asdict(p)
 
 
 @db.retry_transient

@@ -1,7 +1,7 @@
 """Reading one athlete's timeline (``archive.export``): posts in order, a chunk at a time, with
 what belongs to each chunk's posts, and posts per UTC week.
 
-Posts come from one server-side/chunked query ordered by ``posted_at`` then ``id``; their tags,
+Posts come from one server-side/chunked query ordered by ``posted_at`` then ``id``; their hashtags,
 mentions, edits, articles (and with ``history``, caption versions and count snapshots) are read
 per chunk, so memory stays flat however long the timeline is.
 """

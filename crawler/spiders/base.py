@@ -177,7 +177,11 @@ class AthleteSpider(Spider):
     # --- helpers for callbacks ---------------------------------------------------------
 
     def read(
-        self, response: Response, *, kind: str | None = None, platform: str | None = None
+        self,
+        response: Response,
+        *,
+        parser_kind: str | None = None,
+        platform: str | None = None,
     ) -> ParseResult | CrawlProblem:
         """Parse a response with archive.platforms, or a CrawlProblem saying why not."""
         if response.status >= 400:
@@ -189,7 +193,10 @@ class AthleteSpider(Spider):
             )
         try:
             result = parse_payload(
-                response.body, url=response.url, platform=platform or self.platform, kind=kind
+                response.body,
+                url=response.url,
+                platform=platform or self.platform,
+                parser_kind=parser_kind,
             )
         except ParseError as exc:
             return CrawlProblem(

@@ -62,7 +62,7 @@ class BlueskySpider(AthleteSpider):
         )
 
     def parse_author_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
-        result = self.read(response, kind="author_feed")
+        result = self.read(response, parser_kind="author_feed")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -78,7 +78,7 @@ class BlueskySpider(AthleteSpider):
             yield self.end_listing(listing, complete=not listing.should_stop)
 
     def parse_post_thread(self, response: Response) -> Iterator[Any]:
-        result = self.read(response, kind="post_thread")
+        result = self.read(response, parser_kind="post_thread")
         if isinstance(result, CrawlProblem):
             yield result
             return

@@ -27,7 +27,7 @@ class InstagramSpider(AthleteSpider):
     Access: logged-out web endpoints with the web app id header; best effort (Instagram often
     answers 401/429 or a login wall to logged-out clients).
     Pagination: ``end_cursor`` of the profile, then ``next_max_id`` while ``more_available``.
-    Fields not available: shares and saves; likes when the owner hides them; music on
+    Fields not available: shares and saves; likes when the owner hides them; sound on
     non-reels.
     Caveats: a profile or feed page that fails ends the listing incomplete (nothing marked
     deleted); a ``--url`` of a post that answers 404 is a problem, not a deletion (a logged-out
@@ -68,7 +68,7 @@ class InstagramSpider(AthleteSpider):
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_web_profile_info(self, response: Response, listing: Listing) -> Iterator[Any]:
-        result = self.read(response, kind="web_profile_info")
+        result = self.read(response, parser_kind="web_profile_info")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -76,7 +76,7 @@ class InstagramSpider(AthleteSpider):
         yield from self.next_page(result, listing, user_id)
 
     def parse_user_feed(self, response: Response, listing: Listing, user_id: str) -> Iterator[Any]:
-        result = self.read(response, kind="user_feed")
+        result = self.read(response, parser_kind="user_feed")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -106,7 +106,7 @@ class InstagramSpider(AthleteSpider):
             yield self.end_listing(listing, complete=not listing.should_stop)
 
     def parse_post(self, response: Response, shortcode: str) -> Iterator[Any]:
-        result = self.read(response, kind="post")
+        result = self.read(response, parser_kind="post")
         if isinstance(result, CrawlProblem):
             result.detail["platform_post_id"] = shortcode
             yield result

@@ -91,7 +91,7 @@ class MastodonSpider(AthleteSpider):
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_account(self, response: Response, listing: Listing, base: str) -> Iterator[Any]:
-        result = self.read(response, kind="account")
+        result = self.read(response, parser_kind="account")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -117,7 +117,7 @@ class MastodonSpider(AthleteSpider):
     def parse_statuses(
         self, response: Response, listing: Listing, base: str, account_id: str
     ) -> Iterator[Any]:
-        result = self.read(response, kind="statuses")
+        result = self.read(response, parser_kind="statuses")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -135,7 +135,7 @@ class MastodonSpider(AthleteSpider):
             yield self.end_listing(listing, complete=not listing.should_stop)
 
     def parse_status(self, response: Response) -> Iterator[Any]:
-        result = self.read(response, kind="status")
+        result = self.read(response, parser_kind="status")
         if isinstance(result, CrawlProblem):
             yield result
             return

@@ -21,8 +21,8 @@ from archive.records import RawEmbed, RawPost
 from crawler.items import ArticleItem, CrawlProblem
 from crawler.spiders.base import AthleteSpider, Listing
 
-# How each platform's post is fetched when an embed shows only its URL: (kind, parser kind).
-_POST_KINDS = {
+# How each platform's post is read when an embed shows only its URL: platform -> parser kind.
+_POST_PARSER_KINDS = {
     "tiktok": "video_page",
     "instagram": "post",
     "x": "syndication",
@@ -194,7 +194,7 @@ class NewsSpider(AthleteSpider):
     # --- articles and their embeds ----------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        result = self.read(response, platform="news", kind="article")
+        result = self.read(response, platform="news", parser_kind="article")
         if isinstance(result, CrawlProblem):
             yield result
             return
@@ -250,7 +250,7 @@ class NewsSpider(AthleteSpider):
         platform: str,
         pending: _PendingArticle,
         *,
-        kind: str | None = None,
+        parser_kind: str | None = None,
         post_id: str | None = None,
         embed_url: str | None = None,
     ) -> Request:
@@ -264,7 +264,7 @@ class NewsSpider(AthleteSpider):
             cb_kwargs={
                 "pending": pending,
                 "platform": platform,
-                "kind": kind or _POST_KINDS[platform],
+                "parser_kind": parser_kind or _POST_PARSER_KINDS[platform],
                 "post_id": post_id,
                 "embed_url": embed_url,
             },
@@ -275,19 +275,19 @@ class NewsSpider(AthleteSpider):
         response: Response,
         pending: _PendingArticle,
         platform: str,
-        kind: str,
+        parser_kind: str,
         post_id: str | None,
         embed_url: str | None,
     ) -> Iterator[Any]:
         """A post fetched from its platform for an article: a ``platform`` observation."""
-        result = self.read(response, platform=platform, kind=kind)
+        result = self.read(response, platform=platform, parser_kind=parser_kind)
         if isinstance(result, CrawlProblem):
             result.detail.update(platform_post_id=post_id, article=pending.item.url)
             yield result
             yield from pending.finish_one()
             return
         posts = result.posts
-        if platform == "tiktok" and kind == "video_page" and post_id:
+        if platform == "tiktok" and parser_kind == "video_page" and post_id:
             found = post_kind_and_id(embed_url or "")
             page_url = f"https://www.tiktok.com/@_/video/{post_id}"
             canonical = embed_url if found and found[1] == post_id else page_url
@@ -300,7 +300,7 @@ class NewsSpider(AthleteSpider):
                     f"{self.settings_obj.platform('tiktok').base_url}/oembed?{oembed}",
                     "tiktok",
                     pending,
-                    kind="oembed",
+                    parser_kind="oembed",
                     post_id=post_id,
                 )
         for post in posts:

@@ -87,7 +87,7 @@ class TiktokSpider(AthleteSpider):
     # --- callbacks --------------------------------------------------------------------------
 
     def parse_profile_page(self, response: Response, listing: Listing) -> Iterator[Any]:
-        result = self.read(response, kind="profile_page")
+        result = self.read(response, parser_kind="profile_page")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -116,7 +116,7 @@ class TiktokSpider(AthleteSpider):
     def parse_item_list(
         self, response: Response, listing: Listing, sec_uid: str, cursor: int
     ) -> Iterator[Any]:
-        result = self.read(response, kind="item_list")
+        result = self.read(response, parser_kind="item_list")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return
@@ -157,7 +157,7 @@ class TiktokSpider(AthleteSpider):
         return nxt if nxt >= _OLDEST_CURSOR else None
 
     def parse_video_page(self, response: Response, post_id: str, url: str) -> Iterator[Any]:
-        result = self.read(response, kind="video_page")
+        result = self.read(response, parser_kind="video_page")
         if isinstance(result, CrawlProblem):
             result.detail["platform_post_id"] = post_id
             yield result

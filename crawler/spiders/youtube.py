@@ -59,7 +59,7 @@ class YoutubeSpider(AthleteSpider):
         yield from self.start_account(self.open_listing(None, channel_id))
 
     def parse_channel_feed(self, response: Response, listing: Listing) -> Iterator[Any]:
-        result = self.read(response, kind="channel_feed")
+        result = self.read(response, parser_kind="channel_feed")
         if isinstance(result, CrawlProblem):
             yield from self.give_up(listing, result)
             return

@@ -21,15 +21,15 @@ from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.db import SCHEDULER_JOB_TABLE
 from archive.errors import ArchiveError
 from archive.normalize import normalize_post
-from archive.records import Payload, RawArticle, RawEmbed, RawMusic, RawPost
+from archive.records import Payload, RawArticle, RawEmbed, RawPost, RawSound
 from archive.search import search_posts
 from archive.store.erase import TABLES
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 L1, L2, F1, F2 = (f"71000000000000000{n:02d}" for n in (1, 2, 3, 4))
 L3 = "CqLotte0001"
-SONG = RawMusic("Kou op het ijs", "De Rijders", False, "7200000000000000001")
-ORIGINAL = RawMusic("origineel geluid", "Lotte van Dijk", True, "7200000000000000002")
+SONG = RawSound("Kou op het ijs", "De Rijders", False, "7200000000000000001")
+ORIGINAL = RawSound("origineel geluid", "Lotte van Dijk", True, "7200000000000000002")
 SHARED_BODY = b'{"listing": "one page, two athletes"}'
 ROSTER = Roster(
     (
@@ -62,7 +62,7 @@ def observe(
     *,
     at: datetime = T0,
     likes: int = 10,
-    music: RawMusic | None = None,
+    sound: RawSound | None = None,
     slug: str,
     body: bytes | None = None,
 ) -> store.NormalizedPost:
@@ -75,7 +75,7 @@ def observe(
         posted_at=1_760_000_000,
         caption=caption,
         counts={"likes": likes, "views": 1000},
-        music=music,
+        sound=sound,
         athlete_slug=slug,
     )
     post = normalize_post(raw, fetched_at=at)
@@ -92,13 +92,13 @@ def build(engine: Engine) -> None:
     store.upsert_posts(
         engine,
         [
-            observe("tiktok", "lotte.dijk", L1, quokka, music=SONG, slug=lotte),
+            observe("tiktok", "lotte.dijk", L1, quokka, sound=SONG, slug=lotte),
             observe(
                 "tiktok",
                 "lotte.dijk",
                 L2,
                 "Rustdag #lotteonly",
-                music=ORIGINAL,
+                sound=ORIGINAL,
                 slug=lotte,
                 body=SHARED_BODY,
             ),
@@ -108,7 +108,7 @@ def build(engine: Engine) -> None:
                 "femke.kok",
                 F1,
                 "Femke wint de 500 meter #schaatsen #goud",
-                music=SONG,
+                sound=SONG,
                 slug=femke,
             ),
             observe("tiktok", "femke.kok", F2, "Rust", slug=femke, body=SHARED_BODY),
@@ -125,7 +125,7 @@ def build(engine: Engine) -> None:
                 quokka.replace("meter", "meter, wat een dag"),
                 at=later,
                 likes=20,
-                music=SONG,
+                sound=SONG,
                 slug=lotte,
             ),
             observe(
@@ -135,7 +135,7 @@ def build(engine: Engine) -> None:
                 "Femke wint de 500 meter #schaatsen #goud",
                 at=later,
                 likes=30,
-                music=SONG,
+                sound=SONG,
                 slug=femke,
             ),
         ],

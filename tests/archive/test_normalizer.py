@@ -21,7 +21,7 @@ from archive.normalize import (
     parse_time,
     to_json,
 )
-from archive.records import Counts, RawMusic, RawPost, SoundCredit, Tag
+from archive.records import Counts, RawPost, RawSound, SoundCredit, Tag
 
 FETCHED = datetime(2026, 2, 12, 9, 30, tzinfo=UTC)
 
@@ -123,7 +123,7 @@ def test_decomposed_hashtag_is_found_on_the_nfc_copy() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "given_tags", "complete", "expected"),
+    ("text", "given_hashtags", "complete", "expected"),
     [
         # Bluesky facets / Mastodon tags: authoritative, in given order, deduped by key.
         ("text #ignored", ["Beta", "alpha", "beta"], True, ["Beta", "alpha"]),
@@ -135,10 +135,10 @@ def test_decomposed_hashtag_is_found_on_the_nfc_copy() -> None:
         ("#solo", None, True, ["solo"]),
     ],
 )
-def test_structured_tags(
-    text: str, given_tags: list[str] | None, complete: bool, expected: list[str]
+def test_structured_hashtags(
+    text: str, given_hashtags: list[str] | None, complete: bool, expected: list[str]
 ) -> None:
-    nt = normalize_text(text, tags=given_tags, tags_complete=complete)
+    nt = normalize_text(text, hashtags=given_hashtags, hashtags_complete=complete)
     assert displays(nt.hashtags) == expected
 
 
@@ -222,15 +222,15 @@ def test_sound_line(text: str, expected_sound: SoundCredit | None, expected_body
     assert (nt.sound, nt.body) == (expected_sound, expected_body)
 
 
-def test_structured_music_wins_and_the_line_still_goes() -> None:
-    music = RawMusic(title="  Originalton ", artist="", is_original=True, platform_sound_id="7301")
-    nt = normalize_text("Race day ♬ Originalton - Femke", music=music)
+def test_structured_sound_wins_and_the_line_still_goes() -> None:
+    sound = RawSound(title="  Originalton ", artist="", is_original=True, platform_sound_id="7301")
+    nt = normalize_text("Race day ♬ Originalton - Femke", sound=sound)
     assert nt.sound == SoundCredit("Originalton", None, True, "7301")
     assert nt.body == "Race day"
 
 
-def test_empty_music_falls_back_to_the_line() -> None:
-    nt = normalize_text("Race day ♬ Song - Band", music=RawMusic(title=" "))
+def test_empty_sound_falls_back_to_the_line() -> None:
+    nt = normalize_text("Race day ♬ Song - Band", sound=RawSound(title=" "))
     assert nt.sound == SoundCredit("Song", "Band")
 
 
@@ -360,8 +360,8 @@ def test_normalize_post() -> None:
         posted_at="1770746707",
         caption="Race day #speed with @coach ♬ Originalton - sannevos",
         counts={"views": "1.2M", "likes": 97723, "comments": "-1", "shares": None},
-        music=RawMusic(title="Originalton", artist="sannevos", is_original=True),
-        tags=["speed", "skating"],
+        sound=RawSound(title="Originalton", artist="sannevos", is_original=True),
+        hashtags=["speed", "skating"],
     )
     fetched = datetime(2026, 2, 12, 10, 30, tzinfo=timezone(timedelta(hours=1)))
     post = normalize_post(raw, fetched_at=fetched)

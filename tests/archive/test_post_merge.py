@@ -35,7 +35,7 @@ CAPTION = "Goud in Heerenveen #schaatsen"
 EDIT = "Goud én een baanrecord in Heerenveen #schaatsen"
 COUNTS = Counts(views=1000, likes=10)
 
-#: Columns that carry the observation's text; the tables check ``caption_source``,
+#: Columns that carry the observation's text; the tables check ``source_kind``,
 #: ``edited_at`` and ``sound_id`` by value, these only by presence (``rewrites_text``).
 TEXT_COLUMNS = frozenset(
     {
@@ -99,7 +99,7 @@ def known(**fields: Any) -> KnownPost:
     values: dict[str, Any] = {
         "body": CAPTION,
         "caption": CAPTION,
-        "caption_source": "platform",
+        "source_kind": "platform",
         "normalizer_version": "v1",
         "sound_id": None,
         "availability": "active",
@@ -116,7 +116,7 @@ def known(**fields: Any) -> KnownPost:
 
 
 REFS = References(account_id=1)
-REWRITE = {"caption_source": "platform", "edited_at": None, "sound_id": None}
+REWRITE = {"source_kind": "platform", "edited_at": None, "sound_id": None}
 
 
 def case(
@@ -216,7 +216,7 @@ def case(
         ),
         case(
             "the-page-replaces-an-embeds-text",
-            known(caption_source="embed"),
+            known(source_kind="embed"),
             seen(EDIT),
             "updated",
             REWRITE,
@@ -225,10 +225,10 @@ def case(
         ),
         case(
             "an-embed-edits-an-embeds-text",
-            known(caption_source="embed"),
+            known(source_kind="embed"),
             seen(EDIT, source_kind="embed"),
             "updated",
-            {**REWRITE, "caption_source": "embed"},
+            {**REWRITE, "source_kind": "embed"},
             rewrites_text=True,
             new_version=True,
         ),
@@ -382,7 +382,7 @@ def test_a_first_sighting_is_the_whole_row(
     assert change.new_version is new_version and change.relink_tags is new_version
     assert change.snapshot == snapshot
     row = change.columns
-    assert (row["platform"], row["platform_post_id"], row["caption_source"]) == (
+    assert (row["platform"], row["platform_post_id"], row["source_kind"]) == (
         "tiktok",
         "7001",
         new.source_kind,
@@ -442,7 +442,7 @@ known_st = st.builds(
     known,
     body=texts,
     caption=texts,
-    caption_source=st.sampled_from(SOURCE_KINDS),
+    source_kind=st.sampled_from(SOURCE_KINDS),
     normalizer_version=st.sampled_from(["v1", "v2"]),
     sound_id=st.none() | st.just(5),
     availability=st.sampled_from(AVAILABILITY),

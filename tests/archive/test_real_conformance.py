@@ -25,7 +25,7 @@ DRIL = "at://did:plc:6wpkkitfdkgthatfvspcfmjo/app.bsky.feed.post/"
 BSKY = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/"
 MASTO = "http://localhost:3000/ap/users/"
 
-#: file -> (platform, kind, number of posts, {attribute path: expected value})
+#: file -> (platform, parser kind, number of posts, {attribute path: expected value})
 EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
     "bluesky/bskyprofiler-author_feed.json": (
         "bluesky",
@@ -74,7 +74,7 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
         {
             "posts.0.platform_post_id": BSKY + "3launcoafjs2p",
             "posts.0.caption": "we're the #1 free app on the App Store?",
-            "posts.0.tags": None,  # no facets: "#1" is left to the text rules (not a tag)
+            "posts.0.hashtags": None,  # no facets: "#1" is left to the text rules (not a tag)
             "posts.0.is_repost": False,
         },
     ),
@@ -131,8 +131,8 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
         1,
         {
             "posts.0.caption": "#hoot (hashtag toot)",
-            "posts.0.tags": ["hoot"],
-            "posts.0.tags_complete": True,
+            "posts.0.hashtags": ["hoot"],
+            "posts.0.hashtags_complete": True,
             "posts.0.author_handle": "mastodonpy_test_2@localhost",
         },
     ),
@@ -189,9 +189,9 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
             "posts.0.platform_post_id": "7336007528070958382",
             "posts.0.author_handle": "ahormozi",
             "posts.0.author_name": "Alex Hormozi",
-            "posts.0.music.title": "original sound",
-            "posts.0.music.artist": "Alex Hormozi",
-            "posts.0.music.platform_sound_id": "7336007642428508970",
+            "posts.0.sound.title": "original sound",
+            "posts.0.sound.artist": "Alex Hormozi",
+            "posts.0.sound.platform_sound_id": "7336007642428508970",
             "posts.0.posted_at": None,
         },
     ),
@@ -204,7 +204,7 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
             "posts.0.author_handle": "oddanimalspecimens",
             "posts.0.author_id": "6976999329680589829",
             "posts.0.posted_at": "1675963028",
-            "posts.0.tags": ["animals", "science", "learnontiktok"],
+            "posts.0.hashtags": ["animals", "science", "learnontiktok"],
             "posts.0.counts": {
                 "views": 15000000,
                 "likes": 1500000,
@@ -212,7 +212,7 @@ EXPECTED: dict[str, tuple[str, str, int, dict[str, Any]]] = {
                 "shares": 13000,
                 "saves": "97723",
             },
-            "posts.0.music": None,
+            "posts.0.sound": None,
         },
     ),
     "youtube/akirk-friends-youtube.xml": (
@@ -264,10 +264,10 @@ def test_table_covers_every_real_file():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_payload_is_read_right(name):
-    platform, kind, n_posts, checks = EXPECTED[name]
+    platform, parser_kind, n_posts, checks = EXPECTED[name]
     body = (_real_dir() / name).read_bytes()
     result = parse_payload(body)  # no platform, no URL: recognised from content alone
-    assert (result.platform, result.kind, result.status) == (platform, kind, "ok")
+    assert (result.platform, result.parser_kind, result.status) == (platform, parser_kind, "ok")
     assert len(result.posts) == n_posts
     for path, expected in checks.items():
         assert _resolve(result, path) == expected, path

@@ -17,7 +17,7 @@ from archive.cli import cli
 from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.errors import QueryError, UnknownAthleteError
 from archive.normalize import normalize_post
-from archive.records import RawMusic, RawPost
+from archive.records import RawPost, RawSound
 from archive.search import make_snippet, parse_query, search_posts
 
 SEEN = datetime(2026, 3, 1, tzinfo=UTC)
@@ -93,7 +93,7 @@ POSTS: list[tuple[str, str, datetime, str, dict[str, Any]]] = [
         "tiktok",
         datetime(2026, 2, 6, 0, 0, tzinfo=UTC),
         "Rustdag. Geen training vandaag, wel schaatsen kijken op tv 📺",
-        {"music": RawMusic("Kou op het ijs", "De Rijders", False, "7100000000000000001")},
+        {"sound": RawSound("Kou op het ijs", "De Rijders", False, "7100000000000000001")},
     ),
     (
         "korea",

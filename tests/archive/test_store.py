@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from archive import db, store
 from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.normalize import normalize_post
-from archive.records import Payload, RawMusic, RawPost
+from archive.records import Payload, RawPost, RawSound
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 TABLES = (
@@ -42,7 +42,7 @@ def observe(
     at: datetime = T0,
     likes: int | str = 10,
     source_kind: str = "platform",
-    music: RawMusic | None = None,
+    sound: RawSound | None = None,
     availability: str = "active",
     handle: str = "lotte.dijk",
 ) -> store.NormalizedPost:
@@ -56,7 +56,7 @@ def observe(
         posted_at=1_760_000_000 + n * 3600,
         caption=CAPTIONS[n % len(CAPTIONS)] if caption is None else caption,
         counts={"likes": likes, "views": "1000", "comments": 3},
-        music=music,
+        sound=sound,
         availability=availability,
     )
     post = normalize_post(raw, fetched_at=at)
@@ -70,8 +70,8 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 def test_new_posts_get_a_first_version_tags_sound_and_snapshot(engine: Engine) -> None:
-    song = RawMusic("Kou op het ijs", "De Rijders", False, "7100000000000000001")
-    result = store.upsert_posts(engine, [observe(0, music=song), observe(1), observe(2)])
+    song = RawSound("Kou op het ijs", "De Rijders", False, "7100000000000000001")
+    result = store.upsert_posts(engine, [observe(0, sound=song), observe(1), observe(2)])
     assert (result.new, result.updated, result.unchanged) == (3, 0, 0)
     c = counts(engine)
     assert c["post"] == 3 and c["post_version"] == 3 and c["metric_snapshot"] == 3
@@ -143,7 +143,7 @@ def test_an_embeds_text_is_never_an_edit_of_the_page_caption(engine: Engine) -> 
     )
     store.upsert_posts(engine, [embed])
     with engine.connect() as conn:
-        caption, source = conn.execute(sa.text("SELECT caption, caption_source FROM post")).one()
+        caption, source = conn.execute(sa.text("SELECT caption, source_kind FROM post")).one()
         kinds = (
             conn.execute(sa.text("SELECT source_kind FROM post_version ORDER BY id"))
             .scalars()

@@ -148,7 +148,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 _POST = "p.platform || ':' || p.platform_post_id"
 CONTENT = {
     "post": f"""SELECT {_POST}, p.url, p.kind, p.posted_at, p.edited_at, p.caption, p.body,
-        p.caption_source, p.language, p.declared_language, p.is_repost, p.is_pinned,
+        p.source_kind, p.language, p.declared_language, p.is_repost, p.is_pinned,
         p.availability, p.views, p.likes, p.comments, p.shares, p.saves, p.normalizer_version,
         p.search_text, a.platform || ':' || coalesce(a.platform_account_id, a.handle_key),
         s.sound_key, r.sha256

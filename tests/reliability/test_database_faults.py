@@ -84,7 +84,7 @@ def contents(engine: Engine) -> dict[tuple[str, str], dict[str, Any]]:
         "p.comments, p.shares, p.is_pinned, p.is_repost, a.handle, s.title AS sound "
         "FROM post p LEFT JOIN account a ON a.id = p.account_id "
         "LEFT JOIN sound s ON s.id = p.sound_id",
-        "tags": "SELECT ph.post_id, h.key FROM post_hashtag ph "
+        "hashtags": "SELECT ph.post_id, h.key FROM post_hashtag ph "
         "JOIN hashtag h ON h.id = ph.hashtag_id ORDER BY ph.post_id, ph.position",
         "mentions": "SELECT post_id, key FROM mention ORDER BY post_id, position",
         "versions": "SELECT post_id, body FROM post_version ORDER BY post_id, body_hash",
@@ -96,8 +96,8 @@ def contents(engine: Engine) -> dict[tuple[str, str], dict[str, Any]]:
     for r in rows["post"]:
         d = r._asdict()
         post_id = d.pop("id")
-        by_id[post_id] = {**d, "tags": [], "mentions": [], "versions": [], "snapshots": []}
-    for key in ("tags", "mentions", "versions", "snapshots"):
+        by_id[post_id] = {**d, "hashtags": [], "mentions": [], "versions": [], "snapshots": []}
+    for key in ("hashtags", "mentions", "versions", "snapshots"):
         for post_id, value in rows[key]:
             by_id[post_id][key].append(value)
     return {(d["platform"], d["platform_post_id"]): d for d in by_id.values()}
@@ -425,7 +425,9 @@ def store_writes() -> dict[str, Callable[..., Any]]:
 
 def test_every_store_write_retries() -> None:
     writes = store_writes()
-    assert {"archive.store.posts.upsert_posts", "archive.store.runs.record_problem"} <= set(writes)
+    assert {"archive.store.posts.upsert_posts", "archive.store.problems.record_problem"} <= set(
+        writes
+    )
     assert [name for name, fn in writes.items() if not hasattr(fn, "__wrapped__")] == []
     assert not hasattr(store.upsert_posts_in, "__wrapped__")  # runs in its caller's transaction
 

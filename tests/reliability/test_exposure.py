@@ -39,7 +39,7 @@ from archive.crawl import CrawlJob, run_crawl_job
 from archive.errors import DatabaseError
 from archive.export import FORMATS, export_timeline
 from archive.normalize import normalize_post
-from archive.records import RawArticle, RawEmbed, RawMusic, RawPost
+from archive.records import RawArticle, RawEmbed, RawPost, RawSound
 from tests.test_scheduler import Account, write_config
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -357,7 +357,7 @@ def spoofed(sqlite_engine: Engine) -> Engine:
         posted_at=datetime(2026, 2, 1, 10, tzinfo=UTC),
         caption="Gold for today",
         counts={"likes": 1},
-        music=RawMusic(title="Song \u202e\x00", artist="\u2066DJ"),
+        sound=RawSound(title="Song \u202e\x00", artist="\u2066DJ"),
     )
     edited = RawPost(
         platform="tiktok",
@@ -367,7 +367,7 @@ def spoofed(sqlite_engine: Engine) -> Engine:
         posted_at=datetime(2026, 2, 1, 10, tzinfo=UTC),
         caption=SPOOF + " #goud\u202e @femke\u2069",
         counts={"likes": 2},
-        music=RawMusic(title="Song \u202e\x00", artist="\u2066DJ"),
+        sound=RawSound(title="Song \u202e\x00", artist="\u2066DJ"),
     )
     store.upsert_posts(sqlite_engine, [normalize_post(first, fetched_at=SEEN)])
     store.upsert_posts(sqlite_engine, [normalize_post(edited, fetched_at=SEEN.replace(day=2))])

@@ -43,8 +43,8 @@ from archive.records import (
     ParseResult,
     RawAccount,
     RawArticle,
-    RawMusic,
     RawPost,
+    RawSound,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -431,7 +431,7 @@ def check_raw_post(post: Any) -> list[str]:
     """What is wrong with one RawPost that ``parse_payload`` returned."""
     if not isinstance(post, RawPost):
         return [f"not a RawPost: {type(post).__name__}"]
-    music = post.music
+    sound = post.sound
     checks = {
         "platform": post.platform in PLATFORMS,
         "platform_post_id": _is_id(post.platform_post_id),
@@ -447,20 +447,26 @@ def check_raw_post(post: Any) -> list[str]:
         "caption": _opt(_is_str, post.caption),
         "counts": isinstance(post.counts, dict)
         and all(isinstance(k, str) and parse_count(v) is not None for k, v in post.counts.items()),
-        "music": music is None
+        "sound": sound is None
         or (
-            isinstance(music, RawMusic)
-            and _opt(_is_str, music.title)
-            and _opt(_is_str, music.artist)
-            and music.is_original in (None, True, False)
-            and _opt(_is_id, music.platform_sound_id)
+            isinstance(sound, RawSound)
+            and _opt(_is_str, sound.title)
+            and _opt(_is_str, sound.artist)
+            and sound.is_original in (None, True, False)
+            and _opt(_is_id, sound.platform_sound_id)
         ),
-        "tags": post.tags is None or (isinstance(post.tags, list) and all(map(_is_str, post.tags))),
+        "hashtags": post.hashtags is None
+        or (isinstance(post.hashtags, list) and all(map(_is_str, post.hashtags))),
         "mentions": post.mentions is None
         or (isinstance(post.mentions, list) and all(map(_is_str, post.mentions))),
         "flags": all(
             isinstance(v, bool)
-            for v in (post.tags_complete, post.mentions_complete, post.is_repost, post.is_pinned)
+            for v in (
+                post.hashtags_complete,
+                post.mentions_complete,
+                post.is_repost,
+                post.is_pinned,
+            )
         ),
         "declared_language": _opt(_is_str, post.declared_language),
         "availability": post.availability in AVAILABILITY,

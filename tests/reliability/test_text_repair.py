@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from archive.normalize import normalize_post
 from archive.platforms import parse_payload
-from archive.records import RawAccount, RawArticle, RawEmbed, RawMusic, RawPost
+from archive.records import RawAccount, RawArticle, RawEmbed, RawPost, RawSound
 from archive.textrepair import (
     describe_repair,
     repair_account,
@@ -98,17 +98,17 @@ def test_repair_raw_post_covers_every_text_field() -> None:
         author_id="\x00",
         author_name="Lena \udfff Berg",
         caption="Gold \ud800\x00",
-        tags=["gold\ud800", "ok"],
+        hashtags=["gold\ud800", "ok"],
         mentions=["\x00x"],
         declared_language="en\x00",
-        music=RawMusic(title="Song \ud800", artist="\x00Artist", platform_sound_id="1\x00"),
+        sound=RawSound(title="Song \ud800", artist="\x00Artist", platform_sound_id="1\x00"),
         raw={"desc": "kept as sent \ud800"},
     )
     fixed, notes = repair_raw_post(post)
     assert fixed.caption == f"Gold {FFFD}{FFFD}"
     assert fixed.author_handle == f"lena{FFFD}" and fixed.author_id == FFFD
-    assert fixed.tags == [f"gold{FFFD}", "ok"] and fixed.mentions == [f"{FFFD}x"]
-    assert fixed.music is not None and fixed.music.title == f"Song {FFFD}"
+    assert fixed.hashtags == [f"gold{FFFD}", "ok"] and fixed.mentions == [f"{FFFD}x"]
+    assert fixed.sound is not None and fixed.sound.title == f"Song {FFFD}"
     assert fixed.raw == {"desc": "kept as sent \ud800"}  # the payload is not rewritten
     assert post.caption == "Gold \ud800\x00"  # the input is not changed
     assert notes == [
@@ -118,7 +118,7 @@ def test_repair_raw_post_covers_every_text_field() -> None:
         "author_id: 1 NUL replaced by U+FFFD",
         "author_name: 1 lone surrogate replaced by U+FFFD",
         "caption: 1 lone surrogate, 1 NUL replaced by U+FFFD",
-        "tags: 1 lone surrogate replaced by U+FFFD",
+        "hashtags: 1 lone surrogate replaced by U+FFFD",
         "mentions: 1 NUL replaced by U+FFFD",
         "declared_language: 1 NUL replaced by U+FFFD",
         "sound title: 1 lone surrogate replaced by U+FFFD",
@@ -135,8 +135,8 @@ def test_normalize_post_repairs_every_text_field_and_records_it() -> None:
         author_handle="lena\x00",
         author_name="Lena \ud800",
         caption="Gold \ud800 #gold\x00 @coach\ud800",
-        tags=["gold\x00"],
-        music=RawMusic(title="Song \ud800", artist="Artist"),
+        hashtags=["gold\x00"],
+        sound=RawSound(title="Song \ud800", artist="Artist"),
         declared_language="en",
         repairs=["caption: 1 NUL replaced by U+FFFD"],  # what the parser already replaced
     )
@@ -150,7 +150,7 @@ def test_normalize_post_repairs_every_text_field_and_records_it() -> None:
         "author_handle: 1 NUL replaced by U+FFFD",
         "author_name: 1 lone surrogate replaced by U+FFFD",
         "caption: 2 lone surrogates, 1 NUL replaced by U+FFFD",
-        "tags: 1 NUL replaced by U+FFFD",
+        "hashtags: 1 NUL replaced by U+FFFD",
         "sound title: 1 lone surrogate replaced by U+FFFD",
     )
     for value in (normalized.caption, normalized.text.body, normalized.author_handle):

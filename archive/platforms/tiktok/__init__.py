@@ -2,7 +2,7 @@
 
 One module per kind of payload: ``pages`` (HTML pages and what their status says),
 ``item_lists`` (the item_list API and exports), ``embeds`` (oEmbed, blockquotes), all reading
-posts through ``item`` (the web item). This module names the kinds and recognises them.
+posts through ``item`` (the web item). This module names the parser kinds and recognises them.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from archive.platforms.tiktok.pages import (
     parse_sigi_state,
     parse_sigi_state_page,
     parse_video_page,
-    rehydration_kind,
+    rehydration_parser_kind,
 )
 
 __all__ = [
-    "KINDS",
+    "PARSER_KINDS",
     "PLATFORM",
-    "detect_html_kind",
-    "detect_json_kind",
+    "detect_html_parser_kind",
+    "detect_json_parser_kind",
     "page_observations",
     "parse_blocked_page",
     "parse_embed",
@@ -50,7 +50,7 @@ __all__ = [
     "post_kind_and_id",
 ]
 
-KINDS = (
+PARSER_KINDS = (
     "video_page",
     "photo_page",
     "profile_page",
@@ -63,11 +63,11 @@ KINDS = (
 )
 
 
-def detect_html_kind(text: str) -> str | None:
-    """Name the TikTok page kind of an HTML body, or None when it is not a TikTok page."""
+def detect_html_parser_kind(text: str) -> str | None:
+    """Name the TikTok parser kind of an HTML body, or None when it is not a TikTok page."""
     if REHYDRATION_ID in text:
         data = script_json(text, REHYDRATION_ID)
-        return rehydration_kind(data) if isinstance(data, dict) else "blocked_page"
+        return rehydration_parser_kind(data) if isinstance(data, dict) else "blocked_page"
     if "SIGI_STATE" in text or "sigi-persisted-data" in text:
         return "sigi_state_page"
     if "tiktok-embed" in text and "<blockquote" in text:
@@ -77,11 +77,11 @@ def detect_html_kind(text: str) -> str | None:
     return None
 
 
-def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the TikTok kind of a decoded JSON payload, or None when it is not TikTok's."""
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """Name the TikTok parser kind of a decoded JSON payload, or None when it is not TikTok's."""
     if isinstance(data, dict):
         if "__DEFAULT_SCOPE__" in data:
-            return rehydration_kind(data)
+            return rehydration_parser_kind(data)
         if "ItemModule" in data or "VideoPage" in data:
             return "sigi_state_page"
         if isinstance(data.get("itemList"), list) or "hasMorePrevious" in data:

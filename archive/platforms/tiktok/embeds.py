@@ -17,7 +17,7 @@ from archive.platforms.decoding import (
 from archive.platforms.fields import ident, text
 from archive.platforms.fields import url as http_url
 from archive.platforms.tiktok.item import PLATFORM, post_id_from_url, post_url
-from archive.records import ParseResult, RawMusic, RawPost
+from archive.records import ParseResult, RawPost, RawSound
 from archive.textrepair import TextRepairs
 
 _HANDLE_IN_URL = re.compile(r"tiktok\.com/@([^/?#]+)")
@@ -28,7 +28,7 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
     """Parse a TikTok oEmbed response.
 
     ``title`` is the caption exactly as ``desc`` (trailing space included), so the post is a
-    platform observation; the music title and id come from the ``html`` blockquote's ♬ link.
+    platform observation; the sound's title and id come from the ``html`` blockquote's ♬ link.
     oEmbed carries no time and no counts.
     """
     data = load_json(body, "TikTok oEmbed")
@@ -58,12 +58,12 @@ def parse_oembed(body: str | bytes, url: str | None = None) -> ParseResult:
         author_handle=handle,
         author_name=text(data.get("author_name")),
         caption=caption if caption is not None or embed is None else embed.caption,
-        music=embed.music if embed else None,
-        tags=embed.tags if embed else None,
+        sound=embed.sound if embed else None,
+        hashtags=embed.hashtags if embed else None,
         raw=data,
         repairs=repairs.notes,
     )
-    return ParseResult(platform=PLATFORM, kind="oembed", posts=[post])
+    return ParseResult(platform=PLATFORM, parser_kind="oembed", posts=[post])
 
 
 def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -74,16 +74,16 @@ def parse_embed(body: str | bytes, url: str | None = None) -> ParseResult:
         for block in root.xpath('//blockquote[contains(@class, "tiktok-embed")]')
         if (post := post_from_blockquote(block, url)) is not None
     ]
-    return ParseResult(platform=PLATFORM, kind="embed", posts=posts)
+    return ParseResult(platform=PLATFORM, parser_kind="embed", posts=posts)
 
 
 def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost | None:
     """Read one ``blockquote.tiktok-embed``; None for creator (profile) embeds without a video.
 
     The caption is the embed's visible text, one line each: ``@author``, the caption paragraph,
-    ``♬ title - artist``. The normalizer strips the first and last (DESIGN §3). Structured music
-    comes from the ♬ link: ``title="♬ <title> - <artist>"`` split at the last `` - ``, and the
-    music id is the number ending the link's slug. Whether the sound is original is unknown here.
+    ``♬ title - artist``. The normalizer strips the first and last (DESIGN §3). Structured sound
+    data comes from the ♬ link: ``title="♬ <title> - <artist>"`` split at the last `` - ``, and the
+    sound id is the number ending the link's slug. Whether the sound is original is unknown here.
     """
     cite = block.get("cite") or ""
     post_id = ident(block.get("data-video-id")) or post_id_from_url(cite)
@@ -92,8 +92,8 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
     handle_match = _HANDLE_IN_URL.search(cite)
     handle = handle_match.group(1) if handle_match else None
     lines: list[str] = []
-    tags: list[str] = []
-    music = None
+    hashtags: list[str] = []
+    sound = None
     section = block.find(".//section")
     container = section if section is not None else block
     for node in container:
@@ -102,14 +102,14 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         href = node.get("href") or ""
         text = element_text(node)
         if node.tag == "a" and "/music/" in href:
-            music = _music_from_embed_link(node.get("title") or text, href)
+            sound = _sound_from_embed_link(node.get("title") or text, href)
         elif node.tag == "a" and _TAG_LINK.search(href) and handle is None:
             handle = text.lstrip("@") or None
         if node.tag == "p":
             for link in node.xpath('.//a[contains(@href, "/tag/")]'):
                 tag = link.get("title") or element_text(link).lstrip("#")
-                if tag and tag not in tags:
-                    tags.append(tag)
+                if tag and tag not in hashtags:
+                    hashtags.append(tag)
         if text:
             lines.append(text)
     photo = "/photo/" in cite
@@ -122,26 +122,27 @@ def post_from_blockquote(block: Any, source_url: str | None = None) -> RawPost |
         kind="photo" if photo else "video",
         author_handle=handle,
         caption="\n".join(lines) if lines else None,
-        music=music,
-        tags=tags or None,
-        tags_complete=False,
+        sound=sound,
+        hashtags=hashtags or None,
+        hashtags_complete=False,
     )
 
 
-def _music_from_embed_link(title: str, href: str) -> RawMusic:
+def _sound_from_embed_link(title: str, href: str) -> RawSound:
     label = title.strip().removeprefix("♬").strip()
     name, sep, artist = label.rpartition(" - ")
-    return RawMusic(
+    return RawSound(
         title=name if sep else label,
         artist=artist if sep else None,
         is_original=None,
-        platform_sound_id=_music_id_from_url(href),
+        platform_sound_id=_sound_id_from_url(href),
     )
 
 
-def _music_id_from_url(href: str) -> str | None:
-    """The music id that ends a music link's slug (``/music/original-sound-7336007642428508970``):
-    the digits before the query or fragment of the first ``/music/`` link that ends in digits.
+def _sound_id_from_url(href: str) -> str | None:
+    """The sound id that ends a TikTok music link's slug
+    (``/music/original-sound-7336007642428508970``): the digits before the query or fragment
+    of the first ``/music/`` link that ends in digits.
     Read by string operations: a lazy regex here is quadratic in a long run of digits."""
     for part in href.split("/music/")[1:]:
         slug = re.split(r"[?#]", part, maxsplit=1)[0].removesuffix("\n")

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
-from archive.records import RawMusic, RawPost
+from archive.records import Platform, RawPost, RawSound
 
-PLATFORM = "tiktok"
+PLATFORM: Platform = "tiktok"
 
 _POST_URL = re.compile(r"/(?P<what>video|photo)/(?P<id>\d+)")
 
@@ -45,7 +45,7 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         author_name = text(item.get("nickname"))
     post_id = str(ident(item.get("id")))  # is_web_item made sure there is one
     photo = bool(item.get("imagePost"))
-    tags, mentions = _extract_text_extra(item)
+    hashtags, mentions = _extract_text_extra(item)
     return RawPost(
         platform=PLATFORM,
         platform_post_id=post_id,
@@ -59,9 +59,9 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         posted_at=_time_value(item.get("createTime")),
         caption=text(item.get("desc")),
         counts=_extract_counts(item),
-        music=_extract_music(item.get("music")),
-        tags=tags,
-        tags_complete=False,
+        sound=_extract_sound(item.get("music")),
+        hashtags=hashtags,
+        hashtags_complete=False,
         mentions=mentions,
         mentions_complete=False,
         is_pinned=flag(item.get("isPinnedItem")),
@@ -73,30 +73,30 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
 def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
     """Hashtags from textExtra, challenges and contents[].textExtra; mentions from textExtra.
 
-    These lists can be shorter than what the caption shows (tags not linked), so they are never
+    These lists can be shorter than what the caption shows (hashtags not linked), so they are never
     authoritative: the normalizer unites them with its text rules.
     """
     extras: list[dict[str, Any]] = objs(item.get("textExtra"))
     for content in objs(item.get("contents")):
         extras.extend(objs(content.get("textExtra")))
     present = any(k in item for k in ("textExtra", "challenges", "contents"))
-    tags: list[str] = []
+    hashtags: list[str] = []
     mentions: list[str] = []
     for extra in extras:
         # Branch on which field is filled, not on ``type`` (its values are not documented).
         name = text(extra.get("hashtagName"))
         user = text(extra.get("userUniqueId"))
-        if name and name not in tags:
-            tags.append(name)
+        if name and name not in hashtags:
+            hashtags.append(name)
         elif user and user not in mentions:
             mentions.append(user)
     for challenge in objs(item.get("challenges")):
         title = text(challenge.get("title"))
-        if title and title not in tags:
-            tags.append(title)
+        if title and title not in hashtags:
+            hashtags.append(title)
     if not present:
         return None, None
-    return tags, mentions
+    return hashtags, mentions
 
 
 def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
@@ -112,14 +112,14 @@ def _extract_counts(item: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _extract_music(music: Any) -> RawMusic | None:
+def _extract_sound(music: Any) -> RawSound | None:
     if not isinstance(music, dict):
         return None
     title, sound_id = text(music.get("title")), ident(music.get("id"))
     if not (title or sound_id):
         return None
     original = music.get("original")
-    return RawMusic(
+    return RawSound(
         title=title,
         artist=text(music.get("authorName")),
         is_original=original if isinstance(original, bool) else None,

@@ -44,7 +44,7 @@ def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
         status = "unavailable"
     return ParseResult(
         platform=PLATFORM,
-        kind="item_list",
+        parser_kind="item_list",
         posts=posts,
         next_cursor=cursor if has_more else None,
         has_more=has_more,
@@ -77,7 +77,7 @@ def parse_items(body: str | bytes, url: str | None = None) -> ParseResult:
     found = [unwrap_export(x) for x in data]
     return ParseResult(
         platform=PLATFORM,
-        kind="items",
+        parser_kind="items",
         posts=[post_from_item(item, url) for item in found if is_web_item(item)],
         problems=problems,
     )

@@ -20,7 +20,7 @@ from archive.platforms.tiktok.item import (
     post_from_item,
     post_id_from_url,
 )
-from archive.records import ParseResult, RawAccount, RawPost
+from archive.records import Availability, ParseResult, RawAccount, RawPost
 
 REHYDRATION_ID = "__UNIVERSAL_DATA_FOR_REHYDRATION__"
 # Inline SIGI form: window['SIGI_STATE']={...};window['SIGI_RETRY']=... (Zeeschuimer splits
@@ -33,8 +33,8 @@ STATUS_PRIVATE = (10216, 10222)
 CHALLENGE_MARKERS = ("_wafchallengeid", 'id="wci"', "<title>TikTok - Make Your Day</title>")
 
 
-def rehydration_kind(data: dict[str, Any]) -> str:
-    """The page kind a decoded rehydration object holds (``__DEFAULT_SCOPE__``'s detail key)."""
+def rehydration_parser_kind(data: dict[str, Any]) -> str:
+    """The parser kind a decoded rehydration object holds (``__DEFAULT_SCOPE__``'s detail key)."""
     scope = obj(data.get("__DEFAULT_SCOPE__"))
     if "webapp.video-detail" in scope:
         return "video_page"
@@ -59,7 +59,7 @@ def parse_page(body: str | bytes, url: str | None = None) -> ParseResult:
             return parse_rehydration(data, url)
     if "SIGI_STATE" in text or "sigi-persisted-data" in text:
         return parse_sigi_state_page(text, url)
-    return ParseResult(platform=PLATFORM, kind="blocked_page", status="blocked")
+    return ParseResult(platform=PLATFORM, parser_kind="blocked_page", status="blocked")
 
 
 parse_video_page = parse_page
@@ -70,27 +70,30 @@ parse_profile_page = parse_page
 def parse_rehydration(data: dict[str, Any], url: str | None = None) -> ParseResult:
     """Parse the decoded ``__UNIVERSAL_DATA_FOR_REHYDRATION__`` object."""
     scope = obj(data.get("__DEFAULT_SCOPE__"))
-    kind = rehydration_kind(data)
-    if kind in ("video_page", "photo_page"):
-        key = "webapp.video-detail" if kind == "video_page" else "webapp.photo-detail"
-        return _parse_detail(obj(scope.get(key)), kind, url)
-    if kind == "profile_page":
+    parser_kind = rehydration_parser_kind(data)
+    if parser_kind in ("video_page", "photo_page"):
+        key = "webapp.video-detail" if parser_kind == "video_page" else "webapp.photo-detail"
+        return _parse_detail(obj(scope.get(key)), parser_kind, url)
+    if parser_kind == "profile_page":
         return _parse_user_detail(obj(scope.get("webapp.user-detail")), url)
-    return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+    return ParseResult(platform=PLATFORM, parser_kind=parser_kind, status="blocked")
 
 
-def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseResult:
+def _parse_detail(detail: dict[str, Any], parser_kind: str, url: str | None) -> ParseResult:
     status_code = int_or_none(detail.get("statusCode")) or 0
     item = dig(detail, "itemInfo", "itemStruct")
     if not isinstance(item, dict):
         item = None
     if status_code == 0 and item is not None and ident(item.get("id")):
-        return ParseResult(platform=PLATFORM, kind=kind, posts=[post_from_item(item, url)])
+        return ParseResult(
+            platform=PLATFORM, parser_kind=parser_kind, posts=[post_from_item(item, url)]
+        )
     if status_code == STATUS_BLOCKED:
-        return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+        return ParseResult(platform=PLATFORM, parser_kind=parser_kind, status="blocked")
     if status_code == 0:
         # statusCode 0 but no item: the data was withheld from this client.
-        return ParseResult(platform=PLATFORM, kind=kind, status="blocked")
+        return ParseResult(platform=PLATFORM, parser_kind=parser_kind, status="blocked")
+    availability: Availability
     availability, status = (
         ("private", "private") if status_code in STATUS_PRIVATE else ("unknown", "unavailable")
     )
@@ -107,7 +110,7 @@ def _parse_detail(detail: dict[str, Any], kind: str, url: str | None) -> ParseRe
                 raw=detail,
             )
         )
-    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, status=status)
+    return ParseResult(platform=PLATFORM, parser_kind=parser_kind, posts=posts, status=status)
 
 
 def _account_from_user(
@@ -149,7 +152,7 @@ def _parse_user_detail(detail: dict[str, Any], url: str | None) -> ParseResult:
     elif status_code:
         status = "unavailable"
     return ParseResult(
-        platform=PLATFORM, kind="profile_page", posts=posts, accounts=accounts, status=status
+        platform=PLATFORM, parser_kind="profile_page", posts=posts, accounts=accounts, status=status
     )
 
 
@@ -197,7 +200,9 @@ def parse_sigi_state_page(body: str | bytes, url: str | None = None) -> ParseRes
             if text.lstrip().startswith("{"):
                 data = load_json(text, "SIGI_STATE")
             else:
-                return ParseResult(platform=PLATFORM, kind="sigi_state_page", status="blocked")
+                return ParseResult(
+                    platform=PLATFORM, parser_kind="sigi_state_page", status="blocked"
+                )
         else:
             data = load_json(match.group(1), "window['SIGI_STATE']")
     if not isinstance(data, dict):
@@ -207,7 +212,7 @@ def parse_sigi_state_page(body: str | bytes, url: str | None = None) -> ParseRes
 
 def parse_sigi_state(data: dict[str, Any], url: str | None = None) -> ParseResult:
     """Parse a decoded SIGI_STATE object: ``ItemModule`` keyed by id, authors as strings."""
-    kind = "sigi_state_page"
+    parser_kind = "sigi_state_page"
     module = obj(data.get("ItemModule"))
     posts = [post_from_item(item, url) for item in module.values() if is_web_item(item)]
     accounts = []
@@ -225,7 +230,9 @@ def parse_sigi_state(data: dict[str, Any], url: str | None = None) -> ParseResul
         status = "private"
     elif status_code:
         status = "unavailable"
-    return ParseResult(platform=PLATFORM, kind=kind, posts=posts, accounts=accounts, status=status)
+    return ParseResult(
+        platform=PLATFORM, parser_kind=parser_kind, posts=posts, accounts=accounts, status=status
+    )
 
 
 parse_blocked_page = parse_page

@@ -33,9 +33,9 @@ def test_pinned_post_as_dict():
         "posted_at": "2025-01-11T18:30:00.000Z",
         "caption": "🥇⛸️ Goud op de 1000m in Heerenveen! Dank @knsb.nl #schaatsen #Über",
         "counts": {"likes": 420, "shares": 35, "comments": 18, "quotes": 3},
-        "music": None,
-        "tags": ["schaatsen", "Über"],
-        "tags_complete": True,
+        "sound": None,
+        "hashtags": ["schaatsen", "Über"],
+        "hashtags_complete": True,
         "mentions": ["knsb.nl"],
         "mentions_complete": True,
         "declared_language": "nl",
@@ -51,7 +51,7 @@ def test_pinned_post_as_dict():
 
 def test_feed_paging_cursor():
     result = parse("author_feed_page1.json")
-    assert (result.kind, result.next_cursor, result.has_more) == (
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
         "author_feed",
         "2025-01-12T21:00:00.000Z",
         True,
@@ -65,12 +65,12 @@ def test_byte_offset_facets_with_emoji_before_the_tag():
     post = parse("author_feed_page1.json").posts[0]
     assert post.caption.startswith("🥇⛸️")
     assert post.mentions == ["knsb.nl"]
-    assert post.tags == ["schaatsen", "Über"]
+    assert post.hashtags == ["schaatsen", "Über"]
 
 
 def test_record_tags_join_facet_tags_and_link_facets_are_no_tags():
     post = parse("author_feed_page1.json").posts[1]
-    assert (post.tags, post.mentions, post.tags_complete) == (["trainingsdag"], [], True)
+    assert (post.hashtags, post.mentions, post.hashtags_complete) == (["trainingsdag"], [], True)
 
 
 def test_repost_is_the_original_post_marked_as_repost():
@@ -78,13 +78,13 @@ def test_repost_is_the_original_post_marked_as_repost():
     assert repost.is_repost is True
     assert repost.author_handle == "knsb.nl"  # the original author, not the reposter
     single = parse("feed_view_post_repost.json")
-    assert single.kind == "feed_view_post"
+    assert single.parser_kind == "feed_view_post"
     assert single.posts[0].is_repost is True
 
 
 def test_post_without_facets_leaves_tags_to_the_text_rules():
     reply = parse("author_feed_page1.json").posts[3]
-    assert (reply.tags, reply.tags_complete, reply.mentions, reply.mentions_complete) == (
+    assert (reply.hashtags, reply.hashtags_complete, reply.mentions, reply.mentions_complete) == (
         None,
         False,
         None,
@@ -95,7 +95,7 @@ def test_post_without_facets_leaves_tags_to_the_text_rules():
 
 def test_post_thread_reads_the_thread_post():
     result = parse("post_thread.json")
-    assert result.kind == "post_thread"
+    assert result.parser_kind == "post_thread"
     assert [p.platform_post_id for p in result.posts] == [
         f"at://{DID}/app.bsky.feed.post/3lpin0000aa22"
     ]
@@ -111,14 +111,14 @@ def test_post_thread_not_found_is_deleted():
 def test_bare_post_view_with_video_and_japanese_tag():
     result = parse("post_view.json")
     post = result.posts[0]
-    assert (result.kind, post.kind, post.declared_language) == ("post_view", "video", "ja")
-    assert post.tags == ["日本代表"]
+    assert (result.parser_kind, post.kind, post.declared_language) == ("post_view", "video", "ja")
+    assert post.hashtags == ["日本代表"]
     assert post.media_urls[0].endswith("playlist.m3u8")
 
 
 def test_profile_is_an_account_with_its_pinned_post():
     result = parse("profile.json")
-    assert (result.kind, result.posts) == ("profile", [])
+    assert (result.parser_kind, result.posts) == ("profile", [])
     account = result.accounts[0]
     assert (account.platform_account_id, account.handle, account.display_name) == (
         DID,
@@ -140,7 +140,7 @@ def test_embed_blockquote_fragment():
         '<script async src="https://embed.bsky.app/static/embed.js" charset="utf-8"></script>'
     )
     result = parse_payload(html)
-    assert (result.platform, result.kind) == ("bluesky", "embed")
+    assert (result.platform, result.parser_kind) == ("bluesky", "embed")
     post = result.posts[0]
     assert (post.platform_post_id, post.url, post.source_kind) == (
         "at://did:plc:abc/app.bsky.feed.post/3lx",

@@ -1,4 +1,4 @@
-"""parse_payload: what it recognises alone or with a URL, every post's identity, errors, KINDS."""
+"""parse_payload: what it recognises alone or with a URL, each post's identity, errors, parser kinds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from archive.errors import ParseError
-from archive.platforms import KINDS, detect_payload, parse_payload
+from archive.platforms import PARSER_KINDS, detect_payload, parse_payload
 from tests.conftest import fixture_path
 
 PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube", "x", "news")
@@ -18,14 +18,14 @@ def payload_names(platform: str) -> list[str]:
     return sorted(p.name for p in fixture_path("payloads", platform).iterdir() if p.is_file())
 
 
-def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
-    assert tuple(KINDS) == PLATFORMS
-    for platform, kinds in KINDS.items():
-        assert kinds
+def test_parser_kinds_cover_every_platform_and_each_has_a_parser():
+    assert tuple(PARSER_KINDS) == PLATFORMS
+    for platform, parser_kinds in PARSER_KINDS.items():
+        assert parser_kinds
         module = importlib.import_module(f"archive.platforms.{platform}")
-        assert kinds == module.KINDS
-        for kind in kinds:
-            assert callable(getattr(module, f"parse_{kind}")), (platform, kind)
+        assert parser_kinds == module.PARSER_KINDS
+        for parser_kind in parser_kinds:
+            assert callable(getattr(module, f"parse_{parser_kind}")), (platform, parser_kind)
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,11 @@ def test_kinds_cover_every_platform_and_each_kind_has_a_parser():
     ],
 )
 def test_fixture_platform_is_recognised_without_hints(platform, name):
-    found_platform, kind = detect_payload(fixture_path("payloads", platform, name).read_bytes())
+    found_platform, parser_kind = detect_payload(
+        fixture_path("payloads", platform, name).read_bytes()
+    )
     assert found_platform == platform
-    assert kind in KINDS[platform]
+    assert parser_kind in PARSER_KINDS[platform]
 
 
 # The URL a payload comes with: every Mastodon and X payload, and TikTok's video pages (without it
@@ -71,7 +73,7 @@ def _tiktok_identity(post):
 def _instagram_identity(post):
     assert post.platform_post_id
     assert post.url == f"https://www.instagram.com/p/{post.platform_post_id}/"
-    assert post.tags is None  # Instagram has no structured tags: text rules only
+    assert post.hashtags is None  # Instagram has no structured tags: text rules only
 
 
 def _bluesky_identity(post):
@@ -85,7 +87,7 @@ def _bluesky_identity(post):
 def _mastodon_identity(post):
     assert post.platform_post_id.startswith("https://")
     assert "@" in post.author_handle
-    assert post.tags_complete
+    assert post.hashtags_complete
     assert post.mentions_complete
 
 
@@ -117,21 +119,21 @@ def test_every_fixture_with_its_url_is_recognised_and_its_posts_have_identity(pl
         fixture_path("payloads", platform, name).read_bytes(), url=fetched_from(platform, name)
     )
     assert result.platform == platform
-    assert result.kind in KINDS[platform]
+    assert result.parser_kind in PARSER_KINDS[platform]
     for post in result.posts:
         POST_IDENTITY[platform](post)
 
 
-def test_explicit_platform_and_kind_skip_detection():
+def test_explicit_platform_and_parser_kind_skip_detection():
     body = fixture_path("payloads", "tiktok", "web_items.json").read_bytes()
-    result = parse_payload(body, platform="tiktok", kind="items")
-    assert (result.platform, result.kind, len(result.posts)) == ("tiktok", "items", 2)
+    result = parse_payload(body, platform="tiktok", parser_kind="items")
+    assert (result.platform, result.parser_kind, len(result.posts)) == ("tiktok", "items", 2)
 
 
 def test_url_hint_names_a_mastodon_tag_timeline():
     body = fixture_path("payloads", "mastodon", "tag_timeline.json").read_bytes()
     url = "https://social.example.nl/api/v1/timelines/tag/schaatsen"
-    assert parse_payload(body, url=url).kind == "tag_timeline"
+    assert parse_payload(body, url=url).parser_kind == "tag_timeline"
 
 
 def test_bytes_with_bom_and_str_bodies_read_the_same():
@@ -163,7 +165,7 @@ def test_unknown_platform_or_kind_raise_parse_error():
     with pytest.raises(ParseError, match="unknown platform"):
         parse_payload(b"{}", platform="myspace")
     with pytest.raises(ParseError, match="no payload kind"):
-        parse_payload(b"{}", platform="bluesky", kind="timeline")
+        parse_payload(b"{}", platform="bluesky", parser_kind="timeline")
 
 
 def test_parse_error_is_one_line():

@@ -122,7 +122,7 @@ def test_a_bluesky_caption_of_the_wrong_type_is_no_caption(bad: Any) -> None:
 def test_a_bluesky_feed_item_that_is_not_an_object_costs_itself() -> None:
     feed = _json("bluesky", "author_feed_page1.json")
     feed["feed"].insert(1, "not an item")
-    result = parse_payload(json.dumps(feed).encode(), platform="bluesky", kind="author_feed")
+    result = parse_payload(json.dumps(feed).encode(), platform="bluesky", parser_kind="author_feed")
     assert len(result.posts) == 4
 
 
@@ -140,7 +140,7 @@ def test_a_mastodon_uri_of_the_wrong_type_never_becomes_the_text_of_a_dict(bad: 
 def test_a_mastodon_list_with_one_non_status_keeps_the_others() -> None:
     statuses = _json("mastodon", "statuses_page1.json")
     statuses.insert(1, {"content": 1})
-    result = _parse(statuses, platform="mastodon", kind="statuses")
+    result = _parse(statuses, platform="mastodon", parser_kind="statuses")
     assert len(result.posts) == len(statuses) - 1
     assert result.problems == ["element 1: not a Status, skipped"]
 
@@ -188,7 +188,7 @@ def test_garbage_that_slips_past_a_parser_is_cleared_or_dropped_with_a_reason() 
     )
     result = validate_result(
         ParseResult(
-            platform="tiktok", kind="items", posts=[good, garbage, no_id], accounts=[account]
+            platform="tiktok", parser_kind="items", posts=[good, garbage, no_id], accounts=[account]
         )
     )
     assert result.posts == [good, garbage]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from archive.platforms import parse_payload
-from archive.records import RawMusic
+from archive.records import RawSound
 from tests.conftest import fixture_path
 
 POST_URL = "https://www.instagram.com/api/v1/media/3500000000000000001/info/"
@@ -18,7 +18,7 @@ def parse(name: str, url: str | None = None):
 
 def test_v1_reel_with_licensed_music_as_dict():
     result = parse("post_v1.json", POST_URL)
-    assert (result.platform, result.kind) == ("instagram", "post")
+    assert (result.platform, result.parser_kind) == ("instagram", "post")
     post = asdict(result.posts[0])
     raw = post.pop("raw")
     assert raw["pk"] == "3500000000000000001"
@@ -35,14 +35,14 @@ def test_v1_reel_with_licensed_music_as_dict():
         "posted_at": 1730000000,
         "caption": "Ein Tag in Inzell 🏔️ #eisschnelllauf #über @coach.piet",
         "counts": {"likes": 1500, "comments": 48, "views": 52000},
-        "music": {
+        "sound": {
             "title": "Schaatsenrijden",
             "artist": "De Kast",
             "is_original": False,
             "platform_sound_id": "420000000000001",
         },
-        "tags": None,
-        "tags_complete": False,
+        "hashtags": None,
+        "hashtags_complete": False,
         "mentions": None,
         "mentions_complete": False,
         "declared_language": None,
@@ -58,19 +58,19 @@ def test_v1_reel_with_licensed_music_as_dict():
 
 def test_bare_item_with_original_sound():
     post = parse("reel_original_audio.json").posts[0]
-    assert post.music == RawMusic("Originalton", "lena.berg.skating", True, "440000000000002")
+    assert post.sound == RawSound("Originalton", "lena.berg.skating", True, "440000000000002")
 
 
 def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
     result = parse("user_feed.json")
-    assert (result.kind, result.next_cursor, result.has_more) == (
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
         "user_feed",
         "3500000000000000003_1067250001",
         True,
     )
     pinned, photo = result.posts
     assert (pinned.kind, pinned.is_pinned, len(pinned.media_urls)) == ("carousel", True, 3)
-    assert (photo.kind, photo.caption, photo.music) == ("photo", None, None)
+    assert (photo.kind, photo.caption, photo.sound) == ("photo", None, None)
     assert "likes" not in photo.counts  # hidden likes stay unknown, not 0
     assert result.accounts[0].handle == "lena.berg.skating"
 
@@ -78,13 +78,13 @@ def test_user_feed_pages_and_pinned_carousel_and_hidden_likes():
 def test_graphql_shortcode_media_with_music_attribution():
     result = parse("shortcode_media.json")
     post = result.posts[0]
-    assert (result.kind, post.platform_post_id, post.posted_at) == (
+    assert (result.parser_kind, post.platform_post_id, post.posted_at) == (
         "graphql_post",
         "C9xYzAbCdEf",
         1715000000,
     )
     assert post.caption == "Laatste training van het seizoen 💪 #schaatsen"
-    assert post.music == RawMusic("Original audio", "lena.berg.skating", True, "450000000000003")
+    assert post.sound == RawSound("Original audio", "lena.berg.skating", True, "450000000000003")
     assert post.counts == {"likes": 3100, "comments": 77, "views": 41000}
 
 
@@ -112,4 +112,4 @@ def test_legacy_captioned_embed_has_caption_author_and_time():
 
 def test_v14_embed_without_caption_gives_no_post():
     result = parse("embed_v14.html")
-    assert (result.kind, result.posts) == ("embed", [])
+    assert (result.parser_kind, result.posts) == ("embed", [])

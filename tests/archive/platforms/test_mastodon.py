@@ -38,9 +38,9 @@ def test_status_with_tags_mentions_and_links_as_dict():
             "Uitslagen: https://www.example.org/uitslagen/2025/ek\n#Schaatsen #über"
         ),
         "counts": {"likes": 57, "shares": 12, "comments": 4, "quotes": 0},
-        "music": None,
-        "tags": ["schaatsen", "über"],
-        "tags_complete": True,
+        "sound": None,
+        "hashtags": ["schaatsen", "über"],
+        "hashtags_complete": True,
         "mentions": ["trainerin@mastodon.example.de"],
         "mentions_complete": True,
         "declared_language": "nl",
@@ -65,7 +65,7 @@ def test_reblog_is_the_boosted_status_marked_as_repost():
 
 def test_edited_status_keeps_edited_at():
     result = parse("status.json")
-    assert result.kind == "status"
+    assert result.parser_kind == "status"
     post = result.posts[0]
     assert (post.posted_at, post.edited_at) == (
         "2025-01-12T08:00:00.000Z",
@@ -76,14 +76,16 @@ def test_edited_status_keeps_edited_at():
 
 def test_tag_timeline_reads_everyone_and_is_named_by_its_url():
     result = parse("tag_timeline.json", TAG_URL)
-    assert result.kind == "tag_timeline"
+    assert result.parser_kind == "tag_timeline"
     assert [p.author_handle for p in result.posts] == [
         "haruka@ice.example.jp",
         "lenaberg@social.example.nl",
     ]
-    assert result.posts[0].tags == ["日本代表", "schaatsen"]
+    assert result.posts[0].hashtags == ["日本代表", "schaatsen"]
     assert result.posts[0].declared_language == "ja"
-    assert parse("tag_timeline.json").kind == "statuses"  # without the URL they look the same
+    assert (
+        parse("tag_timeline.json").parser_kind == "statuses"
+    )  # without the URL they look the same
 
 
 def test_pinned_listing_marks_every_status_pinned():
@@ -93,7 +95,7 @@ def test_pinned_listing_marks_every_status_pinned():
 
 def test_account_lookup_is_an_account_without_posts():
     result = parse("account_lookup.json")
-    assert (result.kind, result.posts) == ("account", [])
+    assert (result.parser_kind, result.posts) == ("account", [])
     account = result.accounts[0]
     assert (account.handle, account.platform_account_id, account.listing_key) == (
         "lenaberg@social.example.nl",

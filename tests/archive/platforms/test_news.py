@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archive.platforms import parse_payload
-from archive.records import RawMusic
+from archive.records import RawSound
 from tests.conftest import fixture_path
 
 ARTICLE_URL = "https://sport.example.nl/schaatsen/lena-berg-goud?utm_source=rss"
@@ -15,7 +15,7 @@ def parse(name: str, url: str | None = ARTICLE_URL):
 
 def test_article_metadata_from_json_ld_graph():
     result = parse("article_with_embeds.html")
-    assert (result.platform, result.kind) == ("news", "article")
+    assert (result.platform, result.parser_kind) == ("news", "article")
     article = result.article
     assert (
         article.url,
@@ -64,7 +64,7 @@ def test_embed_posts_are_in_result_posts_with_the_article_as_source():
         assert (post.source_kind, post.source_url) == ("embed", ARTICLE_URL)
     tiktok = result.posts[0]
     assert tiktok.caption.splitlines()[0] == "@lenaberg.skates"
-    assert tiktok.music == RawMusic("Originalton", "Lena Berg", None, "7401234599990001111")
+    assert tiktok.sound == RawSound("Originalton", "Lena Berg", None, "7401234599990001111")
     bluesky = result.posts[2]
     assert (bluesky.author_handle, bluesky.declared_language) == ("lenaberg.bsky.social", "nl")
 

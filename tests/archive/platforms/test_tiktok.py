@@ -11,8 +11,8 @@ from dataclasses import asdict
 import pytest
 
 from archive.errors import ParseError
-from archive.platforms import KINDS, parse_payload, tiktok
-from archive.records import RawMusic
+from archive.platforms import PARSER_KINDS, parse_payload, tiktok
+from archive.records import RawSound
 from tests.conftest import fixture_path
 
 VIDEO_URL = "https://www.tiktok.com/@lenaberg.skates/video/7401234567890123456"
@@ -24,7 +24,7 @@ def parse(name: str, url: str | None = None):
 
 def test_video_page_post_as_dict():
     result = parse("video_page.html", VIDEO_URL)
-    assert (result.platform, result.kind, result.status) == ("tiktok", "video_page", "ok")
+    assert (result.platform, result.parser_kind, result.status) == ("tiktok", "video_page", "ok")
     post = asdict(result.posts[0])
     raw = post.pop("raw")
     assert raw["id"] == "7401234567890123456"
@@ -48,14 +48,14 @@ def test_video_page_post_as_dict():
             "shares": "311",
             "saves": "1870",
         },
-        "music": {
+        "sound": {
             "title": "Originalton",
             "artist": "Lena Berg 🇳🇱",
             "is_original": True,
             "platform_sound_id": "7401234599990001111",
         },
-        "tags": ["schaatsen"],
-        "tags_complete": False,
+        "hashtags": ["schaatsen"],
+        "hashtags_complete": False,
         "mentions": ["coach.piet"],
         "mentions_complete": False,
         "declared_language": None,
@@ -87,19 +87,27 @@ def test_status_codes_mark_the_post_from_the_url(name, status, availability):
 
 def test_blocked_ip_status_gives_no_post():
     result = parse("video_page_blocked.html", VIDEO_URL)
-    assert (result.kind, result.status, result.posts) == ("video_page", "blocked", [])
+    assert (result.parser_kind, result.status, result.posts) == ("video_page", "blocked", [])
 
 
 def test_challenge_page_is_blocked_never_deleted():
     result = parse("challenge_page.html", VIDEO_URL)
-    assert (result.platform, result.kind, result.status) == ("tiktok", "blocked_page", "blocked")
+    assert (result.platform, result.parser_kind, result.status) == (
+        "tiktok",
+        "blocked_page",
+        "blocked",
+    )
     assert result.posts == []
 
 
 def test_page_without_data_from_a_tiktok_url_is_blocked():
     shell = b"<!DOCTYPE html><html><head><title>Log in | TikTok</title></head><body></body></html>"
     result = parse_payload(shell, url=VIDEO_URL)
-    assert (result.platform, result.kind, result.status) == ("tiktok", "blocked_page", "blocked")
+    assert (result.platform, result.parser_kind, result.status) == (
+        "tiktok",
+        "blocked_page",
+        "blocked",
+    )
 
 
 def test_photo_page_has_images_and_licensed_music():
@@ -107,13 +115,13 @@ def test_photo_page_has_images_and_licensed_music():
     assert post.kind == "photo"
     assert post.url == "https://www.tiktok.com/@lenaberg.skates/photo/7402222222222222222"
     assert len(post.media_urls) == 2  # urlList as a list and as a bare string
-    assert post.music == RawMusic("Sterren", "DJ Noord & Fenna", False, "7100000000000000042")
+    assert post.sound == RawSound("Sterren", "DJ Noord & Fenna", False, "7100000000000000042")
     assert post.counts["saves"] == "33"  # collectCount stays a string on the page
 
 
 def test_profile_page_gives_account_with_sec_uid_and_pinned_item():
     result = parse("profile_page.html")
-    assert result.kind == "profile_page"
+    assert result.parser_kind == "profile_page"
     account = result.accounts[0]
     assert (account.handle, account.platform_account_id) == (
         "lenaberg.skates",
@@ -130,30 +138,30 @@ def test_profile_page_gives_account_with_sec_uid_and_pinned_item():
 @pytest.mark.parametrize("name", ["sigi_state_page.html", "sigi_state_inline.html"])
 def test_sigi_state_author_is_a_string_with_flat_details(name):
     result = parse(name)
-    assert result.kind == "sigi_state_page"
+    assert result.parser_kind == "sigi_state_page"
     post = result.posts[0]
     assert (post.author_handle, post.author_id, post.author_name) == (
         "lenaberg.skates",
         "6912345678901234567",
         "Lena Berg",
     )
-    assert post.tags == ["schaatsen", "EKsprint"]  # from challenges
-    assert post.music.title == "original sound"
+    assert post.hashtags == ["schaatsen", "EKsprint"]  # from challenges
+    assert post.sound.title == "original sound"
     assert result.accounts[0].counts["followers"] == 31000
 
 
 def test_item_list_pages_with_cursor_and_missing_sound():
     result = parse("item_list_page1.json")
-    assert (result.kind, result.next_cursor, result.has_more) == (
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
         "item_list",
         "1723400000000",
         True,
     )
     ja, no_sound = result.posts
-    assert ja.tags == ["日本代表"]
+    assert ja.hashtags == ["日本代表"]
     assert ja.posted_at == 1723500000  # int in the API
-    assert no_sound.music is None
-    assert no_sound.tags is None  # no textExtra at all: nothing structured to offer
+    assert no_sound.sound is None
+    assert no_sound.hashtags is None  # no textExtra at all: nothing structured to offer
     last = parse("item_list_last_page.json")
     assert (last.posts, last.next_cursor, last.has_more) == ([], None, False)
 
@@ -166,17 +174,17 @@ def test_creator_item_list_cursor_is_last_create_time_in_ms():
 def test_oembed_caption_is_title_and_sound_comes_from_html():
     result = parse("oembed.json")
     post = result.posts[0]
-    assert result.kind == "oembed"
+    assert result.parser_kind == "oembed"
     assert post.caption.endswith("#Thialf ")  # trailing space kept, as desc
     assert (post.author_handle, post.author_name) == ("lenaberg.skates", "Lena Berg 🇳🇱")
     assert post.posted_at is None
     assert post.counts == {}
-    assert post.music == RawMusic("Originalton", "Lena Berg", None, "7401234599990001111")
+    assert post.sound == RawSound("Originalton", "Lena Berg", None, "7401234599990001111")
 
 
 def test_embed_blockquote_text_keeps_author_and_sound_lines():
     result = parse("embed_blockquote.html")
-    assert (result.platform, result.kind) == ("tiktok", "embed")
+    assert (result.platform, result.parser_kind) == ("tiktok", "embed")
     post = result.posts[0]
     assert post.source_kind == "embed"
     assert post.caption.splitlines() == [
@@ -184,13 +192,13 @@ def test_embed_blockquote_text_keeps_author_and_sound_lines():
         "Nieuw PR op de 1500m! 🥇 Dank aan @coach.piet #schaatsen #über #Thialf",
         "♬ Originalton - Lena Berg",
     ]
-    assert post.tags == ["schaatsen", "über", "thialf"]
-    assert post.tags_complete is False
+    assert post.hashtags == ["schaatsen", "über", "thialf"]
+    assert post.hashtags_complete is False
 
 
 def test_zeeschuimer_ndjson_and_bare_item_lists():
     export = parse("zeeschuimer_export.ndjson")
-    assert export.kind == "items"
+    assert export.parser_kind == "items"
     assert [p.kind for p in export.posts] == ["video", "photo"]
     bare = parse("web_items.json")
     assert [p.author_handle for p in bare.posts] == ["haruka.ice", "lenaberg.skates"]
@@ -198,9 +206,11 @@ def test_zeeschuimer_ndjson_and_bare_item_lists():
 
 def test_malformed_json_raises_parse_error():
     with pytest.raises(ParseError, match="malformed JSON"):
-        parse_payload(b'{"itemList": [', platform="tiktok", kind="item_list")
+        parse_payload(b'{"itemList": [', platform="tiktok", parser_kind="item_list")
 
 
 def test_kinds_are_exposed():
-    assert set(tiktok.KINDS) == set(KINDS["tiktok"])
-    assert {"video_page", "sigi_state_page", "item_list", "oembed", "embed"} <= set(KINDS["tiktok"])
+    assert set(tiktok.PARSER_KINDS) == set(PARSER_KINDS["tiktok"])
+    assert {"video_page", "sigi_state_page", "item_list", "oembed", "embed"} <= set(
+        PARSER_KINDS["tiktok"]
+    )

@@ -30,9 +30,9 @@ def test_syndication_tweet_as_dict():
         "posted_at": "2025-01-14T18:30:05.000Z",
         "caption": "🥇 Europees kampioen op de 1500m! Dank @KNSB voor alles. #schaatsen #über",
         "counts": {"likes": 1240, "comments": 37},
-        "music": None,
-        "tags": ["schaatsen", "über"],
-        "tags_complete": False,
+        "sound": None,
+        "hashtags": ["schaatsen", "über"],
+        "hashtags_complete": False,
         "mentions": ["KNSB"],
         "mentions_complete": False,
         "declared_language": "nl",
@@ -61,7 +61,7 @@ def test_not_found_is_an_empty_object():
 
 def test_embed_blockquote_text_author_and_language():
     result = parse("embed_blockquote.html")
-    assert (result.platform, result.kind) == ("x", "embed")
+    assert (result.platform, result.parser_kind) == ("x", "embed")
     post = result.posts[0]
     assert (post.platform_post_id, post.source_kind) == ("1879000000000000002", "embed")
     assert post.caption == (

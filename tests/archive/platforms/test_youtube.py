@@ -38,9 +38,9 @@ def test_channel_feed_entry_as_dict():
             "Een week vol wedstrijden.\nDank aan iedereen! #über #Thialf\n\nMuziek: eigen opname"
         ),
         "counts": {"views": "15234", "likes": "812"},
-        "music": None,
-        "tags": None,
-        "tags_complete": False,
+        "sound": None,
+        "hashtags": None,
+        "hashtags_complete": False,
         "mentions": None,
         "mentions_complete": False,
         "declared_language": None,
@@ -67,7 +67,7 @@ def test_channel_id_gets_its_uc_prefix_even_when_the_feed_level_one_lacks_it():
 
 def test_playlist_feed():
     result = parse("playlist_feed.xml")
-    assert (result.kind, [p.platform_post_id for p in result.posts]) == (
+    assert (result.parser_kind, [p.platform_post_id for p in result.posts]) == (
         "playlist_feed",
         ["aB3dE5gH7jK"],
     )
