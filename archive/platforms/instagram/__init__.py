@@ -1,5 +1,5 @@
 """Instagram parsers: embed blockquotes, post JSON (api v1 / xdt item, GraphQL shortcode_media),
-profile timelines (web_profile_info edges, v1 feed ``items``).
+profile timelines (web_profile_info edges, v1 feed ``items``), arrays of media items.
 
 One module per kind of payload: ``responses`` (JSON responses), ``embeds`` (blockquotes), all
 reading posts through ``media`` (the v1 item and the GraphQL node). This module names the kinds
@@ -21,10 +21,12 @@ from archive.platforms.instagram.embeds import (
 )
 from archive.platforms.instagram.media import PLATFORM, is_v1_item
 from archive.platforms.instagram.responses import (
+    array_item,
     find_profile_user,
     find_shortcode_media,
     find_timeline_connection,
     parse_graphql_post,
+    parse_item_array,
     parse_post,
     parse_user_feed,
     parse_web_profile_info,
@@ -37,6 +39,7 @@ __all__ = [
     "embed_permalink",
     "parse_embed",
     "parse_graphql_post",
+    "parse_item_array",
     "parse_post",
     "parse_user_feed",
     "parse_web_profile_info",
@@ -44,11 +47,17 @@ __all__ = [
     "shortcode_from_url",
 ]
 
-KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
+KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed", "item_array")
 
 
 def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's."""
+    """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's.
+
+    A top-level array is an ``item_array`` when every element is a media item (or its edge).
+    """
+    if isinstance(data, list):
+        found = [array_item(e) for e in data]
+        return "item_array" if found and None not in found else None
     if not isinstance(data, dict):
         return None
     if find_shortcode_media(data) is not None:

@@ -19,8 +19,8 @@ _TYPENAME_KINDS = {"GraphImage": "photo", "GraphVideo": "video", "GraphSidecar":
 
 
 def item_code(item: dict[str, Any]) -> str | None:
-    """The shortcode of a v1 item: ``code``."""
-    return ident(item.get("code"))
+    """The shortcode of a v1 item: ``code``, which some scrapers write out as ``shortcode``."""
+    return ident(item.get("code")) or ident(item.get("shortcode"))
 
 
 def is_v1_item(value: Any) -> bool:
@@ -38,7 +38,11 @@ def is_graph_node(value: Any) -> bool:
 
 
 def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
-    """Locate the fields of a v1/xdt media item."""
+    """Locate the fields of a v1/xdt media item.
+
+    Reduced dumps may leave ``user`` out: the post then has no author. Its ``id`` ends in the
+    owner's pk, but naming the author is left to whoever knows (an import's ``--athlete``).
+    """
     user = obj(item.get("user")) or obj(item.get("owner"))
     code = str(item_code(item))  # is_v1_item made sure there is one
     views = next(

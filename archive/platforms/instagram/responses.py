@@ -1,5 +1,6 @@
 """Instagram JSON responses: post JSON (api v1 / xdt item, GraphQL shortcode_media), profile
-timelines (web_profile_info edges, v1 feed ``items``, the xdt timeline connection)."""
+timelines (web_profile_info edges, v1 feed ``items``, the xdt timeline connection), and bare
+arrays of media items as scrapers write them out."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, 
 from archive.platforms.instagram.media import (
     PLATFORM,
     account_from_user,
+    is_graph_node,
     is_v1_item,
     post_from_item,
     post_from_node,
@@ -141,6 +143,37 @@ def parse_user_feed(body: str | bytes, url: str | None = None) -> ParseResult:
         next_cursor=cursor if has_more else None,
         has_more=has_more,
     )
+
+
+def array_item(element: Any) -> dict[str, Any] | None:
+    """The media item an array element holds: a v1 item or GraphQL node, bare or as an edge
+    (``{"node": item}``); None when the element is neither."""
+    node = element.get("node") if isinstance(element, dict) else None
+    item = node if isinstance(node, dict) else element
+    return item if is_v1_item(item) or is_graph_node(item) else None
+
+
+def parse_item_array(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse a top-level JSON array of media items: what scrapers write out of the
+    ``xdt_api__v1__feed__user_timeline_graphql_connection`` edges (v1 items, ``code`` sometimes
+    renamed ``shortcode``, ``user`` left out by reduced dumps), or GraphQL edge nodes.
+
+    No paging (an array has none) and no account: items may name different authors, or none.
+    """
+    data = load_json(body, "Instagram item array")
+    if not isinstance(data, list):
+        raise ParseError("Instagram item array: expected a JSON array of media items")
+    posts = []
+    problems = []
+    for index, element in enumerate(data):
+        item = array_item(element)
+        if item is None:
+            # One broken element costs itself, not the array.
+            problems.append(f"element {index}: not an Instagram media item, skipped")
+        elif item.get("product_type") != "ad":
+            read = post_from_item if is_v1_item(item) else post_from_node
+            posts.append(read(item, url))
+    return ParseResult(platform=PLATFORM, kind="item_array", posts=posts, problems=problems)
 
 
 def _load_object(body: str | bytes, what: str) -> dict[str, Any]:
