@@ -6,8 +6,11 @@ URL only as a hint:
 - JSON (body starts with ``{`` or ``[``): each platform's ``detect_json_kind`` is asked in turn,
   the URL's platform first (TikTok ``__DEFAULT_SCOPE__``/``ItemModule``/``itemList``/oEmbed
   ``embed_product_id``/lists of web items; Bluesky ``at://`` post views, ``feed``, ``thread``,
-  ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram ``items``,
-  ``shortcode_media``, ``data.user``; X ``id_str``+``text``). NDJSON is read as TikTok export lines.
+  ``posts``, ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram
+  ``items``, ``shortcode_media``, ``data.user``; X ``id_str``+``text``). A top-level array is
+  recognised by its items: every element must be that platform's item (TikTok web items,
+  Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as TikTok export
+  lines.
 - XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
   embed blockquotes is that platform's ``embed`` kind; any other HTML document is a news

@@ -1,4 +1,5 @@
-"""Bluesky parsers: getAuthorFeed, getPostThread, feedViewPost, postView, getProfile, embeds.
+"""Bluesky parsers: getAuthorFeed, getPostThread, feedViewPost, postView, getProfile, embeds,
+and lists of post views without the feed wrapper (getPosts, searchPosts, getQuotes, arrays).
 
 Post identity: ``platform_post_id`` is the post's ``at://<did>/app.bsky.feed.post/<rkey>`` URI.
 It is stable (the DID never changes, the handle can) and it is exactly what an article's
@@ -21,7 +22,15 @@ from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "bluesky"
 
-KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
+KINDS = (
+    "author_feed",
+    "post_thread",
+    "feed_view_post",
+    "post_view",
+    "profile",
+    "embed",
+    "post_views",
+)
 
 _TAG_FEATURE = "app.bsky.richtext.facet#tag"
 _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -29,16 +38,37 @@ _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
 # first dash (see _embed_author): a lazy "dash, name, (@handle)" regex is quadratic in dashes.
 _EMBED_HANDLE = re.compile(r"\(@([^)\s]+)\)")
 _DASHES = re.compile(r"[—-]")
+# XRPC methods answering with ``posts`` (post views, no feed wrapper); an empty answer is only
+# recognisable by its URL.
+_POST_VIEW_METHODS = (
+    "app.bsky.feed.getPosts",
+    "app.bsky.feed.searchPosts",
+    "app.bsky.feed.getQuotes",
+)
 
 
 def detect_json_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Bluesky kind of a decoded JSON payload, or None when it is not Bluesky's."""
+    """Name the Bluesky kind of a decoded JSON payload, or None when it is not Bluesky's.
+
+    ``post_views``: a ``posts`` list of post views (getPosts, searchPosts; getQuotes also has
+    the quoted post's ``uri``), or a top-level array of post views (or feed items). An empty
+    ``posts`` list is recognised by getQuotes' ``uri`` or by the method in ``url``.
+    """
+    if isinstance(data, list):
+        return "post_views" if data and all(map(_is_view_or_feed_item, data)) else None
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("feed"), list) and all(
         _is_post_view(dig(i, "post")) for i in data["feed"]
     ):
         return "author_feed"
+    posts = data.get("posts")
+    if isinstance(posts, list) and (
+        all(map(_is_post_view, posts))
+        if posts
+        else _is_at_uri(data.get("uri")) or any(m in (url or "") for m in _POST_VIEW_METHODS)
+    ):
+        return "post_views"
     thread = data.get("thread")
     if isinstance(thread, dict) and ("post" in thread or _is_at_uri(thread.get("uri"))):
         return "post_thread"
@@ -61,6 +91,10 @@ def _is_post_view(value: Any) -> bool:
         and _is_at_uri(value.get("uri"))
         and isinstance(value.get("record"), dict)
     )
+
+
+def _is_view_or_feed_item(value: Any) -> bool:
+    return _is_post_view(value) or _is_post_view(dig(value, "post"))
 
 
 def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -127,6 +161,39 @@ def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
         raise ParseError("Bluesky postView: no at:// uri or record")
     return ParseResult(
         platform=PLATFORM, kind="post_view", posts=[_post_from_view(data, url, data)]
+    )
+
+
+def parse_post_views(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse post views without the feed wrapper: ``getPosts`` and ``searchPosts`` (``posts``,
+    ``cursor``), ``getQuotes`` (``uri`` of the quoted post, ``posts`` quoting it, ``cursor``), or
+    a top-level array of post views, where feed items keep their repost or pin reason.
+    """
+    data = load_json(body, "Bluesky post views")
+    if isinstance(data, dict) and isinstance(data.get("posts"), list):
+        found: list[Any] = data["posts"]
+        cursor = text(data.get("cursor")) or None
+    elif isinstance(data, list):
+        found, cursor = data, None
+    else:
+        raise ParseError("Bluesky post views: no posts list")
+    posts = []
+    problems = []
+    for index, element in enumerate(found):
+        if _is_post_view(element):
+            posts.append(_post_from_view(element, url, raw=element))
+        elif _is_post_view(dig(element, "post")):
+            posts.append(_post_from_feed_item(element, url))
+        else:
+            # One broken element costs itself, not the list.
+            problems.append(f"element {index}: not a post view, skipped")
+    return ParseResult(
+        platform=PLATFORM,
+        kind="post_views",
+        posts=posts,
+        next_cursor=cursor,
+        has_more=bool(cursor and found),
+        problems=problems,
     )
 
 
