@@ -56,8 +56,8 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     A top-level array is an ``item_array`` when every element is a media item (or its edge).
     """
     if isinstance(data, list):
-        found = [array_item(e) for e in data]
-        return "item_array" if found and None not in found else None
+        elements = [array_item(e) for e in data]
+        return "item_array" if elements and None not in elements else None
     if not isinstance(data, dict):
         return None
     if find_shortcode_media(data) is not None:
