@@ -11,7 +11,8 @@ URL only as a hint:
   recognised by its items: every element must be that platform's item (TikTok web items,
   Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as TikTok export
   lines.
-- XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace).
+- XML (``<?xml``, ``<feed``, ``<rss``): YouTube Atom feeds (``yt:`` namespace); Mastodon
+  account RSS (``<generator>Mastodon``, or items linking ``/@<user>/<id>`` statuses).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
   embed blockquotes is that platform's ``embed`` kind; any other HTML document is a news
   ``article``. HTML fetched from a TikTok URL without any data is a ``blocked_page``.
@@ -189,11 +190,15 @@ def _detect_json(
 
 
 def _detect_xml(text: str, platform: str | None) -> tuple[str, str]:
-    if platform in (None, "youtube"):
-        found = youtube.detect_xml_kind(text)
-        if found:
-            return "youtube", found
-    raise ParseError("not a payload Podium knows: unrecognised XML (not a YouTube Atom feed)")
+    for name, module in (("youtube", youtube), ("mastodon", mastodon)):
+        if platform in (None, name):
+            found = module.detect_xml_kind(text)
+            if found:
+                return name, found
+    raise ParseError(
+        "not a payload Podium knows: unrecognised XML "
+        "(neither a YouTube Atom feed nor a Mastodon account RSS)"
+    )
 
 
 def _detect_html(
