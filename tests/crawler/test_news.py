@@ -108,7 +108,7 @@ def test_feed_names_every_article(spider: NewsSpider) -> None:
         b'<item rdf:about="b"><title>B</title><link>/news/articles/b.html</link></item></rdf:RDF>',
         # RSS 2.0 with a bare "&" (not XML, common on news sites), links only in guid
         b'<rss version="2.0"><channel><title>Sport & Spel</title>'
-        b'<item><title>A & B</title><guid>articles/a.html</guid></item>'
+        b"<item><title>A & B</title><guid>articles/a.html</guid></item>"
         b'<item><title>B</title><guid isPermaLink="true">/news/articles/b.html</guid></item>'
         b"</channel></rss>",
     ],
