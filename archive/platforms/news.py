@@ -175,6 +175,10 @@ def _find_microdata_article(root: Any, url: str | None) -> dict[str, Any]:
     except RecursionError:
         # extruct reads nested items recursively; a page nesting hundreds of them is no article.
         logger.warning("news: microdata nested too deep, not read (url %s)", url)
+    except ValueError as exc:
+        # A link property extruct cannot join to the page URL ("http://[::1"): the page's
+        # microdata is lost, not the article.
+        logger.warning("news: microdata not read (url %s): %s", url, exc)
     return {}
 
 

@@ -140,3 +140,14 @@ def test_json_ld_comes_before_microdata_and_microdata_nested_too_deep_is_skipped
     assert (article.title, article.published_at) == ("Uit JSON-LD", None)
     shallow = page.replace(deep, "").replace("</div>" * 300, "")
     assert parse_payload(shallow, platform="news").article.published_at == "2026-02-01T10:00:00Z"
+
+
+def test_microdata_with_a_link_extruct_cannot_join_costs_only_the_microdata():
+    page = (
+        '<html><body><article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h1 itemprop="headline">Kop</h1><a itemprop="url" href="http://[::1/x">x</a>'
+        '<iframe src="https://www.youtube.com/embed/Vk9sUnd238m"></iframe></article></body></html>'
+    )
+    result = parse_payload(page, url="https://wintersport.example.nl/a", platform="news")
+    assert result.article.title is None
+    assert [e.platform_post_id for e in result.article.embeds] == ["Vk9sUnd238m"]
