@@ -6,9 +6,13 @@ the URL only as a hint:
 - JSON (body starts with ``{`` or ``[``): each platform's ``detect_json_parser_kind`` is asked in
   turn, the URL's platform first (TikTok ``__DEFAULT_SCOPE__``/``ItemModule``/``itemList``/oEmbed
   ``embed_product_id``/lists of web items; Bluesky ``at://`` post views, ``feed``, ``thread``,
-  ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram ``items``,
-  ``shortcode_media``, ``data.user``; X ``id_str``+``text``). NDJSON is read as TikTok export lines.
-- XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace).
+  ``posts``, ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram
+  ``items``, ``shortcode_media``, ``data.user``; X ``id_str``+``text``). A top-level array is
+  recognised by its items: every element must be that platform's item (TikTok web items,
+  Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as TikTok export
+  lines.
+- XML (``<?xml``, ``<feed``, ``<rss``): YouTube Atom feeds (``yt:`` namespace); Mastodon
+  account RSS (``<generator>Mastodon``, or items linking ``/@<user>/<id>`` statuses).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
   embed blockquotes is that platform's ``embed`` parser kind; any other HTML document is a news
   ``article``. HTML fetched from a TikTok URL without any data is a ``blocked_page``.
@@ -188,11 +192,15 @@ def _detect_json(
 
 
 def _detect_xml(text: str, platform: str | None) -> tuple[str, str]:
-    if platform in (None, "youtube"):
-        found = youtube.detect_xml_parser_kind(text)
-        if found:
-            return "youtube", found
-    raise ParseError("not a payload Podium knows: unrecognised XML (not a YouTube Atom feed)")
+    for name, module in (("youtube", youtube), ("mastodon", mastodon)):
+        if platform in (None, name):
+            found = module.detect_xml_parser_kind(text)
+            if found:
+                return name, found
+    raise ParseError(
+        "not a payload Podium knows: unrecognised XML "
+        "(neither a YouTube Atom feed nor a Mastodon account RSS)"
+    )
 
 
 def _detect_html(

@@ -1,4 +1,5 @@
-"""Bluesky parsers: getAuthorFeed, getPostThread, feedViewPost, postView, getProfile, embeds.
+"""Bluesky parsers: getAuthorFeed, getPostThread, feedViewPost, postView, getProfile, embeds,
+and lists of post views without the feed wrapper (getPosts, searchPosts, getQuotes, arrays).
 
 Post identity: ``platform_post_id`` is the post's ``at://<did>/app.bsky.feed.post/<rkey>`` URI.
 It is stable (the DID never changes, the handle can) and it is exactly what an article's
@@ -21,7 +22,15 @@ from archive.records import Availability, ParseResult, Platform, RawAccount, Raw
 
 PLATFORM: Platform = "bluesky"
 
-PARSER_KINDS = ("author_feed", "post_thread", "feed_view_post", "post_view", "profile", "embed")
+PARSER_KINDS = (
+    "author_feed",
+    "post_thread",
+    "feed_view_post",
+    "post_view",
+    "profile",
+    "embed",
+    "post_views",
+)
 
 _TAG_FEATURE = "app.bsky.richtext.facet#tag"
 _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -29,16 +38,37 @@ _MENTION_FEATURE = "app.bsky.richtext.facet#mention"
 # first dash (see _embed_author): a lazy "dash, name, (@handle)" regex is quadratic in dashes.
 _EMBED_HANDLE = re.compile(r"\(@([^)\s]+)\)")
 _DASHES = re.compile(r"[—-]")
+# XRPC methods answering with ``posts`` (post views, no feed wrapper); an empty answer is only
+# recognisable by its URL.
+_POST_VIEW_METHODS = (
+    "app.bsky.feed.getPosts",
+    "app.bsky.feed.searchPosts",
+    "app.bsky.feed.getQuotes",
+)
 
 
 def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
-    """Name the Bluesky parser kind of a decoded JSON payload, or None when it is not Bluesky's."""
+    """Name the Bluesky parser kind of a decoded JSON payload, or None when it is not Bluesky's.
+
+    ``post_views``: a ``posts`` list of post views (getPosts, searchPosts; getQuotes also has
+    the quoted post's ``uri``), or a top-level array of post views (or feed items). An empty
+    ``posts`` list is recognised by getQuotes' ``uri`` or by the method in ``url``.
+    """
+    if isinstance(data, list):
+        return "post_views" if data and all(map(_is_view_or_feed_item, data)) else None
     if not isinstance(data, dict):
         return None
     if isinstance(data.get("feed"), list) and all(
         _is_post_view(dig(i, "post")) for i in data["feed"]
     ):
         return "author_feed"
+    posts = data.get("posts")
+    if isinstance(posts, list) and (
+        all(map(_is_post_view, posts))
+        if posts
+        else _is_at_uri(data.get("uri")) or any(m in (url or "") for m in _POST_VIEW_METHODS)
+    ):
+        return "post_views"
     thread = data.get("thread")
     if isinstance(thread, dict) and ("post" in thread or _is_at_uri(thread.get("uri"))):
         return "post_thread"
@@ -61,6 +91,10 @@ def _is_post_view(value: Any) -> bool:
         and _is_at_uri(value.get("uri"))
         and isinstance(value.get("record"), dict)
     )
+
+
+def _is_view_or_feed_item(value: Any) -> bool:
+    return _is_post_view(value) or _is_post_view(dig(value, "post"))
 
 
 def parse_author_feed(body: str | bytes, url: str | None = None) -> ParseResult:
@@ -129,6 +163,39 @@ def parse_post_view(body: str | bytes, url: str | None = None) -> ParseResult:
         raise ParseError("Bluesky postView: no at:// uri or record")
     return ParseResult(
         platform=PLATFORM, parser_kind="post_view", posts=[_post_from_view(data, url, data)]
+    )
+
+
+def parse_post_views(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse post views without the feed wrapper: ``getPosts`` and ``searchPosts`` (``posts``,
+    ``cursor``), ``getQuotes`` (``uri`` of the quoted post, ``posts`` quoting it, ``cursor``), or
+    a top-level array of post views, where feed items keep their repost or pin reason.
+    """
+    data = load_json(body, "Bluesky post views")
+    if isinstance(data, dict) and isinstance(data.get("posts"), list):
+        found: list[Any] = data["posts"]
+        cursor = text(data.get("cursor")) or None
+    elif isinstance(data, list):
+        found, cursor = data, None
+    else:
+        raise ParseError("Bluesky post views: no posts list")
+    posts = []
+    problems = []
+    for index, element in enumerate(found):
+        if _is_post_view(element):
+            posts.append(_post_from_view(element, url, raw=element))
+        elif _is_post_view(dig(element, "post")):
+            posts.append(_post_from_feed_item(element, url))
+        else:
+            # One broken element costs itself, not the list.
+            problems.append(f"element {index}: not a post view, skipped")
+    return ParseResult(
+        platform=PLATFORM,
+        parser_kind="post_views",
+        posts=posts,
+        next_cursor=cursor,
+        has_more=bool(cursor and found),
+        problems=problems,
     )
 
 
@@ -228,7 +295,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
     rkey = uri.rsplit("/", 1)[-1]
     handle = ident(author.get("handle"))
     did = ident(author.get("did"))
-    hashtags, mentions = _extract_facets(record)
+    tags, mentions = _extract_facets(record)
     complete = isinstance(record.get("facets"), list)
     langs = texts(record.get("langs"))
     return RawPost(
@@ -250,7 +317,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
             comments="replyCount",
             quotes="quoteCount",
         ),
-        hashtags=hashtags if complete or hashtags else None,
+        hashtags=tags if complete or tags else None,
         hashtags_complete=complete,
         mentions=mentions if complete else None,
         mentions_complete=complete,
@@ -261,7 +328,7 @@ def _post_from_view(view: dict[str, Any], source_url: str | None, raw: Any) -> R
 
 
 def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Hashtags (``#tag`` features plus ``record.tags``) and mentions from facets.
+    """Hashtags (``#tag`` features plus ``record.hashtags``) and mentions from facets.
 
     Facet offsets are UTF-8 *byte* offsets into ``text``; a mention's display is the handle as
     written in that byte slice (without ``@``), the feature itself only names the DID.
@@ -269,15 +336,15 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
     # surrogatepass: a lone surrogate (repaired later to U+FFFD, also 3 bytes) keeps the byte
     # offsets of everything after it right, instead of costing the whole page.
     encoded = (text(record.get("text")) or "").encode("utf-8", errors="surrogatepass")
-    hashtags: list[str] = []
+    tags: list[str] = []
     mentions: list[str] = []
     for facet in objs(record.get("facets")):
         index = obj(facet.get("index"))
         for feature in objs(facet.get("features")):
             ftype = feature.get("$type")
             tag = text(feature.get("tag"))
-            if ftype == _TAG_FEATURE and tag and tag not in hashtags:
-                hashtags.append(tag)
+            if ftype == _TAG_FEATURE and tag and tag not in tags:
+                tags.append(tag)
             elif ftype == _MENTION_FEATURE:
                 start, end = index.get("byteStart"), index.get("byteEnd")
                 span = ""
@@ -287,9 +354,9 @@ def _extract_facets(record: dict[str, Any]) -> tuple[list[str], list[str]]:
                 if display and display not in mentions:
                     mentions.append(display)
     for tag in texts(record.get("tags")):
-        if tag not in hashtags:
-            hashtags.append(tag)
-    return hashtags, mentions
+        if tag not in tags:
+            tags.append(tag)
+    return tags, mentions
 
 
 def _post_kind(embed: Any) -> str:

@@ -1,4 +1,5 @@
-"""Mastodon parsers: account lookup, statuses lists, one status, tag timelines, Link paging.
+"""Mastodon parsers: account lookup, statuses lists, one status, tag timelines, Link paging, and
+an account's RSS feed.
 
 Identity: ``platform_post_id`` is the status ``uri`` (the ActivityPub id, the same on every
 instance), falling back to ``id``; ``author_id`` / ``platform_account_id`` likewise use the
@@ -7,6 +8,9 @@ account ``uri``. ``author_handle`` and mentions are full ``user@instance`` handl
 
 Boosts: a status whose ``reblog`` is set is recorded as the boosted status (its text, author and
 counts) with ``is_repost=True``; the outer status stays in ``raw``.
+
+The account RSS (``https://<host>/@<user>.rss``) carries no ``uri``: its posts are keyed by the
+status URL (see :func:`parse_account_rss`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lxml import etree
+
 from archive.errors import ParseError
 from archive.platforms.decoding import element_text, load_json, parse_fragment
+from archive.platforms.feeds import feed_text, read_feed
 from archive.platforms.fields import count, ident, obj, objs, text
 from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, Platform, RawAccount, RawPost
@@ -24,11 +31,24 @@ from archive.textrepair import TextRepairs
 
 PLATFORM: Platform = "mastodon"
 
-PARSER_KINDS = ("account", "statuses", "status", "tag_timeline")
+PARSER_KINDS = ("account", "statuses", "status", "tag_timeline", "account_rss")
 
 # One entry of an RFC 8288 Link header: <url>; rel="next"
 _LINK_ENTRY = re.compile(r"<([^>]*)>\s*;([^,<]*)")
 _REL = re.compile(r"""rel\s*=\s*"?([^";]+)"?""")
+# The account RSS: Mastodon (and its forks: glitch-soc, hometown) name themselves as generator;
+# its items link statuses as https://<host>/@<user>/<id>.
+_RSS_ROOT = re.compile(r"<rss\b")
+_RSS_GENERATOR = re.compile(r"<generator>\s*Mastodon\b")
+_RSS_STATUS_LINK = re.compile(r"<link>\s*https?://[^/<\s]+/@[\w.-]+/\d+\s*</link>")
+# A profile (``/@user``, the tag feed's ``/@user/tagged/<tag>``) or status (``/@user/<id>``) URL.
+_PROFILE_PATH = re.compile(r"/@([\w.-]+)(?:/tagged/[^/]*)?/?")
+_STATUS_PATH = re.compile(r"/@([\w.-]+)/(\d+)/?")
+# A custom emoji as the RSS renders it: <img class="custom-emoji" alt=":name:">; the API's
+# content keeps the ``:name:`` text.
+_EMOJI_ALT = re.compile(r":\w+:")
+# Poll options after the content: <radio>/<checkbox> elements (older servers: <input>).
+_POLL_TAGS = frozenset({"radio", "checkbox", "input"})
 
 
 def next_max_id(link_header: str) -> str | None:
@@ -41,6 +61,16 @@ def next_max_id(link_header: str) -> str | None:
             except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
                 return None
             return values[0] if values else None
+    return None
+
+
+def detect_xml_parser_kind(text: str) -> str | None:
+    """``account_rss`` for an RSS feed that Mastodon generated or whose items link statuses
+    (``/@<user>/<id>``); None for any other XML."""
+    if not _RSS_ROOT.search(text[:5000]):
+        return None
+    if _RSS_GENERATOR.search(text[:20000]) or _RSS_STATUS_LINK.search(text):
+        return "account_rss"
     return None
 
 
@@ -115,6 +145,163 @@ def _parse_list(body: str | bytes, url: str | None, parser_kind: str) -> ParseRe
         post.is_pinned = post.is_pinned or pinned
         posts.append(post)
     return ParseResult(platform=PLATFORM, parser_kind=parser_kind, posts=posts, problems=problems)
+
+
+def parse_account_rss(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse an account's RSS feed (``https://<host>/@<user>.rss``, or one tag's,
+    ``/@<user>/tagged/<tag>.rss``): its latest public top-level posts and the account.
+
+    The channel names the account (``link`` is its profile, ``title`` its display name), the
+    author of every item. Each item's ``link`` (a permalink ``guid`` when it has none) is the
+    status URL: the post's URL and its id here. The feed does not carry the ActivityPub ``uri``
+    the API's statuses are keyed on, and it cannot be derived (servers write it as
+    ``/users/<name>/statuses/<id>`` or ``/ap/users/<account id>/statuses/<id>``). ``description``
+    is the status HTML, read as the API's ``content``; the content warning before it and the poll
+    options after it, which the API keeps apart, are left out. Hashtags come from ``category``
+    and the content's hashtag links, mentions from its mention links. No counts, language or
+    edits: the feed has none.
+    """
+    feed = read_feed(body, "Mastodon account RSS")
+    if etree.QName(feed.root).localname != "rss":
+        raise ParseError("Mastodon account RSS: root element is not rss")
+    elements = feed.root.findall("channel/item")
+    if len(elements) != len(feed.entries):
+        elements = [None] * len(feed.entries)
+    links = [_rss_status_url(entry) for entry in feed.entries]
+    account = _rss_account(feed.feed, [link for link in links if link])
+    posts = []
+    problems = []
+    for index, (entry, element, link) in enumerate(zip(feed.entries, elements, links, strict=True)):
+        if link is None:
+            problems.append(f"item {index}: no status link, skipped")
+            continue
+        posts.append(_post_from_rss_item(entry, element, link, account, url))
+    return ParseResult(
+        platform=PLATFORM,
+        parser_kind="account_rss",
+        posts=posts,
+        accounts=[account] if account else [],
+        problems=problems,
+    )
+
+
+def _rss_status_url(entry: Any) -> str | None:
+    """The status URL of an item: ``link``, else a permalink ``guid``; None when it is not
+    ``https://<host>/@<user>/<id>``."""
+    candidates = [feed_text(entry, "link")]
+    if entry.get("guidislink"):
+        candidates.append(feed_text(entry, "id"))
+    for candidate in candidates:
+        link = http_url(candidate)
+        if link and _STATUS_PATH.fullmatch(_path(link)):
+            return link
+    return None
+
+
+def _rss_account(channel: Any, status_urls: list[str]) -> RawAccount | None:
+    """The account the channel names: its profile ``link`` (else a status link) gives
+    ``user@host``; None when neither does."""
+    for link in [http_url(feed_text(channel, "link")), *status_urls]:
+        match = _PROFILE_PATH.fullmatch(_path(link)) or _STATUS_PATH.fullmatch(_path(link))
+        host = _host(link)
+        if match and host:
+            user = match.group(1)
+            return RawAccount(
+                platform=PLATFORM,
+                platform_account_id=None,  # the feed has neither the uri nor the local id
+                handle=f"{user}@{host}",
+                display_name=feed_text(channel, "title") or None,
+                url=f"https://{host}/@{user}",
+            )
+    return None
+
+
+def _post_from_rss_item(
+    entry: Any, element: Any, link: str, account: RawAccount | None, source_url: str | None
+) -> RawPost:
+    html = feed_text(entry, "summary") or ""
+    content = parse_fragment(html)
+    _unwrap_rss_content(content)
+    tags = [t for tag in objs(entry.get("tags")) if (t := text(tag.get("term")))]
+    for anchor in content.xpath('.//a[contains(concat(" ", @class, " "), " hashtag ")]'):
+        name = element_text(anchor).removeprefix("#")
+        if name and name.casefold() not in {t.casefold() for t in tags}:
+            tags.append(name)
+    mentions: list[str] = []
+    for anchor in content.xpath(
+        './/a[contains(concat(" ", @class, " "), " mention ")]'
+        '[not(contains(concat(" ", @class, " "), " hashtag "))]'
+    ):
+        handle = _full_handle(element_text(anchor).removeprefix("@"), anchor.get("href"))
+        if handle and handle not in mentions:
+            mentions.append(handle)
+    return RawPost(
+        platform=PLATFORM,
+        platform_post_id=link,
+        url=link,
+        source_url=source_url,
+        source_kind="platform",
+        kind="text",
+        author_handle=account.handle if account else None,
+        author_name=account.display_name if account else None,
+        posted_at=feed_text(entry, "published"),
+        caption=element_text(content),
+        hashtags=tags,
+        hashtags_complete=True,
+        mentions=mentions,
+        mentions_complete=True,
+        media_urls=[u for m in objs(entry.get("media_content")) if (u := http_url(m.get("url")))],
+        # No JSON here: the item's own XML is kept so the post can be re-read later.
+        raw=etree.tostring(element, encoding="unicode") if element is not None else None,
+    )
+
+
+def _unwrap_rss_content(root: Any) -> None:
+    """Make the RSS description read as the API's ``content``, in place: drop the content
+    warning (``<p><strong>label</strong>text</p><hr>`` first) and the poll options (a last
+    ``<p>`` of ``<radio>``/``<checkbox>``/``<input>``), and put a custom emoji's ``:name:``
+    back for its ``<img>``. All by markup, never by the (localized) label's words."""
+    children = [child for child in root if isinstance(child.tag, str)]
+    if (
+        len(children) >= 2
+        and children[0].tag == "p"
+        and children[1].tag == "hr"
+        and len(children[0])
+        and children[0][0].tag == "strong"
+    ):
+        for child in children[:2]:
+            _remove_keeping_tail(child)
+    children = [child for child in root if isinstance(child.tag, str)]
+    if children and children[-1].tag == "p" and len(children[-1]):
+        first = children[-1][0]
+        if isinstance(first.tag, str) and first.tag in _POLL_TAGS:
+            _remove_keeping_tail(children[-1])
+    for image in root.iter("img"):
+        alt = image.get("alt") or ""
+        if _EMOJI_ALT.fullmatch(alt):
+            tail = image.tail
+            image.clear()
+            image.tag, image.text, image.tail = "span", alt, tail
+
+
+def _remove_keeping_tail(element: Any) -> None:
+    """Remove ``element`` but not the text that follows it."""
+    tail = element.tail or ""
+    previous = element.getprevious()
+    parent = element.getparent()
+    if tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def _path(link: str | None) -> str:
+    try:
+        return urlsplit(link or "").path
+    except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
+        return ""
 
 
 def _post(status: dict[str, Any], source_url: str | None) -> RawPost:

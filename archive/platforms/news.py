@@ -1,4 +1,9 @@
-"""News article parser: metadata (JSON-LD, Open Graph, HTML) and every embedded post, in order.
+"""News article parser: metadata (JSON-LD, microdata, Open Graph, HTML) and every embedded post,
+in order.
+
+JSON-LD is read here, not by extruct: a page's JSON-LD is often not quite JSON (trailing commas,
+HTML-escaped quotes), which extruct refuses, costing every JSON-LD block of the page; here each
+block is read leniently and with a nesting bound. Microdata is read by extruct.
 
 Embeds found: TikTok, Instagram, X and Bluesky blockquotes (their own text becomes a
 ``source_kind="embed"`` post when the markup carries it), Mastodon blockquotes, and iframes of
@@ -8,15 +13,19 @@ YouTube (also ``youtube-nocookie``, lazy ``data-src``), TikTok, Instagram, Masto
 
 from __future__ import annotations
 
+import functools
 import html
+import logging
 import re
 from typing import Any
 
 from archive.platforms import bluesky, instagram, tiktok, x
 from archive.platforms.decoding import as_text, element_text, load_json_lenient, parse_html
-from archive.platforms.fields import text
+from archive.platforms.fields import obj, text
 from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, RawArticle, RawEmbed, RawPost
+
+logger = logging.getLogger(__name__)
 
 PLATFORM = "news"
 
@@ -67,7 +76,9 @@ def parse_article(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def _extract_metadata(root: Any, url: str | None) -> RawArticle:
+    """Each field from the first source that has it: JSON-LD, microdata, then og:/HTML."""
     ld = _find_json_ld_article(root)
+    md = _find_microdata_article(root, url)
     meta = _meta_tags(root)
     canonical = root.xpath('//link[@rel="canonical"]/@href')
     title_tags = root.xpath("//title")
@@ -76,28 +87,44 @@ def _extract_metadata(root: Any, url: str | None) -> RawArticle:
         http_url(str(canonical[0]).strip() if canonical else None)
         or http_url(meta.get("og:url"))
         or http_url(_ld_url(ld))
+        or http_url(_ld_url(md))
         or url
     )
     return RawArticle(
         url=page_url,
         title=_first(
             text(ld.get("headline")),
+            text(md.get("headline")),
             meta.get("og:title"),
             element_text(title_tags[0]) if title_tags else None,
         ),
         published_at=_first(
             text(ld.get("datePublished")),
+            text(md.get("datePublished")),
             meta.get("article:published_time"),
             meta.get("og:published_time"),
             str(times[0]) if times else None,
         ),
-        author=_first(_ld_names(ld.get("author")), meta.get("article:author"), meta.get("author")),
-        publisher=_first(_ld_names(ld.get("publisher")), meta.get("og:site_name")),
+        author=_first(
+            _ld_names(ld.get("author")),
+            _ld_names(md.get("author")),
+            meta.get("article:author"),
+            meta.get("author"),
+        ),
+        publisher=_first(
+            _ld_names(ld.get("publisher")), _ld_names(md.get("publisher")), meta.get("og:site_name")
+        ),
         language=_first(
-            _ld_language(ld.get("inLanguage")), root.get("lang"), meta.get("og:locale")
+            _ld_language(ld.get("inLanguage")),
+            _ld_language(md.get("inLanguage")),
+            root.get("lang"),
+            meta.get("og:locale"),
         ),
         description=_first(
-            text(ld.get("description")), meta.get("og:description"), meta.get("description")
+            text(ld.get("description")),
+            text(md.get("description")),
+            meta.get("og:description"),
+            meta.get("description"),
         ),
     )
 
@@ -110,11 +137,74 @@ def _find_json_ld_article(root: Any) -> dict[str, Any]:
         if data is None:
             data = load_json_lenient(html.unescape(text))
         for item in _walk_json_ld(data):
-            types = item.get("@type")
-            types = types if isinstance(types, list) else [types]
-            if any(isinstance(t, str) and t in _ARTICLE_TYPES for t in types):
+            if _is_article(item):
                 return item
     return {}
+
+
+def _is_article(item: dict[str, Any]) -> bool:
+    types = item.get("@type")
+    types = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and t in _ARTICLE_TYPES for t in types)
+
+
+@functools.cache
+def _microdata_extractor() -> Any:
+    # Imported on first use: extruct's package import pulls in rdflib (a second's start-up for
+    # every command that never reads an article).
+    from extruct.w3cmicrodata import MicrodataExtractor
+
+    return MicrodataExtractor()
+
+
+def _find_microdata_article(root: Any, url: str | None) -> dict[str, Any]:
+    """The first microdata item (``itemscope``, nested ones included) typed as a schema.org
+    article, in JSON-LD's shape (``@type``, properties as keys, nested items as objects)."""
+    if not root.xpath("//*[@itemscope][1]"):
+        return {}
+    try:
+        stack: list[Any] = list(reversed(_microdata_extractor().extract_items(root, url)))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(reversed(node))
+            elif isinstance(node, dict):
+                if any(t in _ARTICLE_TYPES for t in _schema_types(node)):
+                    return _ld_from_microdata(node)
+                stack.extend(reversed(list(obj(node.get("properties")).values())))
+    except RecursionError:
+        # extruct reads nested items recursively; a page nesting hundreds of them is no article.
+        logger.warning("news: microdata nested too deep, not read (url %s)", url)
+    except ValueError as exc:
+        # A link property extruct cannot join to the page URL ("http://[::1"): the page's
+        # microdata is lost, not the article.
+        logger.warning("news: microdata not read (url %s): %s", url, exc)
+    return {}
+
+
+def _schema_types(item: dict[str, Any]) -> list[str]:
+    """``http://schema.org/NewsArticle`` -> ``NewsArticle`` (an ``itemtype`` may list several)."""
+    types = item.get("type")
+    return [
+        t.rstrip("/").rsplit("/", 1)[-1]
+        for t in (types if isinstance(types, list) else [types])
+        if isinstance(t, str)
+    ]
+
+
+def _ld_from_microdata(item: dict[str, Any]) -> dict[str, Any]:
+    """A microdata item as JSON-LD: types as ``@type``, properties as keys, nested items as
+    objects; an item without properties (``<span itemprop=author itemscope>Name</span>``) is
+    named by its text."""
+    out: dict[str, Any] = {"@type": _schema_types(item)}
+    properties = obj(item.get("properties"))
+    if not properties and isinstance(item.get("value"), str):
+        out["name"] = item["value"]
+    for key, value in properties.items():
+        values = value if isinstance(value, list) else [value]
+        read = [_ld_from_microdata(v) if isinstance(v, dict) else v for v in values]
+        out[key] = read if isinstance(value, list) else read[0]
+    return out
 
 
 def _walk_json_ld(data: Any) -> list[dict[str, Any]]:

@@ -8,15 +8,14 @@ reads the caption, so the title must be part of it. The first line is always the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
 from archive.errors import ParseError
-from archive.platforms.decoding import as_text
-from archive.platforms.fields import ident
+from archive.platforms.feeds import feed_text, read_feed
+from archive.platforms.fields import ident, obj, objs
 from archive.platforms.fields import url as http_url
 from archive.records import ParseResult, Platform, RawAccount, RawPost
 
@@ -24,29 +23,13 @@ PLATFORM: Platform = "youtube"
 
 PARSER_KINDS = ("channel_feed", "playlist_feed")
 
-# No network, no DTD, no entities resolved (XXE), libxml2's depth and entity-amplification limits
-# kept (no huge_tree: billion laughs stops early). A feed never needs a DTD.
-_XML_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    recover=False,
-)
-# An Atom feed has no DOCTYPE; one that declares entities is refused outright, as defusedxml does.
-_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
-
-_NS = {
-    "atom": "http://www.w3.org/2005/Atom",
-    "yt": "http://www.youtube.com/xml/schemas/2015",
-    "media": "http://search.yahoo.com/mrss/",
-}
+_YT = "http://www.youtube.com/xml/schemas/2015"
+_ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
 
 
 def detect_xml_parser_kind(text: str) -> str | None:
-    """Name the YouTube parser kind of an XML body, or None when it is not a YouTube Atom feed."""
-    if _NS["yt"] not in text[:5000] and "<yt:videoId>" not in text:
+    """Name the feed parser kind of an XML body, or None when it is not a YouTube Atom feed."""
+    if _YT not in text[:5000] and "<yt:videoId>" not in text:
         return None
     return "playlist_feed" if "<yt:playlistId>" in text else "channel_feed"
 
@@ -62,96 +45,88 @@ def parse_playlist_feed(body: str | bytes, url: str | None = None) -> ParseResul
 
 
 def _parse_feed(body: str | bytes, url: str | None, parser_kind: str) -> ParseResult:
-    raw = body if isinstance(body, bytes) else as_text(body).encode("utf-8", "surrogatepass")
-    if _ENTITY_DECLARATION.search(raw[:65536]):
-        raise ParseError("YouTube feed: XML with entity declarations refused (XXE, entity bombs)")
-    try:
-        root = etree.fromstring(raw.lstrip(), parser=_XML_PARSER)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise ParseError(f"YouTube feed: malformed XML ({reason})") from exc
-    if etree.QName(root).localname != "feed":
+    feed = read_feed(body, "YouTube feed")
+    if etree.QName(feed.root).localname != "feed":
         raise ParseError("YouTube feed: root element is not an Atom feed")
-    posts = [_post_from_entry(entry, url) for entry in root.findall("atom:entry", _NS)]
-    channel_id = ident(_channel_id(root, url, posts))
+    # feedparser keeps no entry's XML; the well-formed tree has them, in the same order.
+    elements = feed.root.findall(_ATOM_ENTRY)
+    if len(elements) != len(feed.entries):
+        elements = [None] * len(feed.entries)
+    posts = [_post_from_entry(e, x, url) for e, x in zip(feed.entries, elements, strict=True)]
+    channel_id = ident(_channel_id(feed.feed, url, posts))
     accounts = []
     if parser_kind == "channel_feed" and channel_id:
         accounts.append(
             RawAccount(
                 platform=PLATFORM,
                 platform_account_id=channel_id,
-                display_name=_text(root, "atom:title"),
-                url=_link(root) or f"https://www.youtube.com/channel/{channel_id}",
+                display_name=feed_text(feed.feed, "title"),
+                url=_link(feed.feed) or f"https://www.youtube.com/channel/{channel_id}",
             )
         )
     return ParseResult(platform=PLATFORM, parser_kind=parser_kind, posts=posts, accounts=accounts)
 
 
-def _post_from_entry(entry: Any, source_url: str | None) -> RawPost:
-    video_id = ident(_text(entry, "yt:videoId")) or ident(
-        (_text(entry, "atom:id") or "").rsplit(":", 1)[-1]
+def _post_from_entry(entry: Any, element: Any, source_url: str | None) -> RawPost:
+    """Locate the fields of one entry, as feedparser names them (``yt:videoId`` is
+    ``yt_videoid``, ``media:description`` is ``summary``, ``media:statistics`` is
+    ``media_statistics`` ...)."""
+    video_id = ident(feed_text(entry, "yt_videoid")) or ident(
+        (feed_text(entry, "id") or "").rsplit(":", 1)[-1]
     )
-    title = _text(entry, "atom:title") or _text(entry, "media:group/media:title")
-    description = _text(entry, "media:group/media:description")
+    title = feed_text(entry, "title")
+    description = feed_text(entry, "summary")
     caption = f"{title}\n\n{description}" if title and description else (title or description)
-    stats = entry.find("media:group/media:community/media:statistics", _NS)
-    rating = entry.find("media:group/media:community/media:starRating", _NS)
+    stats = obj(entry.get("media_statistics"))
+    rating = obj(entry.get("media_starrating"))
     counts = {
         k: v
-        for k, v in (
-            ("views", stats.get("views") if stats is not None else None),
-            ("likes", rating.get("count") if rating is not None else None),
-        )
+        for k, v in (("views", stats.get("views")), ("likes", rating.get("count")))
         if v is not None
     }
     link = _link(entry) or (f"https://www.youtube.com/watch?v={video_id}" if video_id else None)
-    thumbnail = entry.find("media:group/media:thumbnail", _NS)
+    thumbnails = [u for t in objs(entry.get("media_thumbnail")) if (u := http_url(t.get("url")))]
     return RawPost(
         platform=PLATFORM,
         platform_post_id=video_id,
         url=link,
         source_url=source_url,
         kind="short" if "/shorts/" in (link or "") else "video",
-        author_id=_text(entry, "yt:channelId"),
-        author_name=_text(entry, "atom:author/atom:name"),
-        posted_at=_text(entry, "atom:published"),
+        author_id=feed_text(entry, "yt_channelid"),
+        author_name=feed_text(obj(entry.get("author_detail")), "name"),
+        posted_at=feed_text(entry, "published"),
         caption=caption,
         counts=counts,
-        media_urls=[thumbnail.get("url")] if thumbnail is not None and thumbnail.get("url") else [],
+        media_urls=thumbnails[:1],
         # No JSON here: the entry's own XML is kept so the post can be re-read later.
-        raw=etree.tostring(entry, encoding="unicode"),
+        raw=etree.tostring(element, encoding="unicode") if element is not None else None,
     )
 
 
-def _channel_id(root: Any, url: str | None, posts: list[RawPost]) -> str | None:
+def _channel_id(feed: Any, url: str | None, posts: list[RawPost]) -> str | None:
     """The channel's ``UC…`` id. The feed-level ``yt:channelId`` may lack the ``UC`` prefix
     (seen in 2025 captures), so entries, the request URL and links are asked first."""
     for post in posts:
         if post.author_id and post.author_id.startswith("UC"):
             return post.author_id
-    for candidate in (url, _link(root, "self")):
+    for candidate in (url, _link(feed, "self")):
         try:
             values = parse_qs(urlsplit(candidate or "").query).get("channel_id")
         except ValueError:  # a malformed URL (unbalanced IPv6 brackets)
             continue
         if values and values[0].startswith("UC"):
             return values[0]
-    for uri in (_link(root), _text(root, "atom:author/atom:uri")):
+    for uri in (_link(feed), feed_text(obj(feed.get("author_detail")), "href")):
         if uri and "/channel/UC" in uri:
             return uri.rsplit("/channel/", 1)[-1].strip("/")
-    feed_level = _text(root, "yt:channelId")
+    feed_level = feed_text(feed, "yt_channelid")
     if feed_level:
         return feed_level if feed_level.startswith("UC") else f"UC{feed_level}"
     return None
 
 
-def _text(element: Any, path: str) -> str | None:
-    found = element.find(path, _NS)
-    return found.text if found is not None and found.text is not None else None
-
-
-def _link(element: Any, rel: str = "alternate") -> str | None:
-    for link in element.findall("atom:link", _NS):
+def _link(node: Any, rel: str = "alternate") -> str | None:
+    for link in objs(node.get("links")):
         if link.get("rel", "alternate") == rel:
             return http_url(link.get("href"))
     return None

@@ -14,7 +14,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive import config as config_mod
-from archive.errors import ConfigError
+from archive.errors import ConfigError, ParseError
+from archive.platforms.feeds import entry_links
 from archive.platforms.instagram import shortcode_from_url
 from archive.platforms.tiktok import page_observations, post_kind_and_id
 from archive.records import RawEmbed, RawPost
@@ -48,10 +49,10 @@ class _PendingArticle:
 class NewsSpider(AthleteSpider):
     """News sites of the roster (``[[news]]``: RSS/Atom feeds and Google news sitemaps).
 
-    Source: each feed (``item/link``, Atom ``entry/link``) and sitemap (``url/loc``; a sitemap
-    index is followed) names articles; each article is read by ``archive.platforms.news``
-    (JSON-LD, og: metadata, embeds in document order). ``-a source=<slug>`` limits the crawl to
-    one news source; ``--url`` takes article URLs.
+    Source: each feed (RSS ``item/link``, Atom ``entry/link``, any dialect feedparser reads) and
+    sitemap (``url/loc``; a sitemap index is followed) names articles; each article is read by
+    ``archive.platforms.news`` (JSON-LD, og: metadata, embeds in document order).
+    ``-a source=<slug>`` limits the crawl to one news source; ``--url`` takes article URLs.
     Access: public pages; robots.txt is obeyed (config ``platform.news.obey_robots``). Posts
     fetched from a platform follow that platform's own robots setting.
     Pagination: none: feeds and news sitemaps hold the latest articles only.
@@ -129,31 +130,38 @@ class NewsSpider(AthleteSpider):
     # --- discovery --------------------------------------------------------------------------
 
     def _xml(self, response: Response, what: str) -> Selector | CrawlProblem:
-        if response.status >= 400:
-            return CrawlProblem(
-                reason=f"{what}: HTTP {response.status}",
-                url=response.url,
-                platform=self.platform,
-                body=response.body,
-            )
+        problem = self._http_problem(response, what)
+        if problem is not None:
+            return problem
         selector = Selector(text=response.text, type="xml")
         selector.remove_namespaces()
         return selector
 
-    def parse_feed(self, response: Response, source: str | None = None) -> Iterator[Any]:
-        """An RSS 2.0 or Atom feed: one request per article it links."""
-        xml = self._xml(response, "news feed")
-        if isinstance(xml, CrawlProblem):
-            yield xml
-            return
-        links = (
-            xml.xpath("//item/link/text()").getall()
-            or xml.xpath("//item/guid[not(@isPermaLink='false')]/text()").getall()
+    def _http_problem(self, response: Response, what: str) -> CrawlProblem | None:
+        if response.status < 400:
+            return None
+        return CrawlProblem(
+            reason=f"{what}: HTTP {response.status}",
+            url=response.url,
+            platform=self.platform,
+            body=response.body,
         )
-        links += xml.xpath("//entry/link[not(@rel) or @rel='alternate']/@href").getall()
-        if not xml.xpath("//item | //entry"):
+
+    def parse_feed(self, response: Response, source: str | None = None) -> Iterator[Any]:
+        """An RSS or Atom feed, any dialect (feedparser, leniently): one request per article."""
+        problem = self._http_problem(response, "news feed")
+        if problem is not None:
+            yield problem
+            return
+        try:
+            links = entry_links(response.body)
+        except ParseError as exc:
+            links, reason = None, str(exc)
+        else:
+            reason = "news feed: neither RSS items nor Atom entries"
+        if links is None:
             yield CrawlProblem(
-                reason="news feed: neither RSS items nor Atom entries",
+                reason=reason,
                 url=response.url,
                 platform=self.platform,
                 body=response.body,

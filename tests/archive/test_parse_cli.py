@@ -195,3 +195,19 @@ def test_what_is_no_payload_gets_its_own_error(tmp_path) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"].rsplit("/", 1)[-1] for line in lines] == names
     assert all(line["error"].startswith("not a payload Podium knows") for line in lines)
+
+
+def test_an_array_of_instagram_items_without_user_prints_authorless_posts() -> None:
+    path = fixture_path("payloads", "instagram", "item_array_reduced.json")
+    code, out, err = parse(str(path))
+    [data] = json.loads(out)
+    assert code == 0 and data["error"] is None, err
+    assert (data["platform"], data["kind"]) == ("instagram", "item_array")
+    assert [
+        (p["platform_post_id"], p["author"], p["author_id"], p["posted_at"]) for p in data["posts"]
+    ] == [
+        ("DAbCdEfGhIr", None, None, "2024-11-10T00:53:20Z"),
+        ("DAbCdEfGhIq", None, None, "2024-11-08T21:06:40Z"),
+    ]
+    assert [h["key"] for h in data["posts"][0]["hashtags"]] == ["schaatsen", "wk2025"]
+    assert data["posts"][0]["sound"]["is_original"] is True

@@ -94,6 +94,31 @@ def test_feed_names_every_article(spider: NewsSpider) -> None:
     assert all(r.callback == spider.parse_article for r in out)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Atom, relative links resolved against the feed
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>S</title>'
+        b'<entry><title>A</title><link rel="alternate" href="articles/a.html"/></entry>'
+        b'<entry><title>B</title><link href="/news/articles/b.html"/></entry></feed>',
+        # RSS 1.0 (RDF)
+        b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>S</title></channel>'
+        b'<item rdf:about="a"><title>A</title><link>articles/a.html</link></item>'
+        b'<item rdf:about="b"><title>B</title><link>/news/articles/b.html</link></item></rdf:RDF>',
+        # RSS 2.0 with a bare "&" (not XML, common on news sites), links only in guid
+        b'<rss version="2.0"><channel><title>Sport & Spel</title>'
+        b"<item><title>A & B</title><guid>articles/a.html</guid></item>"
+        b'<item><title>B</title><guid isPermaLink="true">/news/articles/b.html</guid></item>'
+        b"</channel></rss>",
+    ],
+    ids=["atom", "rss1-rdf", "broken-rss2"],
+)
+def test_feeds_of_every_dialect_name_their_articles(spider: NewsSpider, body: bytes) -> None:
+    out = collect(spider.parse_feed(fake_response(body, f"{NEWS}/feed.xml")))
+    assert [r.url for r in out] == [f"{ARTICLES}/a.html", f"{ARTICLES}/b.html"]
+
+
 def test_news_sitemap_names_every_article(spider: NewsSpider) -> None:
     out = collect(
         spider.parse_sitemap(fake_response("news/sitemap-news.xml", f"{NEWS}/sitemap-news.xml"))

@@ -53,7 +53,11 @@ def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def parse_items(body: str | bytes, url: str | None = None) -> ParseResult:
-    """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON)."""
+    """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON).
+
+    Reduced dumps keep only some fields (``id``, ``desc``, ``createTime``, ``stats``): an item
+    without ``author`` gives an authorless post, its URL under yt-dlp's placeholder ``@_``.
+    """
     body_text = as_text(body).strip()
     problems: list[str] = []
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
+import pytest
+
+from archive.errors import ParseError
 from archive.platforms import parse_payload
 from tests.conftest import fixture_path
 
@@ -150,3 +154,72 @@ def test_embed_blockquote_fragment():
     assert (post.author_handle, post.author_name) == ("lenaberg.bsky.social", "Lena Berg")
     assert post.caption == "Morgen de 5000m!\n\n#schaatsen"
     assert post.posted_at is None
+
+
+QUOTED = f"at://{DID}/app.bsky.feed.post/3lpin0000aa22"
+
+
+def test_get_quotes_reads_the_quoting_post_views_and_cursor():
+    url = f"https://public.api.bsky.app/xrpc/app.bsky.feed.getQuotes?uri={QUOTED}"
+    result = parse("get_quotes.json", url)
+    assert (result.parser_kind, result.next_cursor, result.has_more) == (
+        "post_views",
+        "2025-01-12T01:15:00.804Z",
+        True,
+    )
+    with_media, plain = result.posts
+    assert (with_media.author_handle, with_media.kind, with_media.declared_language) == (
+        "haruka.example.jp",
+        "photo",
+        "ja",
+    )
+    assert with_media.media_urls == [
+        "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:haruka0fict10nal00000cc/bafkreiflowers@jpeg"
+    ]
+    assert (plain.platform_post_id, plain.url, plain.is_repost) == (
+        "at://did:plc:knsb0fict10nal000000bb/app.bsky.feed.post/3lquo0000ff22",
+        "https://bsky.app/profile/knsb.nl/post/3lquo0000ff22",
+        False,
+    )
+    assert (plain.hashtags, plain.mentions) == (["schaatsen"], ["lenaberg.bsky.social"])
+    assert plain.counts == {"likes": 88, "shares": 6, "comments": 2, "quotes": 0}
+    # The quoted post is only embedded in them: not a post of this result.
+    assert QUOTED not in [p.platform_post_id for p in result.posts]
+
+
+def test_search_posts_are_post_views_of_anyone():
+    result = parse("search_posts.json")
+    assert (result.parser_kind, result.next_cursor) == ("post_views", "25")
+    assert [(p.author_handle, p.hashtags) for p in result.posts] == [
+        ("lenaberg.bsky.social", ["schaatsen"]),
+        ("knsb.nl", ["schaatsen", "Inzell"]),
+    ]
+
+
+def test_get_posts_and_bare_arrays_of_post_views_or_feed_items():
+    views = json.loads(fixture_path("payloads", "bluesky", "search_posts.json").read_text("utf-8"))
+    result = parse_payload(json.dumps({"posts": views["posts"]}))
+    assert (result.parser_kind, len(result.posts), result.next_cursor, result.has_more) == (
+        "post_views",
+        2,
+        None,
+        False,
+    )
+    feed = json.loads(fixture_path("payloads", "bluesky", "author_feed_page1.json").read_text())
+    array = parse_payload(json.dumps([views["posts"][0], *feed["feed"][:3]]))
+    assert array.parser_kind == "post_views"
+    assert [(p.is_pinned, p.is_repost) for p in array.posts] == [
+        (False, False),
+        (True, False),
+        (False, False),
+        (False, True),
+    ]
+
+
+def test_empty_post_views_are_recognised_by_quoted_uri_or_method():
+    quotes = parse_payload(json.dumps({"uri": QUOTED, "posts": []}))
+    assert (quotes.platform, quotes.parser_kind, quotes.posts) == ("bluesky", "post_views", [])
+    url = "https://public.api.bsky.app/xrpc/app.bsky.feed.searchPosts?q=schaatsen"
+    assert parse_payload(b'{"posts": []}', url=url).parser_kind == "post_views"
+    with pytest.raises(ParseError, match="unrecognised JSON"):
+        parse_payload(b'{"posts": []}')

@@ -3,6 +3,7 @@ edges, embed blockquotes v7 and v14)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 from archive.platforms import parse_payload
@@ -113,3 +114,61 @@ def test_legacy_captioned_embed_has_caption_author_and_time():
 def test_v14_embed_without_caption_gives_no_post():
     result = parse("embed_v14.html")
     assert (result.parser_kind, result.posts) == ("embed", [])
+
+
+def test_item_array_of_timeline_nodes_reads_each_item():
+    result = parse("item_array.json")
+    assert (result.platform, result.parser_kind, result.next_cursor, result.accounts) == (
+        "instagram",
+        "item_array",
+        None,
+        [],
+    )
+    reel, photo = result.posts
+    assert (reel.platform_post_id, reel.kind, reel.author_handle, reel.author_id) == (
+        "DAbCdEfGhIp",
+        "video",
+        "lena.berg.skating",
+        "1067250001",
+    )
+    assert reel.caption == "Laatste rondje voor Thialf 🔥 #schaatsen #roadtomilano @coach.piet"
+    assert reel.counts == {"likes": 2300, "comments": 61, "views": 41000}
+    assert reel.sound == RawSound("Schaatsenrijden", "De Kast", False, "420000000000001")
+    assert (photo.platform_post_id, photo.caption, photo.is_pinned) == ("DAbCdEfGhIo", None, False)
+    assert "likes" not in photo.counts  # hidden likes stay unknown
+
+
+def test_reduced_item_array_with_shortcode_and_without_user_stays_authorless():
+    result = parse("item_array_reduced.json")
+    assert result.parser_kind == "item_array"
+    gold, camp = result.posts
+    assert (gold.platform_post_id, gold.url, gold.posted_at) == (
+        "DAbCdEfGhIr",
+        "https://www.instagram.com/p/DAbCdEfGhIr/",
+        1731200000,
+    )
+    # No user: no author, though the id ends in the owner's pk (an import's --athlete says who).
+    assert (gold.author_handle, gold.author_id, gold.author_name) == (None, None, None)
+    assert gold.sound == RawSound("Original audio", "lena.berg.skating", True, "440000000000009")
+    assert (camp.caption, camp.counts) == ("Trainingskamp Inzell ⛰️", {"likes": 900, "comments": 14})
+
+
+def test_item_array_of_edges_and_graph_nodes_skips_what_is_no_item():
+    body = json.dumps(
+        [
+            {"node": {"code": "DAbCdEfGhIs", "taken_at": 1731300000, "caption": {"text": "Rust"}}},
+            {"shortcode": "C9xYzAbCdEg", "taken_at_timestamp": 1715000100},
+            {"code": "DAbCdEfGhIt", "taken_at": 1731400000, "product_type": "ad"},
+        ]
+    )
+    result = parse_payload(body)
+    assert result.parser_kind == "item_array"
+    assert [(p.platform_post_id, p.posted_at) for p in result.posts] == [
+        ("DAbCdEfGhIs", 1731300000),
+        ("C9xYzAbCdEg", 1715000100),
+    ]  # the ad is nobody's post
+    mixed = parse_payload(
+        body[:-1] + ', {"note": "not a post"}]', platform="instagram", parser_kind="item_array"
+    )
+    assert mixed.problems == ["element 3: not an Instagram media item, skipped"]
+    assert len(mixed.posts) == 2

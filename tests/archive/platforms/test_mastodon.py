@@ -1,4 +1,5 @@
-"""Mastodon parsers over composed fixtures faithful to the REST API v1 entities (FORMATS.md §2)."""
+"""Mastodon parsers over composed fixtures faithful to the REST API v1 entities and the account
+RSS (FORMATS.md §2, §2.4)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import asdict
 
 import pytest
 
+from archive.errors import ParseError
 from archive.platforms import mastodon, parse_payload
 from tests.conftest import fixture_path
 
@@ -123,3 +125,101 @@ def test_empty_page_needs_the_url_to_be_recognised():
 )
 def test_next_max_id_from_link_header(header, expected):
     assert mastodon.next_max_id(header) == expected
+
+
+RSS_URL = "https://social.example.nl/@lenaberg.rss"
+STATUS = "https://social.example.nl/@lenaberg/"
+
+
+def test_account_rss_item_reads_like_the_api_status():
+    result = parse("account_rss.xml", RSS_URL)
+    assert (result.platform, result.parser_kind, result.next_cursor) == (
+        "mastodon",
+        "account_rss",
+        None,
+    )
+    post = asdict(result.posts[0])
+    raw = post.pop("raw")
+    assert raw.startswith("<item") and "113800000000000007</guid>" in raw
+    assert post == {
+        "platform": "mastodon",
+        # No uri in the feed: the status URL is the id.
+        "platform_post_id": STATUS + "113800000000000007",
+        "url": STATUS + "113800000000000007",
+        "source_url": RSS_URL,
+        "source_kind": "platform",
+        "kind": "text",
+        "author_handle": "lenaberg@social.example.nl",
+        "author_id": None,
+        "author_name": "Lena Berg ⛸️",
+        "posted_at": "Sat, 18 Jan 2025 16:40:12 +0000",
+        # the same text the API's content gives (test_status_with_tags_mentions_and_links_as_dict)
+        "caption": (
+            "Goud op de 1500m! 🥇 Dank aan @trainerin\n\n"
+            "Uitslagen: https://www.example.org/uitslagen/2025/ek\n#Schaatsen #über"
+        ),
+        "counts": {},
+        "sound": None,
+        "hashtags": ["Schaatsen", "über"],
+        "hashtags_complete": True,
+        "mentions": ["trainerin@mastodon.example.de"],
+        "mentions_complete": True,
+        "declared_language": None,
+        "availability": "active",
+        "is_repost": False,
+        "is_pinned": False,
+        "athlete_slug": None,
+        "edited_at": None,
+        "media_urls": [
+            "https://files.social.example.nl/media_attachments/files/113/800/000/000/000/007/original/podium.jpg"
+        ],
+        "repairs": [],
+    }
+    account = result.accounts[0]
+    assert (account.platform_account_id, account.handle, account.display_name, account.url) == (
+        None,
+        "lenaberg@social.example.nl",
+        "Lena Berg ⛸️",
+        "https://social.example.nl/@lenaberg",
+    )
+
+
+def test_account_rss_leaves_out_content_warning_and_poll_and_keeps_emoji_names():
+    warned, poll = parse("account_rss.xml").posts[1:]
+    assert warned.caption == (
+        "Gisteren hard gevallen in de bocht. Niks gebroken, wel blauw. Vrijdag weer op het ijs."
+    )
+    assert poll.caption == "Welke afstand zien jullie het liefst op het WK? :schaats: #WK2025"
+    assert (poll.hashtags, poll.mentions) == (["WK2025"], [])
+
+
+def test_tag_feed_without_generator_is_recognised_by_its_status_links():
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        "<title>Lena Berg</title><link>https://social.example.nl/@lenaberg/tagged/schaatsen</link>"
+        "<item><link>https://social.example.nl/@lenaberg/113800000000000009</link>"
+        "<pubDate>Sun, 19 Jan 2025 10:00:00 +0000</pubDate>"
+        "<description>&lt;p&gt;Ijs! #schaatsen&lt;/p&gt;</description>"
+        "<category>schaatsen</category></item>"
+        "<item><link>https://social.example.nl/about</link><description>x</description></item>"
+        "</channel></rss>"
+    )
+    result = parse_payload(body)
+    assert (result.platform, result.parser_kind) == ("mastodon", "account_rss")
+    assert [(p.platform_post_id, p.hashtags) for p in result.posts] == [
+        ("https://social.example.nl/@lenaberg/113800000000000009", ["schaatsen"])
+    ]
+    assert result.problems == ["item 1: no status link, skipped"]
+    assert result.accounts[0].url == "https://social.example.nl/@lenaberg"
+
+
+def test_news_rss_is_not_a_mastodon_feed_and_a_truncated_feed_is_refused():
+    news = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Sport</title>'
+        "<item><link>https://sport.example/a/1</link></item></channel></rss>"
+    )
+    with pytest.raises(ParseError, match="unrecognised XML"):
+        parse_payload(news)
+    body = fixture_path("payloads", "mastodon", "account_rss.xml").read_bytes()
+    with pytest.raises(ParseError, match="malformed XML"):
+        parse_payload(body[: len(body) // 2])

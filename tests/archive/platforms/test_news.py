@@ -1,6 +1,8 @@
-"""News article parser: JSON-LD / og: metadata and embedded posts in document order."""
+"""News article parser: JSON-LD / microdata / og: metadata and embedded posts in document order."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from archive.platforms import parse_payload
 from archive.records import RawSound
@@ -99,3 +101,53 @@ def test_article_from_open_graph_only_and_plain_links_are_not_embeds():
     )
     assert article.published_at == "2025-03-01T12:00:00+01:00"
     assert article.embeds == []
+
+
+def test_article_metadata_from_microdata_when_there_is_no_json_ld():
+    url = "https://wintersport.example.nl/schansspringen/haugland-238-meter?utm_source=feed"
+    result = parse_payload(
+        fixture_path("payloads", "news", "article_microdata.html").read_bytes(), url=url
+    )
+    article = asdict(result.article)
+    embeds = article.pop("embeds")
+    # microdata (extruct) before og: and <title>; nested Person items and a bare one give names
+    assert article == {
+        "url": "https://wintersport.example.nl/schansspringen/haugland-238-meter",
+        "title": "Haugland vliegt naar 238 meter",
+        "published_at": "2026-02-08T15:20:00+01:00",
+        "author": "Ingrid Solberg, Pieter Smit",
+        "publisher": "Wintersport Fictief",
+        "language": "nl-NL",
+        "description": "Sindre Haugland springt in Vikersund een persoonlijk record.",
+    }
+    assert [(e["platform"], e["platform_post_id"]) for e in embeds] == [
+        ("instagram", "DAbCdEfGhIu"),
+        ("youtube", "Vk9sUnd238m"),
+    ]
+
+
+def test_json_ld_comes_before_microdata_and_microdata_nested_too_deep_is_skipped():
+    deep = '<div itemscope itemtype="https://schema.org/Thing" itemprop="about">' * 300
+    page = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "headline": "Uit JSON-LD"}</script></head><body>'
+        '<article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h1 itemprop="headline">Uit microdata</h1>'
+        '<meta itemprop="datePublished" content="2026-02-01T10:00:00Z"></article>'
+        f"{deep}x{'</div>' * 300}</body></html>"
+    )
+    article = parse_payload(page, platform="news").article
+    assert (article.title, article.published_at) == ("Uit JSON-LD", None)
+    shallow = page.replace(deep, "").replace("</div>" * 300, "")
+    assert parse_payload(shallow, platform="news").article.published_at == "2026-02-01T10:00:00Z"
+
+
+def test_microdata_with_a_link_extruct_cannot_join_costs_only_the_microdata():
+    page = (
+        '<html><body><article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h1 itemprop="headline">Kop</h1><a itemprop="url" href="http://[::1/x">x</a>'
+        '<iframe src="https://www.youtube.com/embed/Vk9sUnd238m"></iframe></article></body></html>'
+    )
+    result = parse_payload(page, url="https://wintersport.example.nl/a", platform="news")
+    assert result.article.title is None
+    assert [e.platform_post_id for e in result.article.embeds] == ["Vk9sUnd238m"]

@@ -214,3 +214,32 @@ def test_kinds_are_exposed():
     assert {"video_page", "sigi_state_page", "item_list", "oembed", "embed"} <= set(
         PARSER_KINDS["tiktok"]
     )
+
+
+def test_reduced_item_dump_with_and_without_author():
+    result = parse("web_items_reduced.json")
+    assert result.parser_kind == "items"
+    known, authorless = result.posts
+    assert (known.author_handle, known.url, known.posted_at) == (
+        "lenaberg.skates",
+        "https://www.tiktok.com/@lenaberg.skates/video/7407777777777777777",
+        "1723700000",
+    )
+    assert known.counts == {
+        "views": 250000,
+        "likes": 12000,
+        "comments": 310,
+        "shares": 140,
+        "saves": "980",
+    }
+    # No author: none is guessed; the URL takes yt-dlp's placeholder handle.
+    assert (authorless.author_handle, authorless.author_id, authorless.url) == (
+        None,
+        None,
+        "https://www.tiktok.com/@_/video/7406666666666666666",
+    )
+    assert (authorless.caption, authorless.sound, authorless.hashtags) == (
+        "Rustdag. ♬ origineel geluid - Lena Berg",
+        None,
+        None,
+    )
