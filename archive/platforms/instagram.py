@@ -1,5 +1,10 @@
 """Instagram parsers: embed blockquotes, post JSON (api v1 / xdt item, GraphQL shortcode_media),
-profile timelines (web_profile_info edges, v1 feed ``items``).
+profile timelines (web_profile_info edges, v1 feed ``items``), yt-dlp's Instagram info dicts.
+
+A GraphQL post node is read wherever it stands: under ``shortcode_media`` /
+``xdt_shortcode_media``, bare (a timeline edge's node, as Zeeschuimer exports it), or as
+instaloader saves a post (``{"node": {...}, "instaloader": {"node_type": "Post", ...}}`` in its
+``*_UTC.json`` / ``*.json.xz`` files).
 
 Identity: ``platform_post_id`` is the shortcode (``code``), the one key every route shows:
 embeds and permalinks carry only the shortcode, JSON carries it beside the numeric ``pk``.
@@ -11,6 +16,7 @@ import re
 from typing import Any
 
 from archive.errors import ParseError
+from archive.platforms import ytdlp
 from archive.platforms.decoding import as_text, element_text, load_json, parse_html
 from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
 from archive.platforms.fields import url as http_url
@@ -18,7 +24,7 @@ from archive.records import ParseResult, RawAccount, RawMusic, RawPost
 
 PLATFORM = "instagram"
 
-KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed")
+KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed", "ytdlp_info")
 
 # Permalink path: /p/<code>/, /reel/<code>/, /tv/<code>/ (shortcodes are base64url letters).
 _PERMALINK = re.compile(r"instagram\.com/(?:[\w.]+/)?(?:p|reel|reels|tv)/([\w-]+)")
@@ -38,6 +44,8 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's."""
     if not isinstance(data, dict):
         return None
+    if ytdlp.extractor_platform(data) == PLATFORM:
+        return "ytdlp_info"
     if _find_shortcode_media(data) is not None:
         return "graphql_post"
     user = _find_profile_user(data)
@@ -70,7 +78,18 @@ def _find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
             found = holder.get(key) if isinstance(holder, dict) else None
             if isinstance(found, dict):
                 return found
-    return None
+    node = data.get("node")
+    if isinstance(data.get("instaloader"), dict) and _is_graph_node(node):
+        return node  # type: ignore[no-any-return]  # _is_graph_node made sure it is a dict
+    return data if _is_graph_node(data) else None
+
+
+def _is_graph_node(value: Any) -> bool:
+    """A bare GraphQL post node: a shortcode and its time or typename (``Graph*``/``XDTGraph*``)."""
+    if not isinstance(value, dict) or ident(value.get("shortcode")) is None:
+        return False
+    typename = (text(value.get("__typename")) or "").removeprefix("XDT")
+    return "taken_at_timestamp" in value or typename.startswith("Graph")
 
 
 def _find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,7 +123,8 @@ def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult:
-    """Parse the older single-post JSON: ``shortcode_media`` / ``xdt_shortcode_media`` (edges)."""
+    """Parse a GraphQL post node: ``shortcode_media`` / ``xdt_shortcode_media`` (the older
+    single-post JSON), a bare node, or an instaloader post file."""
     data = _load_object(body, "Instagram shortcode_media")
     media = _find_shortcode_media(data)
     if media is None:
@@ -329,6 +349,11 @@ def _account_from_user(user: dict[str, Any]) -> RawAccount:
         url=f"https://www.instagram.com/{handle}/",
         raw=user,
     )
+
+
+def parse_ytdlp_info(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse yt-dlp's Instagram info dicts (``.info.json``, ``--dump-json`` lines)."""
+    return ytdlp.parse_info(body, url, PLATFORM)
 
 
 # --- embeds ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""YouTube parsers: channel and playlist Atom feeds (``feeds/videos.xml``).
+"""YouTube parsers: channel and playlist Atom feeds (``feeds/videos.xml``), yt-dlp's YouTube
+info dicts.
 
 Caption: the feed has a title and a description but RawPost has one text field. The caption is
 ``title`` alone when the description is empty, else ``title + "\\n\\n" + description``: hashtags
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from archive.errors import ParseError
+from archive.platforms import ytdlp
 from archive.platforms.decoding import as_text
 from archive.platforms.fields import ident
 from archive.platforms.fields import url as http_url
@@ -22,7 +24,7 @@ from archive.records import ParseResult, RawAccount, RawPost
 
 PLATFORM = "youtube"
 
-KINDS = ("channel_feed", "playlist_feed")
+KINDS = ("channel_feed", "playlist_feed", "ytdlp_info")
 
 # No network, no DTD, no entities resolved (XXE), libxml2's depth and entity-amplification limits
 # kept (no huge_tree: billion laughs stops early). A feed never needs a DTD.
@@ -49,6 +51,16 @@ def detect_xml_kind(text: str) -> str | None:
     if _NS["yt"] not in text[:5000] and "<yt:videoId>" not in text:
         return None
     return "playlist_feed" if "<yt:playlistId>" in text else "channel_feed"
+
+
+def detect_json_kind(data: Any, url: str | None = None) -> str | None:
+    """YouTube's only JSON payload kind is yt-dlp's info dict; None for anything else."""
+    return "ytdlp_info" if ytdlp.extractor_platform(data) == PLATFORM else None
+
+
+def parse_ytdlp_info(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse yt-dlp's YouTube info dicts (``.info.json``, ``--dump-json`` lines, playlists)."""
+    return ytdlp.parse_info(body, url, PLATFORM)
 
 
 def parse_channel_feed(body: str | bytes, url: str | None = None) -> ParseResult:

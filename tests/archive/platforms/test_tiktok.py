@@ -6,6 +6,7 @@ rehydration pages, SIGI_STATE pages, item_list responses, oEmbed and embed block
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import pytest
@@ -204,3 +205,13 @@ def test_malformed_json_raises_parse_error():
 def test_kinds_are_exposed():
     assert set(tiktok.KINDS) == set(KINDS["tiktok"])
     assert {"video_page", "sigi_state_page", "item_list", "oembed", "embed"} <= set(KINDS["tiktok"])
+
+
+def test_one_web_item_and_one_export_line_are_items_too():
+    line = (
+        fixture_path("payloads", "tiktok", "zeeschuimer_export.ndjson").read_text().splitlines()[0]
+    )
+    export_line = parse_payload(line)
+    item = parse_payload(json.dumps(json.loads(line)["data"]))
+    assert (export_line.kind, item.kind) == ("items", "items")
+    assert export_line.posts[0].platform_post_id == item.posts[0].platform_post_id
