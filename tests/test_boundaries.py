@@ -46,6 +46,7 @@ RULES = [
             "archive/records.py",
             "archive/post_merge.py",
             "archive/textfold.py",
+            "archive/observe.py",
             "archive/platforms/**/*.py",
         ),
         (

@@ -70,10 +70,12 @@ from archive.store.payloads import read_payload, store_payloads
 from archive.store.post_urls import find_posts_by_url
 from archive.store.posts import (
     BatchResult,
+    StoreFailure,
     known_post_ids,
     mark_listing_read,
     mark_missing_deleted,
     upsert_posts,
+    upsert_posts_each,
     upsert_posts_in,
 )
 from archive.store.runs import (
@@ -103,6 +105,7 @@ __all__ = [
     "Period",
     "PostMatch",
     "SearchFilters",
+    "StoreFailure",
     "SyncResult",
     "TagTerm",
     "Totals",
@@ -147,6 +150,7 @@ __all__ = [
     "timeline_chunks",
     "upsert_article",
     "upsert_posts",
+    "upsert_posts_each",
     "upsert_posts_in",
     "utcnow",
     "weekly_post_counts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from archive.store._common import (
 from archive.store.accounts import find_account
 from archive.store.references import resolve_references
 from archive.sweeps import SweepVerdict, judge_sweep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -74,6 +77,38 @@ def upsert_posts(
     """Store one batch of observations in one transaction; see the module docstring."""
     with db.writer(engine).begin() as conn:
         return upsert_posts_in(conn, posts, athlete_ids=athlete_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFailure:
+    """A post a batch could not store, and why (one line)."""
+
+    post: NormalizedPost
+    reason: str
+
+
+def upsert_posts_each(
+    engine: Engine, posts: Sequence[NormalizedPost]
+) -> tuple[BatchResult, list[StoreFailure]]:
+    """``upsert_posts``; when the batch fails, post by post, so one bad post costs itself only.
+
+    Returns what was stored and the posts that could not be. Raises when the database itself
+    stays away (:func:`archive.db.is_transient` past the retry budget): nothing of the batch is
+    stored then, and the caller knows.
+    """
+    try:
+        return upsert_posts(engine, posts), []
+    except Exception as exc:
+        if db.is_transient(exc):
+            raise
+        log.warning("batch of %d failed (%s); storing one by one", len(posts), exc)
+    result, failed = BatchResult(), []
+    for post in posts:
+        try:
+            result.add(upsert_posts(engine, [post]))
+        except Exception as one:  # this post's problem, kept with its reason by the caller
+            failed.append(StoreFailure(post, f"cannot store: {one}".splitlines()[0]))
+    return result, failed
 
 
 def upsert_posts_in(
