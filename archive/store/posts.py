@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -109,6 +110,21 @@ def upsert_posts_each(
         except Exception as one:  # this post's problem, kept with its reason by the caller
             failed.append(StoreFailure(post, f"cannot store: {one}".splitlines()[0]))
     return result, failed
+
+
+@contextmanager
+def rehearsal(engine: Engine) -> Iterator[Callable[[Sequence[NormalizedPost]], BatchResult]]:
+    """A write transaction in which batches are stored exactly as ``upsert_posts`` stores them,
+    rolled back at the end: what storing would do, with nothing written (``--dry-run``).
+
+    It holds the write lock while it lasts (on SQLite, other writers wait).
+    """
+    with db.writer(engine).connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield lambda posts: upsert_posts_in(conn, posts)
+        finally:
+            transaction.rollback()
 
 
 def upsert_posts_in(
