@@ -15,6 +15,7 @@ import json
 import lzma
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +30,12 @@ FORMATS = ("zeeschuimer", "ytdlp", "instaloader", "items", "urls")
 
 #: Files a folder walk reads (compressed or not); anything else there (media, captions) is left.
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt")
-_COMPRESSED = {".gz": gzip.open, ".xz": lzma.open}
+_COMPRESSED = (".gz", ".xz")
 _MAGIC = {b"\x1f\x8b": ".gz", b"\xfd7zXZ\x00": ".xz"}
+#: The most a file read as one JSON document, or one line of a file, may hold once
+#: decompressed (a decompression bomb, or a file that is no capture, stops there).
+MAX_DOCUMENT = 256 << 20
+MAX_LINE = 64 << 20
 #: How much of a file is looked at to tell its layout, and how many of its lines.
 _HEAD = 1 << 16
 _PROBE_LINES = 5
@@ -109,17 +114,23 @@ class Reader:
             return self.capture.size
         return disk.tell()
 
-    def open(self) -> IO[bytes]:
-        """The file's bytes, decompressed when it is gzip or xz (by suffix or magic bytes)."""
-        self._disk = self.capture.path.open("rb")
-        head = self._disk.read(6)
-        self._disk.seek(0)
-        kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
-        if kind == ".gz":
-            return cast(IO[bytes], gzip.GzipFile(fileobj=self._disk, mode="rb"))
-        if kind == ".xz":
-            return lzma.LZMAFile(self._disk, mode="rb")
-        return self._disk
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """The file's bytes, decompressed when it is gzip or xz (told by its magic bytes)."""
+        with self.capture.path.open("rb") as disk:
+            self._disk = disk
+            head = disk.read(6)
+            disk.seek(0)
+            kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+            if kind is None:
+                yield disk
+                return
+            if kind == ".gz":
+                with gzip.GzipFile(fileobj=disk, mode="rb") as unzipped:
+                    yield cast(IO[bytes], unzipped)
+            else:
+                with lzma.LZMAFile(disk, mode="rb") as unpacked:
+                    yield cast(IO[bytes], unpacked)
 
     def head(self) -> str:
         """The first bytes of the (decompressed) file as text."""
@@ -134,13 +145,42 @@ class Reader:
         try:
             with self.open() as stream:
                 if layout == "document":
-                    yield from _document_entries(stream.read())
+                    raw = stream.read(MAX_DOCUMENT + 1)
+                    if len(raw) > MAX_DOCUMENT:
+                        raise ParseError(
+                            f"more than {MAX_DOCUMENT >> 20} MiB as one JSON document "
+                            "(give NDJSON, one record a line)"
+                        )
+                    yield from _document_entries(raw)
                 else:
-                    for number, line in enumerate(stream, 1):
-                        if line.strip():
-                            yield _line_entry(number, line.rstrip(b"\r\n"), text=layout == "text")
+                    yield from _line_entries(stream, text=layout == "text")
         except (OSError, EOFError, lzma.LZMAError) as exc:
             raise ParseError(f"cannot read the file ({exc})") from exc
+
+
+def _line_entries(stream: IO[bytes], *, text: bool) -> Iterator[Entry]:
+    number = 0
+    while line := stream.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                pass  # the rest of the overlong line
+            yield Entry(number, None, b"", f"a line of more than {MAX_LINE >> 20} MiB")
+        elif line.strip():
+            yield _line_entry(number, line.rstrip(b"\r\n"), text=text)
+
+
+def read_payload_file(path: Path) -> bytes:
+    """A saved payload's bytes, decompressed when it is gzip or xz (``podium parse``)."""
+    capture = _capture_file(path)
+    try:
+        with Reader(capture).open() as stream:
+            body = stream.read(MAX_DOCUMENT + 1)
+    except (EOFError, lzma.LZMAError, gzip.BadGzipFile) as exc:
+        raise ParseError(f"cannot read the file ({exc})") from exc
+    if len(body) > MAX_DOCUMENT:
+        raise ParseError(f"more than {MAX_DOCUMENT >> 20} MiB once decompressed")
+    return body
 
 
 def _line_entry(number: int, raw: bytes, *, text: bool) -> Entry:

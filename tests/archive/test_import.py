@@ -427,3 +427,13 @@ def test_url_lists_are_crawled_as_crawl_url_does(
     [(jobs, started_by)] = asked
     assert started_by == "import"
     assert sorted(j.describe() for j in jobs) == ["instagram:urls", "tiktok:urls", "youtube:urls"]
+
+
+def test_podium_parse_reads_the_same_files(captures: Path) -> None:
+    """The formats are payload kinds: `podium parse` reads an instaloader .json.xz too."""
+    from archive.parse_output import parse_file
+
+    xz = captures / "instaloader" / "lenaberg.skates" / "2024-08-11_00-33-20_UTC.json.xz"
+    parsed = parse_file(xz)
+    assert (parsed["error"], parsed["kind"]) == (None, "graphql_post")
+    assert [p["platform_post_id"] for p in parsed["posts"]] == ["C9-LenaBrg4"]
