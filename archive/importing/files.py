@@ -14,6 +14,7 @@ import gzip
 import json
 import lzma
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ FORMATS = ("zeeschuimer", "ytdlp", "instaloader", "items", "urls")
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt")
 _COMPRESSED = (".gz", ".xz")
 _MAGIC = {b"\x1f\x8b": ".gz", b"\xfd7zXZ\x00": ".xz"}
+#: What reading a broken file (a cut or corrupt archive) raises.
+_UNREADABLE = (OSError, EOFError, lzma.LZMAError, zlib.error)
 #: The most a file read as one JSON document, or one line of a file, may hold once
 #: decompressed (a decompression bomb, or a file that is no capture, stops there).
 MAX_DOCUMENT = 256 << 20
@@ -137,7 +140,7 @@ class Reader:
         try:
             with self.open() as stream:
                 return as_text(stream.read(_HEAD))
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except _UNREADABLE as exc:
             raise ParseError(f"cannot read the file ({exc})") from exc
 
     def entries(self, layout: str) -> Iterator[Entry]:
@@ -154,7 +157,7 @@ class Reader:
                     yield from _document_entries(raw)
                 else:
                     yield from _line_entries(stream, text=layout == "text")
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except _UNREADABLE as exc:
             raise ParseError(f"cannot read the file ({exc})") from exc
 
 
@@ -176,7 +179,7 @@ def read_payload_file(path: Path) -> bytes:
     try:
         with Reader(capture).open() as stream:
             body = stream.read(MAX_DOCUMENT + 1)
-    except (EOFError, lzma.LZMAError, gzip.BadGzipFile) as exc:
+    except _UNREADABLE as exc:
         raise ParseError(f"cannot read the file ({exc})") from exc
     if len(body) > MAX_DOCUMENT:
         raise ParseError(f"more than {MAX_DOCUMENT >> 20} MiB once decompressed")
