@@ -191,17 +191,17 @@ class _Importer:
         layout = layout_of(head)
         fmt = self.options.fmt
         if fmt == "urls" or (fmt == "auto" and layout == "text"):
-            if layout != "text" or not is_url_list(head):
+            if layout != "text" or not is_url_list(head, strict=capture.walked):
                 if capture.walked and fmt == "auto":  # a caption .txt beside instaloader's JSON
                     self.summary.skipped["files in folders that are no capture"] += 1
                     return
                 what = "a list of URLs" if fmt == "urls" else "a capture Podium reads"
-                self._bad(capture, None, f"not {what}", b"", tool=None, store=False)
+                self._bad(capture, None, f"not {what}", b"", tool=None, keep=False)
                 return
             self._read_urls(capture, reader)
             return
         if layout == "text":
-            self._bad(capture, None, f"not {fmt} output (not JSON)", b"", tool=None, store=False)
+            self._bad(capture, None, f"not {fmt} output (not JSON)", b"", tool=None, keep=False)
             return
         tool = None if fmt == "auto" else fmt
         for entry in reader.entries(layout):
@@ -304,11 +304,11 @@ class _Importer:
         raw: bytes,
         *,
         tool: str | None,
-        store: bool = True,
+        keep: bool = True,
     ) -> None:
         """A record that could not be read: reported with its file and line, and kept."""
         self.summary.problems.append(f"{_where(capture.name, number)}: {reason}")
-        if store and raw:
+        if keep and raw:
             kept = Capture(tool or "import", capture.name, number, capture.modified_at)
             self._keep(reason, None, kept, None, raw)
 

@@ -235,11 +235,13 @@ def layout_of(head: str) -> str:
     return "document"
 
 
-def is_url_list(head: str) -> bool:
-    """A text file whose first line (``#`` comments aside) is an ``http(s)://`` URL."""
+def is_url_list(head: str, *, strict: bool = False) -> bool:
+    """A text file whose first line (``#`` comments aside) is an ``http(s)://`` URL; ``strict``
+    (a file met in a folder, where a caption ``.txt`` may start with a link): every line is."""
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("#")]
-    return bool(lines) and lines[0].lower().startswith(("http://", "https://"))
+    urls = [line.lower().startswith(("http://", "https://")) for line in lines]
+    return bool(urls) and (all(urls) if strict else urls[0])
 
 
 def tool_of(value: Any) -> str:

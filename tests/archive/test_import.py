@@ -437,3 +437,15 @@ def test_podium_parse_reads_the_same_files(captures: Path) -> None:
     parsed = parse_file(xz)
     assert (parsed["error"], parsed["kind"]) == (None, "graphql_post")
     assert [p["platform_post_id"] for p in parsed["posts"]] == ["C9-LenaBrg4"]
+
+
+def test_a_caption_file_that_starts_with_a_link_is_no_url_list(
+    sqlite_engine: Engine, captures: Path
+) -> None:
+    caption = captures / "instaloader" / "lenaberg.skates" / "2024-08-10_00-33-20_UTC.txt"
+    caption.write_text("https://knsb.nl/uitslagen\nWat een race! #schaatsen\n", encoding="utf-8")
+    summary = run_import(sqlite_engine, captures / "instaloader")
+    assert summary.urls == []
+    assert summary.skipped["files in folders that are no capture"] == 1
+    named = run_import(sqlite_engine, caption)  # named, it is read as a URL list
+    assert named.urls == ["https://knsb.nl/uitslagen"]
