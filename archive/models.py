@@ -118,7 +118,11 @@ class Sound(Base):
 
 
 class RawPayload(Base):
-    """What was fetched, compressed, stored once per sha256."""
+    """What was fetched, compressed, stored once per sha256.
+
+    An imported payload keeps its provenance: the capture tool, the file and line it was read
+    from, and when the tool captured it (also its ``fetched_at``); all NULL for a crawl's.
+    """
 
     __tablename__ = "raw_payload"
     id: Mapped[int] = _id()
@@ -129,6 +133,10 @@ class RawPayload(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    capture_tool: Mapped[str | None] = mapped_column(String(20))
+    capture_file: Mapped[str | None] = mapped_column(Text)
+    capture_line: Mapped[int | None] = mapped_column(Integer)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Post(Base):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ParseError
+from archive.importing.files import read_payload_file
 from archive.normalize import normalize_post, normalize_text, parse_time, to_json
 from archive.platforms import parse_payload
 from archive.records import COUNT_KEYS, NormalizedPost, RawAccount, RawArticle, RawPost
@@ -136,7 +137,7 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
         out["error"] = "not a payload Podium knows: a folder (give the files in it)"
         return out
     try:
-        body = path.read_bytes()
+        body = read_payload_file(path)  # .gz and .xz read as they are
         fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         result = parse_payload(body, url=None, platform=platform)
     except (OSError, ParseError) as exc:

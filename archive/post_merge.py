@@ -6,7 +6,9 @@ changes, and applies the answer. The rules most likely to change live here:
 - an embed never edits the page's caption: what it showed is kept as a version of its own;
 - a block never overwrites what was known (``blocked`` says only that we could not look);
 - counts merge: a count the observation does not give keeps its known value;
-- what was missing (account, URL, posting time) fills in later and is never erased.
+- what was missing (account, URL, posting time) fills in later and is never erased;
+- an observation older than the latest one (an import of an earlier capture) adds to the
+  history (its counts as a snapshot at its time, its text as a version) and changes nothing else.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ def merge_observation(
     None for a post it does not know yet)."""
     if known is None:
         return _first_sighting(seen, refs)
+    if seen.observed_at < known.last_seen_at:
+        return _earlier_sighting(known, seen, refs)
     columns: dict[str, Any] = {}
     if seen.observed_at > known.last_seen_at:
         columns["last_seen_at"] = seen.observed_at
@@ -146,6 +150,27 @@ def _first_sighting(seen: NormalizedPost, refs: References) -> PostChange:
         new_version=_has_text(seen),
         snapshot=None if seen.counts.is_empty() else seen.counts,
         relink_tags=_has_text(seen),
+    )
+
+
+def _earlier_sighting(known: KnownPost, seen: NormalizedPost, refs: References) -> PostChange:
+    """An observation from before the latest one: its counts become a snapshot at its own time
+    and its text a version when they differ from what is known, and what was missing fills in;
+    the post itself stays as last seen. Seen again, it changes nothing (snapshots and versions
+    are unique)."""
+    counts = _merged_counts(known.counts, seen.counts)
+    comparable = seen.source_kind == known.source_kind
+    new_version = comparable and _has_text(seen) and seen.text.body != known.body
+    filled = {
+        k: v
+        for k, v in _filled_in(known, seen, refs).items()
+        if k in ("account_id", "url", "posted_at")
+    }
+    return PostChange(
+        "unchanged",
+        filled,
+        new_version=new_version,
+        snapshot=counts if counts != known.counts else None,
     )
 
 

@@ -230,14 +230,29 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Capture:
+    """Where an imported payload came from: the tool that captured it (``zeeschuimer``,
+    ``ytdlp``, ``instaloader``, ``items``), the file and line it was read from (``line`` is the
+    element's number in a JSON array, None for a file that is one document), and when the tool
+    captured it."""
+
+    tool: str
+    file: str
+    line: int | None
+    captured_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Payload:
-    """The bytes a post was read from (a page, an API response), kept as ``raw_payload``."""
+    """The bytes a post was read from (a page, an API response), kept as ``raw_payload``;
+    ``capture`` says which file an imported one came from (None for what a crawl fetched)."""
 
     body: bytes
     source_url: str | None
     fetched_at: datetime
     parser_kind: str | None = None
     content_type: str | None = None
+    capture: Capture | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ the ``PODIUM_CRAWL_RUN_ID`` setting), closed with its counts and how the crawl f
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,7 +20,9 @@ from twisted.python.failure import Failure
 from archive import config as config_mod
 from archive import db, store
 from archive.errors import ConfigError, ParseError
-from archive.normalize import normalize_post, parse_time
+from archive.normalize import parse_time
+from archive.observe import observe
+from archive.observe import raw_bytes as _raw_bytes
 from archive.records import NormalizedPost, Payload, RunStatus
 from archive.textrepair import repair_article
 from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
@@ -87,10 +88,9 @@ class NormalizePipeline(_Pipeline):
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPost):
             return item
-        fetched_at = _now()
         try:
-            post = normalize_post(
-                item, fetched_at=fetched_at, prior=self.priors.get(item.athlete_slug or "", ())
+            return observe(
+                item, observed_at=_now(), prior=self.priors.get(item.athlete_slug or "", ())
             )
         except (ParseError, ValueError, TypeError) as exc:
             return CrawlProblem(
@@ -100,40 +100,6 @@ class NormalizePipeline(_Pipeline):
                 body=_raw_bytes(item.raw),
                 detail={"platform_post_id": item.platform_post_id},
             )
-        body = _raw_bytes(item.raw)
-        if body is None:
-            return post
-        return _with_payload(
-            post,
-            Payload(
-                body,
-                item.source_url,
-                fetched_at,
-                item.platform,
-                "application/json" if not isinstance(item.raw, str) else "text/plain",
-            ),
-        )
-
-
-def _with_payload(post: NormalizedPost, payload: Payload) -> NormalizedPost:
-    from dataclasses import replace
-
-    return replace(post, payload=payload)
-
-
-def _raw_bytes(raw: Any) -> bytes | None:
-    """The payload as bytes, whatever it holds: a lone surrogate becomes its JSON escape
-    (``\\ud800``), so the bytes still say exactly what the platform sent."""
-    if raw is None:
-        return None
-    if isinstance(raw, bytes):
-        return raw
-    text = (
-        raw
-        if isinstance(raw, str)
-        else json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
-    )
-    return text.encode("utf-8", "backslashreplace")
 
 
 class StorePipeline(_Pipeline):
@@ -197,27 +163,24 @@ class StorePipeline(_Pipeline):
         if not batch:
             return
         try:
-            self.result.add(store.upsert_posts(self.engine, batch))
-        except Exception as exc:  # noqa: BLE001 - whatever failed the batch, each post gets its own try
-            if db.is_transient(exc):  # the database stayed away past the retry budget
-                self.batch_lost = True
-                self.shortfalls.append(f"a batch of {len(batch)} posts was not stored: {exc}")
-                log.error("batch of %d posts not stored: %s", len(batch), exc)
-                return
-            log.warning("batch of %d failed (%s); storing one by one", len(batch), exc)
-            for post in batch:
-                try:
-                    self.result.add(store.upsert_posts(self.engine, [post]))
-                except Exception as one:  # noqa: BLE001 - a post the store refuses becomes a problem row
-                    self._problem(
-                        CrawlProblem(
-                            reason=f"cannot store: {one}".splitlines()[0],
-                            url=post.source_url,
-                            platform=post.platform,
-                            body=post.payload.body if post.payload else None,
-                            detail={"post": store.post_to_detail(post)},
-                        )
-                    )
+            stored, failed = store.upsert_posts_each(self.engine, batch)
+        except Exception as exc:  # noqa: BLE001 - the database stayed away past the retry budget
+            self.batch_lost = True
+            self.shortfalls.append(f"a batch of {len(batch)} posts was not stored: {exc}")
+            log.error("batch of %d posts not stored: %s", len(batch), exc)
+            return
+        self.result.add(stored)
+        for failure in failed:
+            post = failure.post
+            self._problem(
+                CrawlProblem(
+                    reason=failure.reason,
+                    url=post.source_url,
+                    platform=post.platform,
+                    body=post.payload.body if post.payload else None,
+                    detail={"post": store.post_to_detail(post)},
+                )
+            )
 
     def _problem(self, item: CrawlProblem, *, lost: bool = True) -> None:
         """Keep a problem; ``lost``: something was not read or stored, so the run falls short."""

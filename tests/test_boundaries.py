@@ -74,6 +74,7 @@ RULES = [
             "archive/records.py",
             "archive/post_merge.py",
             "archive/textfold.py",
+            "archive/observe.py",
             "archive/platforms/**/*.py",
         ),
         (
@@ -88,6 +89,12 @@ RULES = [
         ),
     ),
     (("crawler/spiders/*.py",), ("sqlalchemy", "archive.db", "archive.models", "archive.store")),
+    # the importer reads files and hands what the parsers make to the store: no tables of its
+    # own, no network (a URL list is crawled as `podium crawl --url` does, by the CLI)
+    (
+        ("archive/importing/*.py",),
+        ("archive.models", "archive.db", "requests", "httpx", "urllib.request", "socket"),
+    ),
     (("crawler/pipelines.py", "crawler/extensions.py"), ("archive.models",)),
     (("alembic/versions/*.py",), ("archive",)),
     # the demo may use the archive, never the crawler (it is a web site, not a spider)

@@ -1,7 +1,8 @@
 """The ``podium`` command: thin click wrappers over the archive's modules (DESIGN §1).
 
 The group is here; its commands live in a module per command group (``admin``, ``parsing``,
-``reading``, ``crawling``, ``monitoring``) and are registered below, in one place.
+``reading``, ``crawling``, ``importing``, ``monitoring``) and are registered below, in one
+place.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from archive.cli.admin import athletes, backup, forget, init
 from archive.cli.crawling import crawl, demo, schedule
 from archive.cli.group import PodiumGroup
+from archive.cli.importing import import_cmd
 from archive.cli.monitoring import problems, runs, status
 from archive.cli.parsing import normalize_text_cmd, parse
 from archive.cli.reading import search, timeline
@@ -66,6 +68,7 @@ cli.add_command(search)
 cli.add_command(timeline)
 cli.add_command(crawl)
 cli.add_command(demo)
+cli.add_command(import_cmd)
 cli.add_command(schedule)
 cli.add_command(status)
 cli.add_command(forget)

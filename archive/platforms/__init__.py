@@ -7,10 +7,11 @@ the URL only as a hint:
   turn, the URL's platform first (TikTok ``__DEFAULT_SCOPE__``/``ItemModule``/``itemList``/oEmbed
   ``embed_product_id``/lists of web items; Bluesky ``at://`` post views, ``feed``, ``thread``,
   ``posts``, ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram
-  ``items``, ``shortcode_media``, ``data.user``; X ``id_str``+``text``). A top-level array is
-  recognised by its items: every element must be that platform's item (TikTok web items,
-  Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as TikTok export
-  lines.
+  ``items``, ``shortcode_media``, bare GraphQL nodes and instaloader post files, ``data.user``; X
+  ``id_str``+``text``; yt-dlp info dicts on the platform their ``extractor_key`` names). A
+  top-level array is recognised by its items: every element must be that platform's item (TikTok
+  web items, Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as yt-dlp
+  ``--dump-json`` lines or TikTok export lines.
 - XML (``<?xml``, ``<feed``, ``<rss``): YouTube Atom feeds (``yt:`` namespace); Mastodon
   account RSS (``<generator>Mastodon``, or items linking ``/@<user>/<id>`` statuses).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
@@ -34,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from archive.errors import ParseError
-from archive.platforms import bluesky, instagram, mastodon, news, tiktok, x, youtube
+from archive.platforms import bluesky, instagram, mastodon, news, tiktok, x, youtube, ytdlp
 from archive.platforms.decoding import as_text, decode_json, host_of, load_json
 from archive.platforms.validation import validate_result
 from archive.records import ParseResult
@@ -173,13 +174,18 @@ def _detect_json(
         data = decode_json(text)
     except json.JSONDecodeError:
         lines = [line for line in text.splitlines() if line.strip()]
+        tool = ytdlp.detect_lines(text) if len(lines) > 1 else None
+        if tool is not None and platform in (None, tool):
+            return tool, ytdlp.PARSER_KIND  # yt-dlp --dump-json: one info dict a line
         if len(lines) > 1 and platform in (None, "tiktok"):
             rows = [load_json(line, "NDJSON line") for line in lines]
             if tiktok.detect_json_parser_kind(rows) == "items":
                 return "tiktok", "items"
         load_json(text)  # raises the ParseError describing the JSON problem
         raise  # pragma: no cover - load_json always raises here
-    order = _platform_order(platform, hinted, ("tiktok", "bluesky", "mastodon", "instagram", "x"))
+    order = _platform_order(
+        platform, hinted, ("tiktok", "bluesky", "mastodon", "instagram", "x", "youtube")
+    )
     for name in order:
         module = _MODULES[name]
         detect: Callable[..., str | None] | None = getattr(module, "detect_json_parser_kind", None)

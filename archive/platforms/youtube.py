@@ -1,4 +1,5 @@
-"""YouTube parsers: channel and playlist Atom feeds (``feeds/videos.xml``).
+"""YouTube parsers: channel and playlist Atom feeds (``feeds/videos.xml``), yt-dlp's YouTube
+info dicts.
 
 Caption: the feed has a title and a description but RawPost has one text field. The caption is
 ``title`` alone when the description is empty, else ``title + "\\n\\n" + description``: hashtags
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 
 from archive.errors import ParseError
+from archive.platforms import ytdlp
 from archive.platforms.feeds import feed_text, read_feed
 from archive.platforms.fields import ident, obj, objs
 from archive.platforms.fields import url as http_url
@@ -21,7 +23,7 @@ from archive.records import ParseResult, Platform, RawAccount, RawPost
 
 PLATFORM: Platform = "youtube"
 
-PARSER_KINDS = ("channel_feed", "playlist_feed")
+PARSER_KINDS = ("channel_feed", "playlist_feed", "ytdlp_info")
 
 _YT = "http://www.youtube.com/xml/schemas/2015"
 _ATOM_ENTRY = "{http://www.w3.org/2005/Atom}entry"
@@ -32,6 +34,16 @@ def detect_xml_parser_kind(text: str) -> str | None:
     if _YT not in text[:5000] and "<yt:videoId>" not in text:
         return None
     return "playlist_feed" if "<yt:playlistId>" in text else "channel_feed"
+
+
+def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
+    """YouTube's only JSON payload kind is yt-dlp's info dict; None for anything else."""
+    return "ytdlp_info" if ytdlp.extractor_platform(data) == PLATFORM else None
+
+
+def parse_ytdlp_info(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse yt-dlp's YouTube info dicts (``.info.json``, ``--dump-json`` lines, playlists)."""
+    return ytdlp.parse_info(body, url, PLATFORM)
 
 
 def parse_channel_feed(body: str | bytes, url: str | None = None) -> ParseResult:

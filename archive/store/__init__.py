@@ -22,9 +22,11 @@ from archive.records import NormalizedPost
 from archive.store._common import Period, utcnow
 from archive.store.accounts import (
     AccountSummary,
+    AthleteAccount,
     AthleteRow,
     AthleteSummary,
     SyncResult,
+    athlete_accounts,
     athlete_slugs,
     find_account,
     get_athlete,
@@ -73,10 +75,13 @@ from archive.store.payloads import read_payload, store_payloads
 from archive.store.post_urls import find_posts_by_url
 from archive.store.posts import (
     BatchResult,
+    StoreFailure,
     known_post_ids,
     mark_listing_read,
     mark_missing_deleted,
+    rehearsal,
     upsert_posts,
+    upsert_posts_each,
     upsert_posts_in,
 )
 from archive.store.problems import post_to_detail, record_problem
@@ -93,6 +98,7 @@ __all__ = [
     "NOT_ON_ROSTER",
     "AccountSummary",
     "ArchiveSummary",
+    "AthleteAccount",
     "AthleteRow",
     "AthleteSummary",
     "BatchResult",
@@ -104,6 +110,7 @@ __all__ = [
     "Period",
     "PostMatch",
     "SearchFilters",
+    "StoreFailure",
     "SyncResult",
     "TagTerm",
     "Totals",
@@ -111,6 +118,7 @@ __all__ = [
     "UnknownTargetError",
     "archive_summary",
     "archive_totals",
+    "athlete_accounts",
     "athlete_slugs",
     "close_interrupted_runs",
     "count_matches",
@@ -140,6 +148,7 @@ __all__ = [
     "recent_runs",
     "record_listing",
     "record_problem",
+    "rehearsal",
     "require_athlete",
     "set_crawl_run_exit_code",
     "start_crawl_run",
@@ -148,6 +157,7 @@ __all__ = [
     "timeline_chunks",
     "upsert_article",
     "upsert_posts",
+    "upsert_posts_each",
     "upsert_posts_in",
     "utcnow",
     "weekly_post_counts",

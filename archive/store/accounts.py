@@ -364,6 +364,29 @@ def list_accounts(engine: Engine) -> list[AccountSummary]:
         return [AccountSummary(*r) for r in conn.execute(stmt).tuples()]
 
 
+@dataclass(frozen=True, slots=True)
+class AthleteAccount:
+    """An account the archive links to an athlete: its stable id and handle (case-folded)."""
+
+    platform: str
+    platform_account_id: str | None
+    handle_key: str | None
+    athlete: str
+
+
+def athlete_accounts(engine: Engine) -> list[AthleteAccount]:
+    """Every account linked to an athlete, with the athlete's slug (an import matches authors
+    to athletes with these, as well as with the roster's handles)."""
+    c = account_t.c
+    stmt = (
+        sa.select(c.platform, c.platform_account_id, c.handle_key, athlete_t.c.slug)
+        .join(athlete_t, athlete_t.c.id == c.athlete_id)
+        .order_by(c.id)
+    )
+    with engine.connect() as conn:
+        return [AthleteAccount(*row) for row in conn.execute(stmt).tuples()]
+
+
 # --- what a crawl needs to know -----------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
                 "content_type": p.content_type,
                 "size": len(p.body),
                 "data": zlib.compress(p.body, 1),
+                **_capture_columns(p),
             }
     if not rows:
         return {}
@@ -51,6 +52,17 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
             select_map(conn, payload_t.c.sha256, payload_t.c.id, [r["sha256"] for r in missing])
         )
     return ids
+
+
+def _capture_columns(p: Payload) -> dict[str, Any]:
+    """Where an imported payload came from (all None for what a crawl fetched)."""
+    c = p.capture
+    return {
+        "capture_tool": c.tool if c else None,
+        "capture_file": c.file if c else None,
+        "capture_line": c.line if c else None,
+        "captured_at": c.captured_at if c else None,
+    }
 
 
 def read_payload(conn: Connection, payload_id: int) -> bytes | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +31,8 @@ from archive.store._common import (
 from archive.store.accounts import find_account
 from archive.store.references import resolve_references
 from archive.sweeps import SweepVerdict, judge_sweep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -74,6 +78,53 @@ def upsert_posts(
     """Store one batch of observations in one transaction; see the module docstring."""
     with db.writer(engine).begin() as conn:
         return upsert_posts_in(conn, posts, athlete_ids=athlete_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFailure:
+    """A post a batch could not store, and why (one line)."""
+
+    post: NormalizedPost
+    reason: str
+
+
+def upsert_posts_each(
+    engine: Engine, posts: Sequence[NormalizedPost]
+) -> tuple[BatchResult, list[StoreFailure]]:
+    """``upsert_posts``; when the batch fails, post by post, so one bad post costs itself only.
+
+    Returns what was stored and the posts that could not be. Raises when the database itself
+    stays away (:func:`archive.db.is_transient` past the retry budget): nothing of the batch is
+    stored then, and the caller knows.
+    """
+    try:
+        return upsert_posts(engine, posts), []
+    except Exception as exc:
+        if db.is_transient(exc):
+            raise
+        log.warning("batch of %d failed (%s); storing one by one", len(posts), exc)
+    result, failed = BatchResult(), []
+    for post in posts:
+        try:
+            result.add(upsert_posts(engine, [post]))
+        except Exception as one:  # noqa: BLE001 - this post's problem, kept with its reason by the caller
+            failed.append(StoreFailure(post, f"cannot store: {one}".splitlines()[0]))
+    return result, failed
+
+
+@contextmanager
+def rehearsal(engine: Engine) -> Iterator[Callable[[Sequence[NormalizedPost]], BatchResult]]:
+    """A write transaction in which batches are stored exactly as ``upsert_posts`` stores them,
+    rolled back at the end: what storing would do, with nothing written (``--dry-run``).
+
+    It holds the write lock while it lasts (on SQLite, other writers wait).
+    """
+    with db.writer(engine).connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield lambda posts: upsert_posts_in(conn, posts)
+        finally:
+            transaction.rollback()
 
 
 def upsert_posts_in(

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from archive import db
@@ -25,10 +26,24 @@ def record_problem(
     payload: Payload | None = None,
     detail: Any = None,
     crawl_run_id: int | None = None,
+    once: bool = False,
 ) -> int:
-    """Keep what could not be parsed or stored: the reason, the record and the raw payload."""
+    """Keep what could not be parsed or stored: the reason, the record and the raw payload.
+
+    ``once``: a problem with the same reason about the same payload (or, without one, the same
+    URL) is kept only once, so reading the same file again adds nothing (``podium import``);
+    the id of the one already kept is returned.
+    """
     with db.writer(engine).begin() as conn:
         pay_id = store_payloads(conn, [payload]).get(sha256_hex(payload.body)) if payload else None
+        if once:
+            c = problem_t.c
+            same_source = c.raw_payload_id == pay_id if pay_id else c.source_url == source_url
+            known = conn.execute(
+                sa.select(c.id).where(c.reason == reason, same_source).limit(1)
+            ).scalar()
+            if known is not None:
+                return int(known)
         res = conn.execute(
             problem_t.insert().values(
                 crawl_run_id=crawl_run_id,

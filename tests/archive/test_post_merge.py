@@ -476,10 +476,15 @@ def test_the_same_observation_twice_changes_nothing_the_second_time(
     after = apply(old, first)
     again = merge_observation(after, new, refs)
     assert again.outcome == "unchanged"
-    assert again.snapshot is None and not again.relink_tags
+    assert not again.relink_tags
     assert apply(after, again) == after
-    # an embed's text is kept again: the same body, which post_version's unique key absorbs
+    # an embed's text is kept again: the same body, which post_version's unique key absorbs;
+    # an earlier observation's snapshot is offered again at its same time, which
+    # metric_snapshot's unique key (post, captured_at) absorbs
     assert not again.new_version or first.new_version
+    assert again.snapshot is None or (
+        again.snapshot == first.snapshot and new.observed_at < old.last_seen_at
+    )
 
 
 @given(known_st, seen_st, refs_st)
@@ -497,3 +502,15 @@ def test_a_block_or_a_missing_value_never_loses_what_was_known(
         )
         if not new.caption:
             assert (after.body, after.caption) == (old.body, old.caption)
+
+
+def test_an_earlier_observation_adds_history_and_changes_nothing_else() -> None:
+    """An import of an older capture after a newer one: a snapshot at its own time, its text as
+    a version; the post keeps its latest counts, caption and payload."""
+    latest = known(last_seen_at=LATER)
+    earlier = seen(EDIT, counts=Counts(views=400, likes=4), observed_at=T0)
+    change = merge_observation(latest, earlier, References(account_id=1, raw_payload_id=9))
+    assert change.outcome == "unchanged"
+    assert change.columns == {}
+    assert change.new_version and not change.relink_tags
+    assert change.snapshot == Counts(views=400, likes=4)

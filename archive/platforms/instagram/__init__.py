@@ -1,5 +1,6 @@
 """Instagram parsers: embed blockquotes, post JSON (api v1 / xdt item, GraphQL shortcode_media),
-profile timelines (web_profile_info edges, v1 feed ``items``), arrays of media items.
+profile timelines (web_profile_info edges, v1 feed ``items``), arrays of media items, yt-dlp's
+Instagram info dicts and instaloader post files.
 
 One module per kind of payload: ``responses`` (JSON responses), ``embeds`` (blockquotes), all
 reading posts through ``media`` (the v1 item and the GraphQL node). This module names the kinds
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.platforms import ytdlp
 from archive.platforms.instagram.embeds import (
     embed_permalink,
     parse_embed,
@@ -31,6 +33,7 @@ from archive.platforms.instagram.responses import (
     parse_user_feed,
     parse_web_profile_info,
 )
+from archive.records import ParseResult
 
 __all__ = [
     "PARSER_KINDS",
@@ -43,11 +46,25 @@ __all__ = [
     "parse_post",
     "parse_user_feed",
     "parse_web_profile_info",
+    "parse_ytdlp_info",
     "post_from_blockquote",
     "shortcode_from_url",
 ]
 
-PARSER_KINDS = ("embed", "post", "graphql_post", "web_profile_info", "user_feed", "item_array")
+PARSER_KINDS = (
+    "embed",
+    "post",
+    "graphql_post",
+    "web_profile_info",
+    "user_feed",
+    "item_array",
+    "ytdlp_info",
+)
+
+
+def parse_ytdlp_info(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse yt-dlp's Instagram info dicts (``.info.json``, ``--dump-json`` lines)."""
+    return ytdlp.parse_info(body, url, PLATFORM)
 
 
 def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
@@ -60,6 +77,8 @@ def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
         return "item_array" if elements and None not in elements else None
     if not isinstance(data, dict):
         return None
+    if ytdlp.extractor_platform(data) == PLATFORM:
+        return "ytdlp_info"
     if find_shortcode_media(data) is not None:
         return "graphql_post"
     if find_profile_user(data) is not None:

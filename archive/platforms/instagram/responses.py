@@ -21,13 +21,26 @@ from archive.records import ParseResult, RawAccount
 
 
 def find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
-    """``shortcode_media`` / ``xdt_shortcode_media`` at the top, under ``data`` or ``graphql``."""
+    """A GraphQL post node: ``shortcode_media`` / ``xdt_shortcode_media`` at the top, under
+    ``data`` or ``graphql``; a bare node (a timeline edge's, as Zeeschuimer exports it); or the
+    node of an instaloader post file (``{"node": {...}, "instaloader": {...}}``)."""
     for holder in (data, obj(data.get("data")), obj(data.get("graphql"))):
         for key in ("shortcode_media", "xdt_shortcode_media"):
             found = holder.get(key) if isinstance(holder, dict) else None
             if isinstance(found, dict):
                 return found
-    return None
+    node = data.get("node")
+    if isinstance(data.get("instaloader"), dict) and _is_graph_node(node):
+        return node  # _is_graph_node made sure it is a dict
+    return data if _is_graph_node(data) else None
+
+
+def _is_graph_node(value: Any) -> bool:
+    """A bare GraphQL post node: a shortcode and its time or typename (``Graph*``/``XDTGraph*``)."""
+    if not isinstance(value, dict) or ident(value.get("shortcode")) is None:
+        return False
+    typename = (text(value.get("__typename")) or "").removeprefix("XDT")
+    return "taken_at_timestamp" in value or typename.startswith("Graph")
 
 
 def find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -60,7 +73,8 @@ def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult:
-    """Parse the older single-post JSON: ``shortcode_media`` / ``xdt_shortcode_media`` (edges)."""
+    """Parse a GraphQL post node: ``shortcode_media`` / ``xdt_shortcode_media`` (the older
+    single-post JSON), a bare node, or an instaloader post file."""
     data = _load_object(body, "Instagram shortcode_media")
     media = find_shortcode_media(data)
     if media is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive.platforms import ytdlp
 from archive.platforms.decoding import script_json
 from archive.platforms.tiktok.embeds import parse_embed, parse_oembed, post_from_blockquote
 from archive.platforms.tiktok.item import PLATFORM, is_web_item, post_kind_and_id, unwrap_export
@@ -27,6 +28,7 @@ from archive.platforms.tiktok.pages import (
     parse_video_page,
     rehydration_parser_kind,
 )
+from archive.records import ParseResult
 
 __all__ = [
     "PARSER_KINDS",
@@ -46,6 +48,7 @@ __all__ = [
     "parse_sigi_state",
     "parse_sigi_state_page",
     "parse_video_page",
+    "parse_ytdlp_info",
     "post_from_blockquote",
     "post_kind_and_id",
 ]
@@ -60,7 +63,13 @@ PARSER_KINDS = (
     "oembed",
     "embed",
     "items",
+    "ytdlp_info",
 )
+
+
+def parse_ytdlp_info(body: str | bytes, url: str | None = None) -> ParseResult:
+    """Parse yt-dlp's TikTok info dicts (``.info.json``, ``--dump-json`` lines, playlists)."""
+    return ytdlp.parse_info(body, url, PLATFORM)
 
 
 def detect_html_parser_kind(text: str) -> str | None:
@@ -88,6 +97,10 @@ def detect_json_parser_kind(data: Any, url: str | None = None) -> str | None:
             return "item_list"
         if "embed_product_id" in data or data.get("provider_name") == "TikTok":
             return "oembed"
+        if ytdlp.extractor_platform(data) == PLATFORM:
+            return "ytdlp_info"
+        if is_web_item(unwrap_export(data)):
+            return "items"  # one web item, or one Zeeschuimer export line
         return None
     if isinstance(data, list) and data and all(is_web_item(unwrap_export(x)) for x in data):
         return "items"

@@ -4,11 +4,15 @@ edges, embed blockquotes v7 and v14)."""
 from __future__ import annotations
 
 import json
+import lzma
 from dataclasses import asdict
 
+import pytest
+
+from archive.errors import ParseError
 from archive.platforms import parse_payload
 from archive.records import RawSound
-from tests.conftest import fixture_path
+from tests.conftest import FIXTURES, fixture_path
 
 POST_URL = "https://www.instagram.com/api/v1/media/3500000000000000001/info/"
 
@@ -172,3 +176,51 @@ def test_item_array_of_edges_and_graph_nodes_skips_what_is_no_item():
     )
     assert mixed.problems == ["element 3: not an Instagram media item, skipped"]
     assert len(mixed.posts) == 2
+
+
+INSTALOADER = FIXTURES / "imports" / "instaloader" / "lenaberg.skates"
+
+
+def test_instaloader_post_file_is_a_graphql_node():
+    """instaloader's ``save_structure_to_file``: ``{"node": …, "instaloader": {"node_type"}}``,
+    pretty-printed with sorted keys (``.json``) or compact and LZMA-compressed (``.json.xz``)."""
+    result = parse_payload((INSTALOADER / "2024-08-10_00-33-20_UTC.json").read_bytes())
+    [post] = result.posts
+    assert (result.parser_kind, post.platform_post_id, post.kind) == (
+        "graphql_post",
+        "C9zLenaBrg3",
+        "video",
+    )
+    assert (post.author_handle, post.author_id) == ("lenaberg.skates", "1067250001")
+    assert post.posted_at == 1723250000
+    assert post.counts == {"likes": 1800, "comments": 33, "views": 25000}
+    assert post.sound == RawSound("Original audio", "lenaberg.skates", True, "440000000000010")
+    compressed = lzma.decompress((INSTALOADER / "2024-08-11_00-33-20_UTC.json.xz").read_bytes())
+    [carousel] = parse_payload(compressed).posts
+    assert (carousel.platform_post_id, carousel.kind, carousel.caption) == (
+        "C9-LenaBrg4",
+        "carousel",
+        None,  # edge_media_to_caption.edges == []
+    )
+
+
+def test_instaloader_profile_file_is_not_a_post():
+    profile = lzma.decompress((INSTALOADER / "lenaberg.skates_1067250001.json.xz").read_bytes())
+    with pytest.raises(ParseError, match="not a payload Podium knows"):
+        parse_payload(profile)
+
+
+def test_a_bare_graph_node_as_zeeschuimer_exports_it():
+    node = {
+        "__typename": "XDTGraphImage",
+        "id": "1",
+        "shortcode": "C9yLenaBrg2",
+        "edge_media_to_caption": {"edges": [{"node": {"text": "Podium! #schaatsen"}}]},
+        "owner": {"id": "1067250001", "username": "lenaberg.skates"},
+    }
+    result = parse_payload(json.dumps(node))
+    assert (result.parser_kind, result.posts[0].caption, result.posts[0].kind) == (
+        "graphql_post",
+        "Podium! #schaatsen",
+        "photo",
+    )

@@ -6,6 +6,7 @@ rehydration pages, SIGI_STATE pages, item_list responses, oEmbed and embed block
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import pytest
@@ -243,3 +244,13 @@ def test_reduced_item_dump_with_and_without_author():
         None,
         None,
     )
+
+
+def test_one_web_item_and_one_export_line_are_items_too():
+    line = (
+        fixture_path("payloads", "tiktok", "zeeschuimer_export.ndjson").read_text().splitlines()[0]
+    )
+    export_line = parse_payload(line)
+    item = parse_payload(json.dumps(json.loads(line)["data"]))
+    assert (export_line.parser_kind, item.parser_kind) == ("items", "items")
+    assert export_line.posts[0].platform_post_id == item.posts[0].platform_post_id
