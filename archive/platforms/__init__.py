@@ -8,7 +8,8 @@ URL only as a hint:
   ``embed_product_id``/lists of web items; Bluesky ``at://`` post views, ``feed``, ``thread``,
   ``did``+``handle``; Mastodon Status lists and objects, ``acct`` accounts; Instagram ``items``,
   ``shortcode_media``, ``data.user``; X ``id_str``+``text``). NDJSON is read as TikTok export lines.
-- XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace).
+- XML (``<?xml``, ``<feed``): YouTube Atom feeds (``yt:`` namespace), or one feed ``<entry>``
+  on its own (what a YouTube post keeps as its raw payload).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
   embed blockquotes is that platform's ``embed`` kind; any other HTML document is a news
   ``article``. HTML fetched from a TikTok URL without any data is a ``blocked_page``.
@@ -141,7 +142,7 @@ def detect_payload(
     hinted = platform or platform_from_url(url)
     if text[0] in "{[":
         return _detect_json(text, url, platform, hinted)
-    if text.startswith(("<?xml", "<feed", "<rss")) and "<html" not in text[:2000].lower():
+    if text.startswith(("<?xml", "<feed", "<rss", "<entry")) and "<html" not in text[:2000].lower():
         return _detect_xml(text, platform)
     if not _HTML_TAG.search(text):
         raise ParseError("not a payload Podium knows: neither JSON, XML nor HTML")

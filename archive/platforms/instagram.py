@@ -38,7 +38,7 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
     """Name the Instagram kind of a decoded JSON payload, or None when it is not Instagram's."""
     if not isinstance(data, dict):
         return None
-    if _find_shortcode_media(data) is not None:
+    if _find_shortcode_media(data) is not None or _is_graphql_node(data):
         return "graphql_post"
     user = _find_profile_user(data)
     if user is not None:
@@ -73,6 +73,11 @@ def _find_shortcode_media(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _is_graphql_node(data: dict[str, Any]) -> bool:
+    """A GraphQL media node on its own: what a post keeps as its raw payload."""
+    return ident(data.get("shortcode")) is not None and "edge_media_to_caption" in data
+
+
 def _find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:
     for holder in (obj(data.get("data")), obj(data.get("graphql"))):
         user = holder.get("user") if isinstance(holder, dict) else None
@@ -104,9 +109,10 @@ def parse_post(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def parse_graphql_post(body: str | bytes, url: str | None = None) -> ParseResult:
-    """Parse the older single-post JSON: ``shortcode_media`` / ``xdt_shortcode_media`` (edges)."""
+    """Parse the older single-post JSON: ``shortcode_media`` / ``xdt_shortcode_media`` (edges),
+    or one GraphQL media node on its own (a post's stored raw payload)."""
     data = _load_object(body, "Instagram shortcode_media")
-    media = _find_shortcode_media(data)
+    media = _find_shortcode_media(data) or (data if _is_graphql_node(data) else None)
     if media is None:
         raise ParseError("Instagram shortcode_media: not found")
     return ParseResult(platform=PLATFORM, kind="graphql_post", posts=[_post_from_node(media, url)])

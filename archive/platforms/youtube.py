@@ -70,6 +70,9 @@ def _parse_feed(body: str | bytes, url: str | None, kind: str) -> ParseResult:
     except (etree.XMLSyntaxError, ValueError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ParseError(f"YouTube feed: malformed XML ({reason})") from exc
+    if etree.QName(root).localname == "entry" and etree.QName(root).namespace == _NS["atom"]:
+        # One entry on its own: what a post keeps as its raw payload (``podium reprocess``).
+        return ParseResult(platform=PLATFORM, kind=kind, posts=[_post_from_entry(root, url)])
     if etree.QName(root).localname != "feed":
         raise ParseError("YouTube feed: root element is not an Atom feed")
     posts = [_post_from_entry(entry, url) for entry in root.findall("atom:entry", _NS)]

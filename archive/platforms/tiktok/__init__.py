@@ -88,6 +88,9 @@ def detect_json_kind(data: Any, url: str | None = None) -> str | None:
             return "item_list"
         if "embed_product_id" in data or data.get("provider_name") == "TikTok":
             return "oembed"
+        if is_web_item(unwrap_export(data)):
+            # One web item on its own: what a post keeps as its raw payload (``podium reprocess``).
+            return "items"
         return None
     if isinstance(data, list) and data and all(is_web_item(unwrap_export(x)) for x in data):
         return "items"
