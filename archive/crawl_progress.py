@@ -26,21 +26,31 @@ class ProgressLine:
     def __init__(self, stream: Any = None, every: float = 5.0) -> None:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every, self.last, self.job = every, 0.0, None
+        # A log gets its first line after ``every`` seconds: a short run prints none.
+        self.every, self.last, self.job = every, time.monotonic(), None
 
     def __call__(self, job: Any, progress: Any) -> None:
         if job is not self.job:  # a log gets its first line after `every` seconds, not at once
             self.job, self.last = job, time.monotonic()
-        text = (
+        self.show(
             f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
             f"errors {progress.errors}"
         )
+
+    def show(self, text: str) -> None:
+        """Show ``text`` as the progress line (on a terminal now, in a log every few seconds)."""
         if self.tty:
             self.stream.write("\r\033[K" + text)
             self.stream.flush()
         elif time.monotonic() - self.last >= self.every:
             self.last = time.monotonic()
             self.stream.write(text + "\n")
+
+    def clear(self) -> None:
+        """Take the progress line away (on a terminal) before a result is printed."""
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
     def done(self, outcome: Any) -> None:
         r = outcome.run

@@ -1,7 +1,8 @@
 """The ``podium`` command: thin click wrappers over the archive's modules (DESIGN §1).
 
 The group is here; its commands live in a module per command group (``admin``, ``parsing``,
-``reading``, ``crawling``, ``monitoring``) and are registered below, in one place.
+``reading``, ``crawling``, ``monitoring``, ``reprocessing``) and are registered below, in one
+place.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from archive.cli.group import PodiumGroup
 from archive.cli.monitoring import problems, runs, status
 from archive.cli.parsing import normalize_text_cmd, parse
 from archive.cli.reading import search, timeline
+from archive.cli.reprocessing import reprocess
 
 __all__ = ["cli", "main"]
 
@@ -72,6 +74,7 @@ cli.add_command(forget)
 cli.add_command(backup)
 cli.add_command(runs)
 cli.add_command(problems)
+cli.add_command(reprocess)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,8 +9,8 @@ Only this package holds table handles (``_common``); rows leave it typed (datacl
 TypedDicts). The modules: ``posts`` (the upsert, known ids, deletions), ``accounts`` (roster,
 identity, athletes and accounts), ``payloads`` (raw payloads), ``runs`` (writing articles, crawl
 runs, listings, problems), ``history`` (reading them back), ``erase`` (``podium forget``),
-``fulltext`` (search), ``timeline`` (export), ``figures`` (counts); this package re-exports
-their public names.
+``rederive`` (``podium reprocess``), ``fulltext`` (search), ``timeline`` (export), ``figures``
+(counts); this package re-exports their public names.
 """
 
 from __future__ import annotations
@@ -76,6 +76,14 @@ from archive.store.posts import (
     upsert_posts,
     upsert_posts_in,
 )
+from archive.store.rederive import (
+    PayloadRow,
+    Rederived,
+    apply_rederived,
+    count_rederivable,
+    normalizer_versions,
+    posts_to_rederive,
+)
 from archive.store.runs import (
     close_interrupted_runs,
     finish_crawl_run,
@@ -100,19 +108,23 @@ __all__ = [
     "FullTextQuery",
     "ListingRow",
     "NormalizedPost",
+    "PayloadRow",
     "Period",
     "PostMatch",
+    "Rederived",
     "SearchFilters",
     "SyncResult",
     "TagTerm",
     "Totals",
     "UnknownAthleteError",
     "UnknownTargetError",
+    "apply_rederived",
     "archive_summary",
     "archive_totals",
     "athlete_slugs",
     "close_interrupted_runs",
     "count_matches",
+    "count_rederivable",
     "find_account",
     "find_posts_by_url",
     "finish_crawl_run",
@@ -131,8 +143,10 @@ __all__ = [
     "mark_missing_deleted",
     "match_posts",
     "next_scheduled_runs",
+    "normalizer_versions",
     "parse_account_ref",
     "post_to_detail",
+    "posts_to_rederive",
     "problem_reasons",
     "read_payload",
     "recent_listings",
