@@ -253,11 +253,8 @@ def _known(conn: Connection, post_ids: Sequence[int]) -> dict[int, _Known]:
             mentions.setdefault(pid, []).append((key, display))
     sound_ids = sorted({r.sound_id for r in rows.values() if r.sound_id is not None})
     for chunk in chunks(sound_ids):
-        sounds.update(
-            conn.execute(
-                sa.select(sound_t.c.id, sound_t.c.sound_key).where(sound_t.c.id.in_(chunk))
-            ).tuples()
-        )
+        stmt = sa.select(sound_t.c.id, sound_t.c.sound_key).where(sound_t.c.id.in_(chunk))
+        sounds.update((sid, key) for sid, key in conn.execute(stmt))
     return {
         pid: _Known(
             Derivation(
