@@ -12,7 +12,6 @@ re-derivation is not an observation: no post_version, no metric_snapshot, no las
 from __future__ import annotations
 
 import os
-import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,11 +23,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from archive import normalize, store
-from archive.errors import ParseError
-from archive.platforms import KINDS, parse_payload
 from archive.post_merge import DERIVED_FIELDS, Rederivation
+from archive.rederivation import PayloadRow, Rederived, derive_chunk
 from archive.report import plural
-from archive.store import PayloadRow, Rederived
 
 #: Posts per task sent to a worker (and per write transaction).
 DEFAULT_CHUNK = 200
@@ -170,43 +167,6 @@ def describe_selection(current: str, since: int | None, platform: str | None) ->
 
 
 # --- the work -----------------------------------------------------------------------------
-
-
-def derive_one(row: PayloadRow) -> Rederived:
-    """Read a post's stored payload again and normalize the post it holds (pure; runs in a
-    worker process)."""
-
-    def problem(reason: str) -> Rederived:
-        return Rederived(*ident, problem=reason)
-
-    ident = (row.post_id, row.platform, row.platform_post_id, row.raw_payload_id, row.source_url)
-    try:
-        body = zlib.decompress(row.data)
-    except zlib.error as exc:
-        return problem(f"the stored payload is not readable ({exc})")
-    kind = row.parser_kind if row.parser_kind in KINDS.get(row.platform, ()) else None
-    try:
-        result = parse_payload(body, url=row.source_url, platform=row.platform, kind=kind)
-        raw = next(
-            (
-                p
-                for p in result.posts
-                if p.platform == row.platform
-                and str(p.platform_post_id or "").strip() == row.platform_post_id
-            ),
-            None,
-        )
-        if raw is None:
-            return problem(f"{result.platform} {result.kind} payload without this post")
-        post = normalize.normalize_post(raw, fetched_at=row.fetched_at, prior=row.prior)
-    except (ParseError, ValueError, TypeError) as exc:
-        return problem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    return Rederived(*ident, post=post)
-
-
-def derive_chunk(rows: Sequence[PayloadRow]) -> list[Rederived]:
-    """``derive_one`` for each post of a chunk (the unit of work a worker gets)."""
-    return [derive_one(r) for r in rows]
 
 
 def _chunks(

@@ -45,6 +45,7 @@ RULES = [
             "archive/language.py",
             "archive/records.py",
             "archive/post_merge.py",
+            "archive/rederivation.py",
             "archive/textfold.py",
             "archive/platforms/**/*.py",
         ),

@@ -77,8 +77,6 @@ from archive.store.posts import (
     upsert_posts_in,
 )
 from archive.store.rederive import (
-    PayloadRow,
-    Rederived,
     apply_rederived,
     count_rederivable,
     normalizer_versions,
@@ -108,10 +106,8 @@ __all__ = [
     "FullTextQuery",
     "ListingRow",
     "NormalizedPost",
-    "PayloadRow",
     "Period",
     "PostMatch",
-    "Rederived",
     "SearchFilters",
     "SyncResult",
     "TagTerm",

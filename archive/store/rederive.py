@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from archive import db
 from archive.post_merge import Derivation, Rederivation, rederive, sound_key, text_columns
 from archive.records import NormalizedPost
+from archive.rederivation import PayloadRow, Rederived
 from archive.store._common import (
     account_t,
     athlete_t,
@@ -46,35 +46,6 @@ _COLUMN_OF = {
     "search_text": "search_text",
     "posted_at": "posted_at",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class PayloadRow:
-    """A post to re-derive and the payload its row points at (``data`` still compressed);
-    ``prior`` is its athlete's usual languages."""
-
-    post_id: int
-    platform: str
-    platform_post_id: str
-    raw_payload_id: int
-    data: bytes
-    source_url: str | None
-    fetched_at: datetime
-    parser_kind: str | None
-    prior: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Rederived:
-    """What a post's payload gave now: the post normalized again, or why it could not be."""
-
-    post_id: int
-    platform: str
-    platform_post_id: str
-    raw_payload_id: int
-    source_url: str | None
-    post: NormalizedPost | None = None
-    problem: str | None = None
 
 
 def _selection(
@@ -333,8 +304,6 @@ def _record_problems(conn: Connection, problems: Sequence[Rederived]) -> None:
 
 
 __all__ = [
-    "PayloadRow",
-    "Rederived",
     "apply_rederived",
     "count_rederivable",
     "normalizer_versions",
