@@ -28,7 +28,7 @@ from archive.rederivation import PayloadRow, Rederived, derive_chunk
 from archive.report import plural
 
 #: Posts per task sent to a worker (and per write transaction).
-DEFAULT_CHUNK = 200
+DEFAULT_CHUNK = 100
 #: Changed posts a report names one by one (the counts cover them all).
 SAMPLES = 20
 

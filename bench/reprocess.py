@@ -1,0 +1,123 @@
+"""Reprocess throughput: posts/s re-derived with one worker beside one worker per core, one run.
+
+Builds a SQLite archive of N TikTok posts as a crawl stores them (each with a ~2 KB web item,
+bench/store.py's, as its raw payload: hashtags, a mention, a sound, counts), marks them derived
+by the previous normalizer version, and spoils the language of one post in five so that a real
+share of rows is rewritten. Then ``archive.reprocess.reprocess`` runs on two identical copies: with
+1 worker (in-process) and with ``os.cpu_count()`` workers (a process pool), each timed from the
+first read to the last write, worker start-up included. Goal: >= 1.7x on 2 cores.
+
+    python bench/reprocess.py [--posts 3000] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import os
+import random
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+
+from archive import db, normalize, store
+from archive.platforms import parse_payload
+from archive.records import NormalizedPost, Payload, RawPost
+from archive.reprocess import ReprocessReport, reprocess
+from bench.store import WORDS, item_json
+
+
+def make_posts(n: int, distinct: int = 500) -> list[NormalizedPost]:
+    """n posts as a crawl stores them: a ~2 KB web item each, parsed and normalized, the item
+    kept as the raw payload. Captions come from a pool of ``distinct``; their languages are
+    detected once each here (cached while building), never in the timed runs."""
+    rng = random.Random(7)
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    captions = [
+        " ".join(rng.choice(WORDS) for _ in range(14))
+        + f" #schaatsen #tag{i % 500} #seizoen{i % 7} @ploeg{i % 40}.nl"
+        for i in range(distinct)
+    ]
+    real = normalize.detect_clean
+    normalize.detect_clean = functools.lru_cache(maxsize=None)(real)  # type: ignore[assignment]
+    try:
+        posts = []
+        for i in range(n):
+            raw = RawPost(
+                platform="tiktok",
+                platform_post_id=str(7_300_000_000_000_000_000 + i),
+                author_handle=f"athlete{i % 50}",
+                author_id=str(1000 + i % 50),
+                posted_at=1_700_000_000 + i * 600,
+                counts={"views": 1000 + i, "likes": i % 300, "comments": 3, "shares": 1},
+            )
+            body = item_json(raw, captions[i % distinct], rng)
+            parsed = parse_payload(body, platform="tiktok").posts[0]
+            post = normalize.normalize_post(parsed, fetched_at=at)
+            posts.append(dataclasses.replace(post, payload=Payload(body, None, at, "tiktok")))
+    finally:
+        normalize.detect_clean = real  # type: ignore[assignment]
+    return posts
+
+
+def build(posts: int, folder: str) -> str:
+    """An archive of ``posts`` posts at the previous normalizer version; returns its path."""
+    path = f"{folder}/archive.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    batch = make_posts(posts)
+    for i in range(0, len(batch), 500):
+        store.upsert_posts(engine, batch[i : i + 500])
+    older = str(int(normalize.NORMALIZER_VERSION) - 1)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE post SET normalizer_version = :v"), {"v": older})
+        conn.execute(
+            sa.text("UPDATE post SET language = 'und', language_confidence = 0 WHERE id % 5 = 0")
+        )
+    engine.dispose()  # the last connection checkpoints the WAL: the file alone is the archive
+    return path
+
+
+def run(path: str, copy: str, workers: int) -> ReprocessReport:
+    """Reprocess a fresh copy of the archive with ``workers`` workers."""
+    shutil.copyfile(path, copy)
+    engine = db.make_engine(f"sqlite:///{copy}")
+    try:
+        return reprocess(engine, workers=workers)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = build(args.posts, folder)
+        one = run(path, f"{folder}/one.db", 1)
+        many = run(path, f"{folder}/many.db", args.workers)
+    assert (one.changed, one.unchanged) == (many.changed, many.unchanged)
+    print(
+        f"posts: {args.posts} ({one.changed} changed, {one.unchanged} unchanged), "
+        f"cores: {os.cpu_count()}"
+    )
+    rate_one, rate_many = one.rederived / one.seconds, many.rederived / many.seconds
+    print(f"reprocess, 1 worker (in process): {rate_one:8,.0f} posts/s  ({one.seconds:.1f} s)")
+    print(
+        f"reprocess, {args.workers} workers (pool):     {rate_many:8,.0f} posts/s  "
+        f"({many.seconds:.1f} s)"
+    )
+    print(f"speedup: {rate_many / rate_one:.2f}x   goal >= 1.7x on 2 cores")
+
+
+if __name__ == "__main__":
+    main()
