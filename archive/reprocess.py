@@ -226,6 +226,7 @@ def reprocess(
 
     chunks = _chunks(engine, platform, versions, chunk_size) if versions else iter(())
     if workers == 1 or report.selected - report.without_payload <= chunk_size:
+        report.workers = 1  # one chunk or less: not worth starting a process
         for rows in chunks:
             apply(derive_chunk(rows))
     else:

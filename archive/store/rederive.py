@@ -144,14 +144,14 @@ def apply_rederived(
     reads. Returns one outcome per post, in order (``problem`` outcomes carry the reason)."""
     if dry_run:
         with engine.connect() as conn:
-            return [outcome for outcome, _ in _judge(conn, batch)]
+            return [outcome for outcome, _ in _judge(conn, batch, lock=False)]
     return _apply(engine, batch)
 
 
 @db.retry_transient
 def _apply(engine: Engine, batch: Sequence[Rederived]) -> list[Rederivation]:
     with db.writer(engine).begin() as conn:
-        outcomes = [outcome for outcome, _ in _judge(conn, batch)]
+        outcomes = [outcome for outcome, _ in _judge(conn, batch, lock=True)]
         judged = list(zip(batch, outcomes, strict=True))
         _write(conn, judged)
         _record_problems(conn, [d for d, o in judged if o.outcome == "problem"])
@@ -167,9 +167,9 @@ class _Known:
 
 
 def _judge(
-    conn: Connection, batch: Sequence[Rederived]
+    conn: Connection, batch: Sequence[Rederived], *, lock: bool
 ) -> list[tuple[Rederivation, _Known | None]]:
-    known = _known(conn, [d.post_id for d in batch])
+    known = _known(conn, [d.post_id for d in batch], lock=lock)
     out: list[tuple[Rederivation, _Known | None]] = []
     for d in batch:
         k = known.get(d.post_id)
@@ -184,30 +184,33 @@ def _judge(
     return out
 
 
-def _known(conn: Connection, post_ids: Sequence[int]) -> dict[int, _Known]:
-    """What the archive holds of these posts, in ``Derivation`` shape."""
+def _known(conn: Connection, post_ids: Sequence[int], *, lock: bool) -> dict[int, _Known]:
+    """What the archive holds of these posts, in ``Derivation`` shape. ``lock``: their rows
+    stay as read until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite's ``BEGIN
+    IMMEDIATE`` holds the whole database), so a crawl storing a newer observation meanwhile
+    waits, and is never overwritten."""
     rows: dict[int, Any] = {}
     tags: dict[int, list[str]] = {}
     mentions: dict[int, list[tuple[str, str]]] = {}
     sounds: dict[int, str] = {}
     c = post_t.c
+    columns = (
+        c.id,
+        c.caption,
+        c.caption_source,
+        c.body,
+        c.language,
+        c.language_confidence,
+        c.declared_language,
+        c.sound_id,
+        c.search_text,
+        c.posted_at,
+        c.normalizer_version,
+        c.raw_payload_id,
+    )
     for chunk in chunks(list(post_ids)):
-        for r in conn.execute(
-            sa.select(
-                c.id,
-                c.caption,
-                c.caption_source,
-                c.body,
-                c.language,
-                c.language_confidence,
-                c.declared_language,
-                c.sound_id,
-                c.search_text,
-                c.posted_at,
-                c.normalizer_version,
-                c.raw_payload_id,
-            ).where(c.id.in_(chunk))
-        ):
+        stmt = sa.select(*columns).where(c.id.in_(chunk))
+        for r in conn.execute(stmt.with_for_update() if lock else stmt):
             rows[r.id] = r
         for pid, key in conn.execute(
             sa.select(post_hashtag_t.c.post_id, hashtag_t.c.key)

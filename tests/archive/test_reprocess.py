@@ -28,6 +28,7 @@ from archive.cli import cli
 from archive.normalize import normalize_post
 from archive.platforms import parse_payload
 from archive.records import Payload
+from archive.rederivation import derive_chunk
 from archive.reprocess import reprocess
 from crawler.pipelines import _raw_bytes
 from tests.conftest import fixture_path
@@ -288,6 +289,23 @@ def test_a_post_whose_latest_payload_shows_no_caption_is_kept(engine: Engine) ->
     assert dict(report.kept_reasons) == {"its payload shows no caption": 1}
     assert snapshot(engine) == before
     assert "1 kept as they are (its payload shows no caption: 1)" in report.summary()
+
+
+def test_a_post_seen_again_meanwhile_keeps_its_newer_caption(archive: Engine) -> None:
+    rows = store.posts_to_rederive(archive, platform="tiktok", versions=[OLD], limit=10)
+    derived = derive_chunk(rows)  # what the older payloads give now ...
+    newer = CAPTIONS[1].replace("Heute", "Gestern") + " #über"
+    crawl(archive, json.dumps([item(1, newer)]).encode(), at=T0 + timedelta(days=2))
+    outcomes = store.apply_rederived(archive, derived)  # ... applied after a crawl saw post 1
+    by_post = {d.platform_post_id: o for d, o in zip(derived, outcomes, strict=True)}
+    assert by_post[tiktok(1)].outcome == "kept"
+    assert by_post[tiktok(1)].reason == "seen again while reprocessing"
+    assert by_post[tiktok(2)].outcome == "changed"
+    with archive.connect() as conn:
+        caption = conn.execute(
+            sa.text("SELECT caption FROM post WHERE platform_post_id = :p"), {"p": tiktok(1)}
+        ).scalar_one()
+    assert caption == newer
 
 
 def test_the_command_reports_and_refuses_a_bad_version(archive: Engine) -> None:
