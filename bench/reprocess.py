@@ -1,13 +1,14 @@
 """Reprocess throughput: posts/s re-derived with one worker beside one worker per core, one run.
 
 Builds a SQLite archive of N TikTok posts as a crawl stores them (each with a ~2 KB web item,
-bench/store.py's, as its raw payload: hashtags, a mention, a sound, counts), marks them derived
-by the previous normalizer version, and spoils the language of one post in five so that a real
-share of rows is rewritten. Then ``archive.reprocess.reprocess`` runs on two identical copies: with
-1 worker (in-process) and with ``os.cpu_count()`` workers (a process pool), each timed from the
-first read to the last write, worker start-up included. Goal: >= 1.7x on 2 cores. The CPU time
-of all processes and the load average are printed too: on a machine other work keeps busy, the
-wall-clock speedup says more about the neighbours than about the pool.
+bench/store.py's, as its raw payload: hashtags, a mention, a sound, counts), derived by the
+previous normalizer version, whose "older rule" left the language of one post in five
+undetermined, so that a real share of rows is rewritten. Then ``archive.reprocess.reprocess``
+runs on two identical copies: with 1 worker (in-process) and with ``os.cpu_count()`` workers (a
+process pool), each timed from the first read to the last write, worker start-up included.
+Goal: >= 1.7x on 2 cores. The CPU time of all processes and the load average are printed too:
+on a machine other work keeps busy, the wall-clock speedup says more about the neighbours than
+about the pool.
 
     python bench/reprocess.py [--posts 3000] [--workers N]
 """
@@ -28,8 +29,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa
-
 from archive import db, normalize, store
 from archive.platforms import parse_payload
 from archive.records import NormalizedPost, Payload, RawPost
@@ -38,18 +37,26 @@ from bench.store import WORDS, item_json
 
 
 def make_posts(n: int, distinct: int = 500) -> list[NormalizedPost]:
-    """n posts as a crawl stores them: a ~2 KB web item each, parsed and normalized, the item
-    kept as the raw payload. Captions come from a pool of ``distinct``; their languages are
-    detected once each here (cached while building), never in the timed runs."""
+    """n posts as a crawl stores them, under the previous normalizer version: a ~2 KB web item
+    each, parsed and normalized, the item kept as the raw payload. Captions come from a pool
+    of ``distinct``; their languages are detected once each here (cached while building, and
+    one caption in five, those naming Thialf, left undetermined: the "older rule")."""
     rng = random.Random(7)
     at = datetime(2026, 3, 1, tzinfo=UTC)
     captions = [
         " ".join(rng.choice(WORDS) for _ in range(14))
+        + (" in Thialf" if i % 5 == 0 else "")
         + f" #schaatsen #tag{i % 500} #seizoen{i % 7} @ploeg{i % 40}.nl"
         for i in range(distinct)
     ]
-    real = normalize.detect_clean
-    normalize.detect_clean = functools.lru_cache(maxsize=None)(real)  # type: ignore[assignment]
+    real = (normalize.detect_clean, normalize.NORMALIZER_VERSION)
+    cached = functools.lru_cache(maxsize=None)(real[0])
+
+    def older_rule(text: str, prior: tuple[str, ...] = ()) -> tuple[str, float]:
+        return ("und", 0.0) if "Thialf" in text else cached(text, prior)
+
+    normalize.detect_clean = older_rule  # type: ignore[assignment]
+    normalize.NORMALIZER_VERSION = str(int(real[1]) - 1)
     try:
         posts = []
         for i in range(n):
@@ -66,7 +73,7 @@ def make_posts(n: int, distinct: int = 500) -> list[NormalizedPost]:
             post = normalize.normalize_post(parsed, fetched_at=at)
             posts.append(dataclasses.replace(post, payload=Payload(body, None, at, "tiktok")))
     finally:
-        normalize.detect_clean = real  # type: ignore[assignment]
+        normalize.detect_clean, normalize.NORMALIZER_VERSION = real  # type: ignore[assignment]
     return posts
 
 
@@ -79,12 +86,6 @@ def build(posts: int, folder: str) -> str:
     batch = make_posts(posts)
     for i in range(0, len(batch), 500):
         store.upsert_posts(engine, batch[i : i + 500])
-    older = str(int(normalize.NORMALIZER_VERSION) - 1)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE post SET normalizer_version = :v"), {"v": older})
-        conn.execute(
-            sa.text("UPDATE post SET language = 'und', language_confidence = 0 WHERE id % 5 = 0")
-        )
     engine.dispose()  # the last connection checkpoints the WAL: the file alone is the archive
     return path
 
