@@ -39,7 +39,8 @@ class ProgressLine:
     def __init__(self, stream: Any = None, every: float = 5.0) -> None:
         self.console = stderr_console(stream)
         self.tty = self.console.is_terminal
-        self.every, self.last, self.job = every, 0.0, None
+        # A log gets its first line after ``every`` seconds: a short run prints none.
+        self.every, self.last, self.job = every, time.monotonic(), None
         self.live: Progress | None = None
         self.task: TaskID | None = None
         if self.tty:
@@ -58,6 +59,10 @@ class ProgressLine:
             f"[{job.describe()}] pages {progress.pages} · posts {progress.posts} · "
             f"errors {progress.errors}"
         )
+        self.show(text)
+
+    def show(self, text: str) -> None:
+        """Show ``text`` as the progress line (live on a terminal, every few seconds in a log)."""
         if self.live is not None:
             if self.task is None:
                 self.live.start()
@@ -68,6 +73,13 @@ class ProgressLine:
             self.last = time.monotonic()
             self.console.print(text)
 
+    def clear(self) -> None:
+        """Take the live line away before a result is printed (it comes back on the next show)."""
+        if self.live is not None and self.task is not None:
+            self.live.remove_task(self.task)
+            self.live.stop()
+            self.task = None
+
     def done(self, outcome: Any) -> None:
         """Replace the live line by the crawl's one-line summary."""
         r = outcome.run
@@ -77,10 +89,7 @@ class ProgressLine:
             f"{r.get('posts_unchanged', 0)} unchanged, {r.get('posts_deleted', 0)} deleted, "
             f"{plural(r.get('problems', 0), 'problem')} ({outcome.seconds:.1f} s)"
         )
-        if self.live is not None and self.task is not None:
-            self.live.remove_task(self.task)
-            self.live.stop()  # transient: the live line goes, the summary takes its place
-            self.task = None
+        self.clear()  # transient: the live line goes, the summary takes its place
         self.console.print(text)
 
     def close(self) -> None:

@@ -9,6 +9,10 @@ changes, and applies the answer. The rules most likely to change live here:
 - what was missing (account, URL, posting time) fills in later and is never erased;
 - an observation older than the latest one (an import of an earlier capture) adds to the
   history (its counts as a snapshot at its time, its text as a version) and changes nothing else.
+
+``rederive`` is the rule for ``podium reprocess``: what the post's stored payload gives under
+today's parsers and normalizer, compared with what the archive holds. It is not an observation:
+no version, no snapshot, no last-seen time; only the derived values change.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from archive.records import COUNT_KEYS, Counts, NormalizedPost
+from archive.records import COUNT_KEYS, Counts, NormalizedPost, SoundCredit
 from archive.textfold import search_text
 
 #: Statuses that say something about the post itself. ``blocked`` says only that we could not
@@ -142,7 +146,7 @@ def _first_sighting(seen: NormalizedPost, refs: References) -> PostChange:
         "last_seen_at": seen.observed_at,
         "raw_payload_id": refs.raw_payload_id,
         **_count_columns(seen.counts),
-        **_text_columns(seen, refs.sound_id),
+        **text_columns(seen, refs.sound_id),
     }
     return PostChange(
         "new",
@@ -190,7 +194,7 @@ def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -
         or seen.text.normalizer_version != known.normalizer_version
     ):
         columns = {
-            **_text_columns(seen, sound_id),
+            **text_columns(seen, sound_id),
             "source_kind": seen.source_kind,
             "edited_at": seen.edited_at or known.edited_at,
         }
@@ -246,7 +250,7 @@ def _count_columns(counts: Counts) -> dict[str, int | None]:
     return {k: getattr(counts, k) for k in COUNT_KEYS}
 
 
-def _text_columns(seen: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
+def text_columns(seen: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
     """The ``post`` columns that come from the observation's text."""
     t = seen.text
     return {
@@ -259,3 +263,111 @@ def _text_columns(seen: NormalizedPost, sound_id: int | None) -> dict[str, Any]:
         "normalizer_version": t.normalizer_version,
         "search_text": search_text(t.body, t.hashtags, t.mentions),
     }
+
+
+def sound_key(s: SoundCredit) -> str:
+    """The key a sound is stored under: the platform's id, else its title and artist."""
+    if s.platform_sound_id:
+        return f"id:{s.platform_sound_id}"
+    return f"t:{(s.title or '').casefold()}\x1f{(s.artist or '').casefold()}"
+
+
+# --- re-derivation (podium reprocess) ------------------------------------------------------
+
+#: What a re-derivation compares, in the order a report names them. ``posted_at`` only fills
+#: in a missing time (as an observation would); the rest are rewritten when they differ.
+DERIVED_FIELDS = (
+    "caption",
+    "body",
+    "language",
+    "language_confidence",
+    "declared_language",
+    "hashtags",
+    "mentions",
+    "sound",
+    "search_text",
+    "posted_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """A post's derived values: what the archive holds, or what its payload gives now.
+
+    ``hashtags`` are keys in order (a hashtag's display is the archive's, shared by all
+    posts); ``mentions`` are (key, display) in order; ``sound`` is the sound's key.
+    """
+
+    caption: str
+    body: str
+    language: str
+    language_confidence: float
+    declared_language: str | None
+    hashtags: tuple[str, ...]
+    mentions: tuple[tuple[str, str], ...]
+    sound: str | None
+    search_text: str
+    posted_at: datetime | None
+
+
+def derivation_of(seen: NormalizedPost) -> Derivation:
+    """What a normalized post gives, in the shape the archive's values are compared in."""
+    t = seen.text
+    return Derivation(
+        caption=seen.caption,
+        body=t.body,
+        language=t.language,
+        language_confidence=t.language_confidence,
+        declared_language=t.declared_language,
+        hashtags=tuple(tag.key for tag in t.hashtags),
+        mentions=tuple((m.key, m.display) for m in t.mentions),
+        sound=None if t.sound is None else sound_key(t.sound),
+        search_text=search_text(t.body, t.hashtags, t.mentions),
+        posted_at=seen.posted_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rederivation:
+    """What re-deriving one post does.
+
+    ``changed``: the derived values that differ (``DERIVED_FIELDS`` names), rewritten from the
+    payload; ``unchanged``: none differ; ``kept``: the payload cannot say (``reason``), so the
+    post is left as it is; ``problem``: the payload no longer reads (``reason``; the store
+    says so, the post is left as it is).
+    """
+
+    outcome: Literal["changed", "unchanged", "kept", "problem"]
+    fields: tuple[str, ...] = ()
+    reason: str | None = None
+
+    @property
+    def relink_tags(self) -> bool:
+        """The post's hashtag and mention rows are to be rewritten."""
+        return "hashtags" in self.fields or "mentions" in self.fields
+
+
+def rederive(known: Derivation, source_kind: str, seen: NormalizedPost) -> Rederivation:
+    """Compare what the archive holds of a post (``known``, its caption from a
+    ``source_kind`` observation) with what its stored payload gives now (``seen``).
+
+    The payload is the one the post's row points at, its latest observation; one that shows
+    no caption (a block, a private shell) or is another kind of source (an embed's copy of a
+    page's caption) cannot re-derive the caption, and the post is kept as it is.
+    """
+    if not _has_text(seen):
+        return Rederivation("kept", reason="its payload shows no caption")
+    if seen.source_kind != source_kind:
+        return Rederivation(
+            "kept",
+            reason=f"its payload ({seen.source_kind}) is not its caption's source ({source_kind})",
+        )
+    now = derivation_of(seen)
+    fields = tuple(
+        name
+        for name in DERIVED_FIELDS
+        if name != "posted_at" and getattr(now, name) != getattr(known, name)
+    )
+    if known.posted_at is None and now.posted_at is not None:
+        fields += ("posted_at",)
+    return Rederivation("changed", fields) if fields else Rederivation("unchanged")

@@ -73,6 +73,7 @@ RULES = [
             "archive/language.py",
             "archive/records.py",
             "archive/post_merge.py",
+            "archive/rederivation.py",
             "archive/textfold.py",
             "archive/observe.py",
             "archive/platforms/**/*.py",

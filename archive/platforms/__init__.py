@@ -12,7 +12,8 @@ the URL only as a hint:
   top-level array is recognised by its items: every element must be that platform's item (TikTok
   web items, Bluesky post views, Mastodon statuses, Instagram media items). NDJSON is read as yt-dlp
   ``--dump-json`` lines or TikTok export lines.
-- XML (``<?xml``, ``<feed``, ``<rss``): YouTube Atom feeds (``yt:`` namespace); Mastodon
+- XML (``<?xml``, ``<feed``, ``<rss``, ``<entry``): YouTube Atom feeds (``yt:`` namespace), or
+  one feed ``<entry>`` on its own (what a YouTube post keeps as its raw payload); Mastodon
   account RSS (``<generator>Mastodon``, or items linking ``/@<user>/<id>`` statuses).
 - HTML: a TikTok page (rehydration script, SIGI_STATE, challenge shell); a bare fragment holding
   embed blockquotes is that platform's ``embed`` parser kind; any other HTML document is a news
@@ -148,7 +149,7 @@ def detect_payload(
     hinted = platform or platform_from_url(url)
     if text[0] in "{[":
         return _detect_json(text, url, platform, hinted)
-    if text.startswith(("<?xml", "<feed", "<rss")) and "<html" not in text[:2000].lower():
+    if text.startswith(("<?xml", "<feed", "<rss", "<entry")) and "<html" not in text[:2000].lower():
         return _detect_xml(text, platform)
     if not _HTML_TAG.search(text):
         raise ParseError("not a payload Podium knows: neither JSON, XML nor HTML")

@@ -15,6 +15,7 @@ status URL (see :func:`parse_account_rss`).
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -175,7 +176,9 @@ def parse_account_rss(body: str | bytes, url: str | None = None) -> ParseResult:
         if link is None:
             problems.append(f"item {index}: no status link, skipped")
             continue
-        posts.append(_post_from_rss_item(entry, element, link, account, url))
+        post = _post_from_rss_item(entry, element, link, account, url)
+        post.raw = _item_alone(feed.root, element)
+        posts.append(post)
     return ParseResult(
         platform=PLATFORM,
         parser_kind="account_rss",
@@ -183,6 +186,19 @@ def parse_account_rss(body: str | bytes, url: str | None = None) -> ParseResult:
         accounts=[account] if account else [],
         problems=problems,
     )
+
+
+def _item_alone(root: Any, element: Any) -> str | None:
+    """The feed with this one item (a post's raw payload): it reads back as the whole feed read
+    it, the channel still naming the author."""
+    if element is None:
+        return None
+    alone = copy.deepcopy(root)
+    channel = alone.find("channel")
+    for item in channel.findall("item"):
+        channel.remove(item)
+    channel.append(copy.deepcopy(element))
+    return str(etree.tostring(alone, encoding="unicode"))
 
 
 def _rss_status_url(entry: Any) -> str | None:
@@ -252,7 +268,6 @@ def _post_from_rss_item(
         mentions_complete=True,
         media_urls=[u for m in objs(entry.get("media_content")) if (u := http_url(m.get("url")))],
         # No JSON here: the item's own XML is kept so the post can be re-read later.
-        raw=etree.tostring(element, encoding="unicode") if element is not None else None,
     )
 
 

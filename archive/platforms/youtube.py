@@ -16,6 +16,7 @@ from lxml import etree
 
 from archive.errors import ParseError
 from archive.platforms import ytdlp
+from archive.platforms.decoding import as_text
 from archive.platforms.feeds import feed_text, read_feed
 from archive.platforms.fields import ident, obj, objs
 from archive.platforms.fields import url as http_url
@@ -57,6 +58,10 @@ def parse_playlist_feed(body: str | bytes, url: str | None = None) -> ParseResul
 
 
 def _parse_feed(body: str | bytes, url: str | None, parser_kind: str) -> ParseResult:
+    text = as_text(body).lstrip()
+    lone_entry = text.startswith("<entry")
+    if lone_entry:  # what a post keeps as its raw payload: read inside a feed of its own
+        body = f'<feed xmlns="http://www.w3.org/2005/Atom">{text}</feed>'
     feed = read_feed(body, "YouTube feed")
     if etree.QName(feed.root).localname != "feed":
         raise ParseError("YouTube feed: root element is not an Atom feed")
@@ -67,7 +72,7 @@ def _parse_feed(body: str | bytes, url: str | None, parser_kind: str) -> ParseRe
     posts = [_post_from_entry(e, x, url) for e, x in zip(feed.entries, elements, strict=True)]
     channel_id = ident(_channel_id(feed.feed, url, posts))
     accounts = []
-    if parser_kind == "channel_feed" and channel_id:
+    if parser_kind == "channel_feed" and channel_id and not lone_entry:
         accounts.append(
             RawAccount(
                 platform=PLATFORM,

@@ -11,8 +11,9 @@ payloads, accounts, sounds and hashtags a batch of posts points to), ``accounts`
 identity, athletes and accounts), ``payloads`` (raw payloads), ``articles`` (news articles and
 their embeds), ``runs`` (writing crawl runs and listings), ``problems`` (writing what could not be
 parsed or stored), ``history`` (reading runs, listings and problems back), ``erase`` (``podium
-forget``), ``fulltext`` (search), ``timeline`` (export), ``figures`` (counts), ``post_urls``
-(finding posts by URL); this package re-exports their public names.
+forget``), ``rederive`` (``podium reprocess``), ``fulltext`` (search), ``timeline`` (export),
+``figures`` (counts), ``post_urls`` (finding posts by URL); this package re-exports their public
+names.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ from archive.store.posts import (
     upsert_posts_in,
 )
 from archive.store.problems import post_to_detail, record_problem
+from archive.store.rederive import (
+    apply_rederived,
+    count_rederivable,
+    normalizer_versions,
+    posts_to_rederive,
+)
 from archive.store.runs import (
     close_interrupted_runs,
     finish_crawl_run,
@@ -116,12 +123,14 @@ __all__ = [
     "Totals",
     "UnknownAthleteError",
     "UnknownTargetError",
+    "apply_rederived",
     "archive_summary",
     "archive_totals",
     "athlete_accounts",
     "athlete_slugs",
     "close_interrupted_runs",
     "count_matches",
+    "count_rederivable",
     "find_account",
     "find_posts_by_url",
     "finish_crawl_run",
@@ -140,8 +149,10 @@ __all__ = [
     "mark_missing_deleted",
     "match_posts",
     "next_scheduled_runs",
+    "normalizer_versions",
     "parse_account_ref",
     "post_to_detail",
+    "posts_to_rederive",
     "problem_reasons",
     "read_payload",
     "recent_listings",

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from archive.post_merge import References
-from archive.records import NormalizedPost, SoundCredit
+from archive.post_merge import References, sound_key
+from archive.records import NormalizedPost
 from archive.store._common import (
     athlete_t,
     chunks,
@@ -23,18 +23,12 @@ from archive.store.accounts import resolve_accounts
 from archive.store.payloads import store_payloads
 
 
-def _sound_key(s: SoundCredit) -> str:
-    if s.platform_sound_id:
-        return f"id:{s.platform_sound_id}"
-    return f"t:{(s.title or '').casefold()}\x1f{(s.artist or '').casefold()}"
-
-
 def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for p in posts:
         s = p.text.sound
         if s is not None:
-            key = (p.platform, _sound_key(s))
+            key = (p.platform, sound_key(s))
             rows.setdefault(
                 key,
                 {
@@ -90,7 +84,7 @@ def resolve_references(
             account_id=account_ids[i],
             sound_id=None
             if p.text.sound is None
-            else sound_ids[(p.platform, _sound_key(p.text.sound))],
+            else sound_ids[(p.platform, sound_key(p.text.sound))],
             raw_payload_id=None if p.payload is None else payload_ids[sha256_hex(p.payload.body)],
         )
         for i, p in enumerate(posts)

@@ -40,7 +40,11 @@ def _is_graph_node(value: Any) -> bool:
     if not isinstance(value, dict) or ident(value.get("shortcode")) is None:
         return False
     typename = (text(value.get("__typename")) or "").removeprefix("XDT")
-    return "taken_at_timestamp" in value or typename.startswith("Graph")
+    return (
+        "taken_at_timestamp" in value
+        or "edge_media_to_caption" in value  # what a post keeps as its raw payload
+        or typename.startswith("Graph")
+    )
 
 
 def find_profile_user(data: dict[str, Any]) -> dict[str, Any] | None:

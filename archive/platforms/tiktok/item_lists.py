@@ -53,7 +53,8 @@ def parse_item_list(body: str | bytes, url: str | None = None) -> ParseResult:
 
 
 def parse_items(body: str | bytes, url: str | None = None) -> ParseResult:
-    """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON).
+    """Parse a bare list of web items (scrapfly results, Zeeschuimer exports, JSON or NDJSON),
+    or one web item on its own (a post's stored raw payload).
 
     Reduced dumps keep only some fields (``id``, ``desc``, ``createTime``, ``stats``): an item
     without ``author`` gives an authorless post, its URL under yt-dlp's placeholder ``@_``.
