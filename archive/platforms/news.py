@@ -148,6 +148,12 @@ def _is_article(item: dict[str, Any]) -> bool:
     return any(isinstance(t, str) and t in _ARTICLE_TYPES for t in types)
 
 
+#: Bounds on a page's microdata before extruct reads it (a real article nests a few levels:
+#: article > author > organization > logo; a page past these is no article, or hostile).
+MAX_MICRODATA_DEPTH = 24
+MAX_MICRODATA_ITEMS = 500
+
+
 @functools.cache
 def _microdata_extractor() -> Any:
     # Imported on first use: extruct's package import pulls in rdflib (a second's start-up for
@@ -161,6 +167,11 @@ def _find_microdata_article(root: Any, url: str | None) -> dict[str, Any]:
     """The first microdata item (``itemscope``, nested ones included) typed as a schema.org
     article, in JSON-LD's shape (``@type``, properties as keys, nested items as objects)."""
     if not root.xpath("//*[@itemscope][1]"):
+        return {}
+    if _microdata_too_deep(root):
+        # extruct reads nested items recursively, at a cost that grows steeply with the depth:
+        # a page nesting items this deep is no article, and must not stall the crawl.
+        logger.warning("news: microdata nested too deep, not read (url %s)", url)
         return {}
     try:
         stack: list[Any] = list(reversed(_microdata_extractor().extract_items(root, url)))
@@ -180,6 +191,16 @@ def _find_microdata_article(root: Any, url: str | None) -> dict[str, Any]:
         # microdata is lost, not the article.
         logger.warning("news: microdata not read (url %s): %s", url, exc)
     return {}
+
+
+def _microdata_too_deep(root: Any) -> bool:
+    """More than ``MAX_MICRODATA_DEPTH`` items nested in one another, or more than
+    ``MAX_MICRODATA_ITEMS`` on the page."""
+    items = root.xpath("//*[@itemscope]")
+    if len(items) > MAX_MICRODATA_ITEMS:
+        return True
+    nested = f"count(ancestor::*[@itemscope]) >= {MAX_MICRODATA_DEPTH}"
+    return bool(root.xpath(f"boolean(//*[@itemscope][{nested}])"))
 
 
 def _schema_types(item: dict[str, Any]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import pytest
+
 from archive.platforms import parse_payload
 from archive.records import RawSound
 from tests.conftest import fixture_path
@@ -140,6 +142,28 @@ def test_json_ld_comes_before_microdata_and_microdata_nested_too_deep_is_skipped
     assert (article.title, article.published_at) == ("Uit JSON-LD", None)
     shallow = page.replace(deep, "").replace("</div>" * 300, "")
     assert parse_payload(shallow, platform="news").article.published_at == "2026-02-01T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("depth", "items", "read"),
+    [(3, 0, True), (20, 0, True), (30, 0, False), (0, 600, False)],
+    ids=["nested-3", "nested-20", "nested-30", "600-items"],
+)
+def test_microdata_is_read_only_within_its_bounds(depth: int, items: int, read: bool):
+    """Past MAX_MICRODATA_DEPTH nested items or MAX_MICRODATA_ITEMS items, a page's microdata is
+    not handed to extruct at all (its recursive reading must not stall a crawl)."""
+    wrap = '<div itemscope itemtype="https://schema.org/WebPage" itemprop="about">'
+    page = (
+        "<html><body>"
+        + wrap * depth
+        + '<article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<h1 itemprop="headline">Kop</h1></article>'
+        + "</div>" * depth
+        + '<span itemscope itemtype="https://schema.org/Thing"></span>' * items
+        + "</body></html>"
+    )
+    article = parse_payload(page, platform="news").article
+    assert (article.title == "Kop") is read
 
 
 def test_microdata_with_a_link_extruct_cannot_join_costs_only_the_microdata():
