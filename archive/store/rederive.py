@@ -135,6 +135,7 @@ def posts_to_rederive(
         ]
 
 
+@db.retry_transient
 def apply_rederived(
     engine: Engine, batch: Sequence[Rederived], *, dry_run: bool = False
 ) -> list[Rederivation]:
@@ -148,7 +149,6 @@ def apply_rederived(
     return _apply(engine, batch)
 
 
-@db.retry_transient
 def _apply(engine: Engine, batch: Sequence[Rederived]) -> list[Rederivation]:
     with db.writer(engine).begin() as conn:
         outcomes = [outcome for outcome, _ in _judge(conn, batch, lock=True)]
