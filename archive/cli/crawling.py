@@ -10,8 +10,7 @@ import click
 
 from archive import config as config_mod
 from archive.cli.group import debug_requested
-from archive.cli.options import db_option, open_archive, output_folder, settings
-from archive.errors import UnknownAthleteError
+from archive.cli.options import db_option, open_archive, output_folder, roster_for, settings
 from archive.report import plural
 
 
@@ -77,12 +76,7 @@ def crawl(
     from archive.crawl import plan
 
     s = settings(ctx, db_url)
-    roster = config_mod.load_roster(s.roster_path)
-    if athlete:
-        try:
-            roster.require_athlete(athlete, str(s.roster_path))
-        except UnknownAthleteError as exc:
-            raise click.BadParameter(str(exc), param_hint="--athlete") from None
+    roster = roster_for(s, athlete)
     jobs = plan(s, roster, athlete=athlete, platform=platform, urls=urls, full=full)
     if not jobs:
         raise click.ClickException(

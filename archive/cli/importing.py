@@ -12,8 +12,7 @@ import click
 
 from archive import config as config_mod
 from archive.cli.group import debug_requested
-from archive.cli.options import db_option, open_archive, settings
-from archive.errors import UnknownAthleteError
+from archive.cli.options import db_option, open_archive, roster_for, settings
 from archive.importing.files import FORMATS
 from archive.report import plural
 
@@ -80,12 +79,7 @@ def import_cmd(
     from archive.importing import ImportOptions, import_files, walk
 
     s = settings(ctx, db_url)
-    roster = config_mod.load_roster(s.roster_path)
-    if athlete:
-        try:
-            roster.require_athlete(athlete, str(s.roster_path))
-        except UnknownAthleteError as exc:
-            raise click.BadParameter(str(exc), param_hint="--athlete") from None
+    roster = roster_for(s, athlete)
     files = walk(paths)
     if not files:
         raise click.ClickException(

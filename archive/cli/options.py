@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from archive import config as config_mod
 from archive import db
 from archive.cli.output import CSV_RULE, FORMATS
-from archive.errors import DatabaseError
+from archive.errors import DatabaseError, UnknownAthleteError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +25,18 @@ def settings(ctx: click.Context, db_url: str | None = None) -> config_mod.Settin
     """The configuration, with the command's --db applied."""
     obj = ctx.find_root().obj or {}
     return config_mod.load(obj.get("config_dir"), database_url=db_url)
+
+
+def roster_for(s: config_mod.Settings, athlete: str | None) -> config_mod.Roster:
+    """The roster; with ``--athlete``, checked to name one of its athletes (a usage error
+    naming the closest slugs otherwise)."""
+    roster = config_mod.load_roster(s.roster_path)
+    if athlete:
+        try:
+            roster.require_athlete(athlete, str(s.roster_path))
+        except UnknownAthleteError as exc:
+            raise click.BadParameter(str(exc), param_hint="--athlete") from None
+    return roster
 
 
 def db_option(f: F) -> F:

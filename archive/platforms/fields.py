@@ -113,6 +113,24 @@ def count(value: Any) -> int | float | str | None:
     return None
 
 
+def int_or_none(value: Any) -> int | None:
+    """An int sent as int or digits (a status code, a media type, a time), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 20:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def time_value(value: Any) -> int | float | str | None:
+    """A time as sent (unix seconds, int, float or string) for the normalizer to read; anything
+    else is no time."""
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, int | float | str) else None
+
+
 def flag(value: Any) -> bool:
     """A boolean field: True only for ``true`` (or a non-zero number, as some APIs send)."""
     if isinstance(value, bool):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.platforms.fields import count, dig, ident, obj, objs, text
+from archive.platforms.fields import count, dig, ident, int_or_none, obj, objs, text, time_value
 from archive.platforms.fields import url as http_url
 from archive.records import Platform, RawAccount, RawPost, RawSound
 
@@ -182,20 +182,3 @@ def account_from_user(user: dict[str, Any]) -> RawAccount:
         url=f"https://www.instagram.com/{handle}/",
         raw=user,
     )
-
-
-def int_or_none(value: Any) -> int | None:
-    """An int sent as int or digits, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 20:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def time_value(value: Any) -> int | float | str | None:
-    """A time as sent (unix seconds, int or string); anything else is no time."""
-    if isinstance(value, bool):
-        return None
-    return value if isinstance(value, int | float | str) else None

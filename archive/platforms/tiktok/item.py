@@ -6,7 +6,17 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.platforms.fields import count, dig, flag, ident, items, obj, objs, text
+from archive.platforms.fields import (
+    count,
+    dig,
+    flag,
+    ident,
+    items,
+    obj,
+    objs,
+    text,
+    time_value,
+)
 from archive.platforms.fields import url as http_url
 from archive.records import Platform, RawPost, RawSound
 
@@ -56,7 +66,7 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         author_handle=handle,
         author_id=author_id,
         author_name=author_name,
-        posted_at=_time_value(item.get("createTime")),
+        posted_at=time_value(item.get("createTime")),
         caption=text(item.get("desc")),
         counts=_extract_counts(item),
         sound=_extract_sound(item.get("music")),
@@ -165,20 +175,3 @@ def pick(source: dict[str, Any], **keys: str) -> dict[str, Any]:
         for ours, theirs in keys.items()
         if (value := count(source.get(theirs))) is not None
     }
-
-
-def int_or_none(value: Any) -> int | None:
-    """A ``statusCode`` or time sent as int or digits, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 20:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def _time_value(value: Any) -> int | float | str | None:
-    """``createTime`` as sent (unix seconds, int or string); anything else is no time."""
-    if isinstance(value, bool):
-        return None
-    return value if isinstance(value, int | float | str) else None

@@ -6,10 +6,9 @@ import json
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, decode_json, load_json
-from archive.platforms.fields import flag, ident, items
+from archive.platforms.fields import flag, ident, int_or_none, items
 from archive.platforms.tiktok.item import (
     PLATFORM,
-    int_or_none,
     is_web_item,
     post_from_item,
     unwrap_export,

@@ -11,10 +11,9 @@ from typing import Any
 
 from archive.errors import ParseError
 from archive.platforms.decoding import as_text, load_json, script_json
-from archive.platforms.fields import dig, ident, items, obj, text
+from archive.platforms.fields import dig, ident, int_or_none, items, obj, text
 from archive.platforms.tiktok.item import (
     PLATFORM,
-    int_or_none,
     is_web_item,
     pick,
     post_from_item,
