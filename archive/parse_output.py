@@ -117,13 +117,10 @@ def _reason(exc: BaseException) -> str:
     return line or type(exc).__name__
 
 
-def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
-    """Parse one saved payload; a file that cannot be read gets a one-line reason in ``error``.
-
-    Never raises for what the file holds: a payload the parsers refuse, and a post that cannot
-    be shaped, each get their reason (``error``, ``problems``), the rest is still returned.
-    """
-    out: dict[str, Any] = {
+def empty_result(path: Path, platform: str | None, error: str | None = None) -> dict[str, Any]:
+    """A ``podium parse`` result with nothing read yet, or nothing read at all (``error``, made
+    one line of at most 300 characters)."""
+    return {
         "file": str(path),
         "platform": platform,
         "kind": None,
@@ -131,8 +128,17 @@ def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
         "accounts": [],
         "article": None,
         "problems": [],
-        "error": None,
+        "error": None if error is None else " ".join(error.split())[:300],
     }
+
+
+def parse_file(path: Path, *, platform: str | None = None) -> dict[str, Any]:
+    """Parse one saved payload; a file that cannot be read gets a one-line reason in ``error``.
+
+    Never raises for what the file holds: a payload the parsers refuse, and a post that cannot
+    be shaped, each get their reason (``error``, ``problems``), the rest is still returned.
+    """
+    out = empty_result(path, platform)
     if path.is_dir():
         out["error"] = "not a payload Podium knows: a folder (give the files in it)"
         return out

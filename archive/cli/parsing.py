@@ -71,7 +71,7 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
     Example:
       podium parse saved/video.html saved/feed.json --format ndjson
     """
-    from archive.parse_output import parse_file
+    from archive.parse_output import empty_result, parse_file
 
     # Each file gets its own result, printed as soon as it is read: a file that cannot be read,
     # or a result that cannot be printed, costs that file a one-line reason, never the batch.
@@ -83,7 +83,7 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
             result = parse_file(path, platform=platform)
         except Exception as exc:  # parse_file promises not to raise; if it does, one file pays
             logging.getLogger(__name__).exception("podium parse: %s", path)
-            result = _parse_failure(path, platform, f"internal error ({type(exc).__name__}: {exc})")
+            result = empty_result(path, platform, f"internal error ({type(exc).__name__}: {exc})")
         if result.get("error"):
             failed.append((str(path), str(result["error"])))
         if fmt == "json":
@@ -106,20 +106,6 @@ def parse(files: tuple[Path, ...], platform: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
-def _parse_failure(path: Path, platform: str | None, error: str) -> dict[str, Any]:
-    """A ``podium parse`` result that only carries a one-line reason."""
-    return {
-        "file": str(path),
-        "platform": platform,
-        "kind": None,
-        "posts": [],
-        "accounts": [],
-        "article": None,
-        "problems": [],
-        "error": " ".join(error.split())[:300],
-    }
-
-
 def _printable_json(
     value: dict[str, Any],
     path: Path,
@@ -135,5 +121,8 @@ def _printable_json(
     except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
         error = f"result could not be printed ({type(exc).__name__})"
         failed.append((str(path), error))
-        return json.dumps(_parse_failure(path, platform, error), ensure_ascii=True, indent=indent)
+        from archive.parse_output import empty_result
+
+        failure = empty_result(path, platform, error)
+        return json.dumps(failure, ensure_ascii=True, indent=indent)
     return text
