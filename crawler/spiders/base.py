@@ -25,6 +25,11 @@ def _flag(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+class UnfetchableURL(ValueError):
+    """A ``--url`` this spider cannot fetch (not a post URL of its platform, a video without a
+    feed): the crawl keeps it as a problem, never drops it with a log line."""
+
+
 @dataclass
 class Listing:
     """Where one account's listing stands: the stop rule and, for a full sweep, the ids seen.
@@ -147,7 +152,14 @@ class AthleteSpider(Spider):
         """Requests for the given URLs, or for every roster account on this platform."""
         if self.urls:
             for url in self.urls:
-                for request in self.requests_for_url(url):
+                try:
+                    requests = list(self.requests_for_url(url))
+                except UnfetchableURL as exc:  # kept as a problem: the run falls short, says why
+                    yield CrawlProblem(
+                        reason=f"cannot fetch: {exc}", url=url, platform=self.platform
+                    )
+                    continue
+                for request in requests:
                     yield request
             return
         for athlete, handle in self.accounts():
@@ -171,7 +183,8 @@ class AthleteSpider(Spider):
         raise NotImplementedError
 
     def requests_for_url(self, url: str) -> Iterable[Request]:
-        """Request(s) that fetch one post or page given by URL."""
+        """Request(s) that fetch one post or page given by URL; :class:`UnfetchableURL` when this
+        spider cannot fetch what the URL names."""
         raise NotImplementedError
 
     # --- helpers for callbacks ---------------------------------------------------------

@@ -11,7 +11,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.items import CrawlProblem
-from crawler.spiders.base import AthleteSpider, Listing
+from crawler.spiders.base import AthleteSpider, Listing, UnfetchableURL
 
 _POST_URL = re.compile(r"/profile/(?P<actor>[^/]+)/post/(?P<rkey>[A-Za-z0-9]+)")
 
@@ -52,8 +52,7 @@ class BlueskySpider(AthleteSpider):
     def requests_for_url(self, url: str) -> Iterable[Request]:
         m = _POST_URL.search(url)
         if m is None:
-            self.logger.warning("not a Bluesky post URL: %s", url)
-            return
+            raise UnfetchableURL("not a Bluesky post URL")
         uri = f"at://{m['actor']}/app.bsky.feed.post/{m['rkey']}"
         yield Request(
             f"{self.base_url}/xrpc/app.bsky.feed.getPostThread?"

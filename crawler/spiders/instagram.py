@@ -11,7 +11,7 @@ from scrapy.http import Response
 
 from archive.platforms.instagram import shortcode_from_url
 from crawler.items import CrawlProblem
-from crawler.spiders.base import AthleteSpider, Listing
+from crawler.spiders.base import AthleteSpider, Listing, UnfetchableURL
 
 # The web app's id: web_profile_info answers only requests that carry it.
 _WEB_APP_HEADERS = {"X-IG-App-ID": "936619743392459"}
@@ -56,8 +56,7 @@ class InstagramSpider(AthleteSpider):
     def requests_for_url(self, url: str) -> Iterable[Request]:
         code = shortcode_from_url(url)
         if code is None:
-            self.logger.warning("not an Instagram post URL: %s", url)
-            return
+            raise UnfetchableURL("not an Instagram post URL")
         yield Request(
             f"{self.base_url}/p/{code}/?__a=1&__d=dis",
             headers=_WEB_APP_HEADERS,

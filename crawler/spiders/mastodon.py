@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from archive.platforms import mastodon
 from crawler.items import CrawlProblem
-from crawler.spiders.base import AthleteSpider, Listing
+from crawler.spiders.base import AthleteSpider, Listing, UnfetchableURL
 
 # https://instance/@user/123 (also @user@other.instance), and the API form /api/v1/statuses/123
 _STATUS_PAGE = re.compile(r"^/@[^/]+/(?P<id>\d+)/?$")
@@ -84,8 +84,7 @@ class MastodonSpider(AthleteSpider):
         elif page is not None and (base := self.instance_base(parts.hostname)):
             status_url = f"{base}/api/v1/statuses/{page['id']}"
         else:
-            self.logger.warning("not a Mastodon status URL: %s", url)
-            return
+            raise UnfetchableURL("not a Mastodon status URL")
         yield Request(status_url, callback=self.parse_status)
 
     # --- callbacks --------------------------------------------------------------------------

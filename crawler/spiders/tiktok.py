@@ -12,7 +12,7 @@ from scrapy.http import Response
 from archive.platforms.tiktok import page_observations, post_kind_and_id
 from archive.records import ParseResult
 from crawler.items import CrawlProblem
-from crawler.spiders.base import AthleteSpider, Listing
+from crawler.spiders.base import AthleteSpider, Listing, UnfetchableURL
 
 # item_list cursors are milliseconds; TikTok has nothing older than September 2016 (yt-dlp).
 _OLDEST_CURSOR = 1472706000000
@@ -75,8 +75,7 @@ class TiktokSpider(AthleteSpider):
     def requests_for_url(self, url: str) -> Iterable[Request]:
         found = post_kind_and_id(url)
         if found is None:
-            self.logger.warning("not a TikTok post URL: %s", url)
-            return
+            raise UnfetchableURL("not a TikTok post URL")
         what, post_id = found
         yield Request(
             f"{self.base_url}/@_/{what}/{post_id}",

@@ -11,7 +11,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.items import CrawlProblem
-from crawler.spiders.base import AthleteSpider, Listing
+from crawler.spiders.base import AthleteSpider, Listing, UnfetchableURL
 
 _CHANNEL_URL = re.compile(r"youtube\.com/channel/(UC[\w-]+)|[?&]channel_id=(UC[\w-]+)")
 
@@ -53,8 +53,7 @@ class YoutubeSpider(AthleteSpider):
     def requests_for_url(self, url: str) -> Iterable[Request]:
         m = _CHANNEL_URL.search(url)
         if m is None:
-            self.logger.warning("not a YouTube channel or feed URL (videos have no feed): %s", url)
-            return
+            raise UnfetchableURL("not a YouTube channel or feed URL (videos have no feed)")
         channel_id = m[1] or m[2]
         yield from self.start_account(self.open_listing(None, channel_id))
 

@@ -21,7 +21,7 @@ import pytest
 from scrapy import Request
 
 from crawler.items import CrawlProblem, ListingDone, RawPost
-from crawler.spiders.base import Listing
+from crawler.spiders.base import Listing, UnfetchableURL
 from crawler.spiders.instagram import InstagramSpider
 from tests.conftest import fixture_path
 from tests.crawler.conftest import (
@@ -150,7 +150,8 @@ def test_url_asks_for_the_post_json(spider: InstagramSpider) -> None:
     [request] = spider.requests_for_url("https://www.instagram.com/reel/DUfixpf_Zdn/?igsh=x")
     assert request.url == f"{BASE}/p/DUfixpf_Zdn/?__a=1&__d=dis"
     assert request.callback == spider.parse_post
-    assert list(spider.requests_for_url("https://www.instagram.com/lotte.vandijk/")) == []
+    with pytest.raises(UnfetchableURL, match="not an Instagram post URL"):
+        list(spider.requests_for_url("https://www.instagram.com/lotte.vandijk/"))
 
 
 def test_post_json_gives_the_post(spider: InstagramSpider) -> None:

@@ -21,7 +21,7 @@ import pytest
 from scrapy import Request
 
 from crawler.items import CrawlProblem, ListingDone, RawPost
-from crawler.spiders.base import Listing
+from crawler.spiders.base import Listing, UnfetchableURL
 from crawler.spiders.mastodon import MastodonSpider
 from tests.conftest import fixture_path
 from tests.crawler.conftest import (
@@ -182,7 +182,8 @@ def test_url_of_a_status_asks_the_api(spider: MastodonSpider) -> None:
     assert request.callback == spider.parse_status
     [same] = spider.requests_for_url(f"{BASE}/api/v1/statuses/115374217560081679")
     assert same.url == request.url
-    assert list(spider.requests_for_url("https://schaats.example/about")) == []
+    with pytest.raises(UnfetchableURL):
+        list(spider.requests_for_url("https://schaats.example/about"))
 
 
 def test_status_gives_the_post(spider: MastodonSpider) -> None:

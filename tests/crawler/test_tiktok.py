@@ -22,7 +22,7 @@ import pytest
 from scrapy import Request
 
 from crawler.items import CrawlProblem, ListingDone, RawPost
-from crawler.spiders.base import Listing
+from crawler.spiders.base import Listing, UnfetchableURL
 from crawler.spiders.tiktok import TiktokSpider
 from tests.conftest import fixture_path
 from tests.crawler.conftest import (
@@ -237,7 +237,8 @@ def test_url_asks_for_the_video_page(spider: TiktokSpider) -> None:
         "post_id": "7604234655129082857",
         "url": "https://www.tiktok.com/@lottevandijk/video/7604234655129082857",
     }
-    assert list(spider.requests_for_url("https://www.tiktok.com/@lottevandijk")) == []
+    with pytest.raises(UnfetchableURL):
+        list(spider.requests_for_url("https://www.tiktok.com/@lottevandijk"))
 
 
 def test_video_page_gives_the_post(spider: TiktokSpider) -> None:

@@ -16,7 +16,7 @@ import pytest
 from scrapy import Request
 
 from crawler.items import CrawlProblem, ListingDone, RawPost
-from crawler.spiders.base import Listing
+from crawler.spiders.base import Listing, UnfetchableURL
 from crawler.spiders.youtube import YoutubeSpider
 from tests.conftest import fixture_path
 from tests.crawler.conftest import (
@@ -105,4 +105,5 @@ def test_url_of_a_channel_reads_its_feed(spider: YoutubeSpider) -> None:
     [request] = spider.requests_for_url(f"https://www.youtube.com/channel/{CHANNEL}")
     assert request.url == spider.feed_url(CHANNEL)
     assert request.cb_kwargs["listing"].handle == CHANNEL
-    assert list(spider.requests_for_url("https://www.youtube.com/watch?v=oZyT4BppZSs")) == []
+    with pytest.raises(UnfetchableURL):
+        list(spider.requests_for_url("https://www.youtube.com/watch?v=oZyT4BppZSs"))

@@ -44,3 +44,28 @@ def test_an_unreachable_news_feed_and_post_url_are_problems(tmp_path: Path) -> N
     assert reasons and all(r.reason.startswith("unreachable: connection refused") for r in reasons)
     assert {r.source_url.split("/")[2] for r in reasons} == {dead.split("/")[2]}
     assert "unreachable: connection refused" in (news.run["errors"] or "")
+
+
+def test_a_url_the_spider_cannot_fetch_is_a_problem_not_a_finished_run(tmp_path: Path) -> None:
+    """A YouTube video URL (videos have no feed) once ended a run as "finished" with 0 pages and a
+    log line; now the run falls short and the problem row says why."""
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    db.upgrade(url)
+    video = "https://www.youtube.com/watch?v=oZyT4BppZSs"
+    with DemoServer() as server:
+        settings, env = demo_settings(server, tmp_path, url)
+        outcome = run_crawl_job(
+            CrawlJob("youtube", {"urls": video}, "youtube:urls"), settings, extra_env=env
+        )
+    assert outcome.status == "incomplete"
+    engine = db.make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT reason, source_url, platform FROM problem")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (
+            "cannot fetch: not a YouTube channel or feed URL (videos have no feed)",
+            video,
+            "youtube",
+        )
+    ]
