@@ -212,7 +212,12 @@ def test_a_dry_run_reports_the_same_and_writes_nothing(archive: Engine) -> None:
     )
     assert "2 would change (language 1, language_confidence 1, hashtags 1)" in dry.summary()
     real = reprocess(archive, workers=1)
-    assert dry.as_dict() | {"dry_run": False, "seconds": 0} == real.as_dict() | {"seconds": 0}
+    assert what_it_found(dry) == what_it_found(real)
+
+
+def what_it_found(report: Any) -> dict[str, Any]:
+    """A report's findings, without how it ran (dry or not) and how long it took."""
+    return {k: v for k, v in report.as_dict().items() if k not in ("dry_run", "seconds")}
 
 
 def test_the_process_pool_gives_what_one_process_gives(archive: Engine) -> None:
