@@ -217,12 +217,12 @@ class _Writes:
 
     def write(self, conn: Connection, tag_ids: Mapping[str, int]) -> None:
         """Write everything gathered."""
-        _apply_updates(conn, self.updates)
+        apply_updates(conn, self.updates)
         if self.versions:
             bulk_insert(conn, version_t, self.versions)
         if self.snapshots:
             bulk_insert(conn, metric_t, self.snapshots)
-        _link_tags(conn, self.links, tag_ids, self.relinked)
+        link_tags(conn, self.links, tag_ids, self.relinked)
 
 
 def _version_row(post_id: int, p: NormalizedPost) -> dict[str, Any]:
@@ -267,7 +267,7 @@ def existing_posts(
     return out
 
 
-def _apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) -> None:
+def apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) -> None:
     """Group updates by the set of columns they touch, one executemany per group."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for pid, values in updates:
@@ -281,7 +281,7 @@ def _apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) 
         conn.execute(stmt, rows)
 
 
-def _link_tags(
+def link_tags(
     conn: Connection,
     links_for: list[tuple[int, NormalizedPost]],
     tag_ids: Mapping[str, int],

@@ -32,8 +32,8 @@ from archive.store._common import (
     sound_t,
     utcnow,
 )
-from archive.store.posts import _apply_updates, _link_tags
-from archive.store.references import _hashtag_ids, _sound_ids
+from archive.store.posts import apply_updates, link_tags
+from archive.store.references import hashtag_ids_of, sound_ids_of
 
 #: A ``Rederivation`` field -> the ``post`` column it rewrites (hashtags and mentions are rows).
 _COLUMN_OF = {
@@ -255,8 +255,8 @@ def _write(conn: Connection, judged: Sequence[tuple[Rederived, Rederivation]]) -
     """Write the changed values and stamp the normalizer version of every re-derived post."""
     changed = [(d, o) for d, o in judged if o.outcome == "changed" and d.post is not None]
     posts = [d.post for d, _ in changed if d.post is not None]
-    sound_ids = _sound_ids(conn, posts) if posts else {}
-    tag_ids = _hashtag_ids(conn, posts) if posts else {}
+    sound_ids = sound_ids_of(conn, posts) if posts else {}
+    tag_ids = hashtag_ids_of(conn, posts) if posts else {}
     updates: list[tuple[int, dict[str, Any]]] = []
     links: list[tuple[int, NormalizedPost]] = []
     for d, o in judged:
@@ -274,8 +274,8 @@ def _write(conn: Connection, judged: Sequence[tuple[Rederived, Rederivation]]) -
             if o.relink_tags:
                 links.append((d.post_id, p))
         updates.append((d.post_id, values))
-    _apply_updates(conn, updates)
-    _link_tags(conn, links, tag_ids, [pid for pid, _ in links])
+    apply_updates(conn, updates)
+    link_tags(conn, links, tag_ids, [pid for pid, _ in links])
 
 
 def _record_problems(conn: Connection, problems: Sequence[Rederived]) -> None:

@@ -23,7 +23,7 @@ from archive.store.accounts import resolve_accounts
 from archive.store.payloads import store_payloads
 
 
-def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
+def sound_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for p in posts:
         s = p.text.sound
@@ -56,7 +56,7 @@ def _sound_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[
     return out
 
 
-def _hashtag_ids(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[str, int]:
+def hashtag_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[str, int]:
     rows = {t.key: {"key": t.key, "display": t.display} for p in posts for t in p.text.hashtags}
     if not rows:
         return {}
@@ -77,8 +77,8 @@ def resolve_references(
         )
     payload_ids = store_payloads(conn, (p.payload for p in posts if p.payload is not None))
     account_ids = resolve_accounts(conn, posts, now, athlete_ids)
-    sound_ids = _sound_ids(conn, posts)
-    tag_ids = _hashtag_ids(conn, posts)
+    sound_ids = sound_ids_of(conn, posts)
+    tag_ids = hashtag_ids_of(conn, posts)
     refs = [
         References(
             account_id=account_ids[i],
