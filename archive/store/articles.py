@@ -50,7 +50,8 @@ def upsert_article(
         keys = [(e.platform, e.platform_post_id) for e in article.embeds if e.platform_post_id]
         missing = [k for k in keys if k not in known]
         if missing:
-            known.update({k: v["id"] for k, v in existing_posts(conn, missing).items()})
+            stored = existing_posts(conn, missing, columns=("id",))
+            known.update({k: v["id"] for k, v in stored.items()})
         for e in article.embeds:
             post_id = known.get((e.platform, e.platform_post_id or ""))
             row = {
