@@ -98,7 +98,8 @@ def normalize_text(
     a mention. ``hashtags``/``mentions`` are a platform's structured lists; with ``*_complete`` they
     are authoritative, otherwise they are united with what the text rules find (text order
     first, then given ones the text lacks). ``sound`` is structured sound data, preferred over a
-    ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages (near-tie breaker).
+    ``♬ Title - Artist`` line. ``prior`` is the athlete's usual languages; with the platform's
+    ``declared_language`` it breaks near-ties in language detection (:mod:`archive.language`).
     """
     nfc = unicodedata.normalize("NFC", text or "")
     rest, sound_line = split_sound(strip_author(nfc, author))
@@ -111,11 +112,12 @@ def normalize_text(
     if credit is None and sound_line:
         credit = sound_from_line(sound_line)
 
-    language, confidence = detect_clean(_LANGUAGE_NOISE_RE.sub(" ", body), prior)
+    declared = normalize_declared_language(declared_language)
+    language, confidence = detect_clean(_LANGUAGE_NOISE_RE.sub(" ", body), prior, declared)
     return NormalizedText(
         language=language,
         language_confidence=confidence,
-        declared_language=normalize_declared_language(declared_language),
+        declared_language=declared,
         hashtags=hashtag_tags,
         mentions=mention_tags,
         sound=credit,
