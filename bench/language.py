@@ -139,7 +139,9 @@ def bare_langdetect(texts: Sequence[str]) -> tuple[list[str], float]:
     return [{"zh-cn": "zh", "zh-tw": "zh"}.get(code, code) for code in found], seconds
 
 
-def this_normalizer(prior_of: Callable[[int], Sequence[str]] | None = None) -> Callable[..., object]:
+def this_normalizer(
+    prior_of: Callable[[int], Sequence[str]] | None = None,
+) -> Callable[..., object]:
     from archive.normalize import normalize_text
 
     normalize_text("warm up, load the models once", platform="tiktok")
@@ -190,7 +192,9 @@ class Score:
     rate: float
 
 
-def score(truth: Sequence[str], lengths: Sequence[int], found: Sequence[str], seconds: float) -> Score:
+def score(
+    truth: Sequence[str], lengths: Sequence[int], found: Sequence[str], seconds: float
+) -> Score:
     right = [t == f for t, f in zip(truth, found, strict=True)]
     short = [r for r, n in zip(right, lengths, strict=True) if n < SHORT]
     per: dict[str, list[bool]] = {}
@@ -249,12 +253,15 @@ def main() -> None:
             nothing_found, _ = run(nothing)  # type: ignore[misc]
             rows[name] = (
                 score(truth, lengths, found, seconds),
-                sum(t == f for t, f in zip(guard_truth, guard_found, strict=True)) / len(guard_truth),
+                sum(t == f for t, f in zip(guard_truth, guard_found, strict=True))
+                / len(guard_truth),
                 sum(f == "und" for f in nothing_found) / len(nothing),
             )
 
     width = max(len(n) for n in rows) + 2
-    print(f"\n{'':{width}}{'overall':>9}{'<40 ch':>9}{'covered':>9}{'texts/s':>9}{'da+sv':>8}{'no-word und':>13}")
+    print(
+        f"\n{'':{width}}{'overall':>9}{'<40 ch':>9}{'covered':>9}{'texts/s':>9}{'da+sv':>8}{'no-word und':>13}"
+    )
     for name, (s, guard_accuracy, und_kept) in rows.items():
         print(
             f"{name:{width}}{s.overall:9.1%}{s.short:9.1%}{s.coverage:9.1%}{s.rate:9.0f}"
@@ -263,7 +270,9 @@ def main() -> None:
     print(f"\n{'per language':{width}}" + "".join(f"{c:>6}" for c in LANGUAGES))
     for name, (s, _, _) in rows.items():
         print(f"{name:{width}}" + "".join(f"{s.per_language[c]:6.0%}" for c in LANGUAGES))
-    print("\ngoal: >= 95 % overall, >= 90 % under 40 characters, >= 97 % covered; no-word texts und")
+    print(
+        "\ngoal: >= 95 % overall, >= 90 % under 40 characters, >= 97 % covered; no-word texts und"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def make_posts(n: int, distinct: int = 500) -> list[NormalizedPost]:
     real = (normalize.detect_clean, normalize.NORMALIZER_VERSION)
     cached = functools.lru_cache(maxsize=None)(real[0])
 
-    def older_rule(text: str, prior: tuple[str, ...] = ()) -> tuple[str, float]:
-        return ("und", 0.0) if "Thialf" in text else cached(text, prior)
+    def older_rule(
+        text: str, prior: tuple[str, ...] = (), declared: str | None = None
+    ) -> tuple[str, float]:
+        return ("und", 0.0) if "Thialf" in text else cached(text, prior, declared)
 
     normalize.detect_clean = older_rule  # type: ignore[assignment]
     normalize.NORMALIZER_VERSION = str(int(real[1]) - 1)

@@ -56,7 +56,10 @@ __all__ = [
 #: version. Bump it (to the next integer, as a string) whenever the same input would give a
 #: different NormalizedText or NormalizedPost: a changed rule, regex, threshold or language
 #: model. Pure refactors and speed-ups that keep every output the same do not bump it.
-NORMALIZER_VERSION = "3"  # 3: lone surrogates and NUL repaired to U+FFFD (2: times from ids)
+# 4: language by fastText first, langdetect as second opinion, Lingua for da/no/sv; `und` only
+#    for text without words; the declared language weighed in (3: lone surrogates and NUL
+#    repaired to U+FFFD; 2: times from ids)
+NORMALIZER_VERSION = "4"
 
 # What language detection must not see: URLs, hashtags and handles of any platform, and emoji
 # (pictographs, flags, skin tones, joiners, variation selectors, keycaps).

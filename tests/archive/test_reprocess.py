@@ -98,7 +98,9 @@ def older_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         m.setattr(
             normalize,
             "detect_clean",
-            lambda text, prior=(): ("und", 0.0) if "Calgary" in text else real_detect(text, prior),
+            lambda text, prior=(), declared=None: (
+                ("und", 0.0) if "Calgary" in text else real_detect(text, prior, declared)
+            ),
         )
         yield
 

@@ -573,12 +573,14 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_detect_tuple(text: str, prior: tuple[str, ...]) -> tuple[str, float]:
-    return _REAL_DETECT(text, prior)
+def _cached_detect_tuple(
+    text: str, prior: tuple[str, ...], declared: str | None
+) -> tuple[str, float]:
+    return _REAL_DETECT(text, prior, declared)
 
 
-def _cached_detect(text: str, prior: Any = ()) -> tuple[str, float]:
-    return _cached_detect_tuple(text, tuple(prior))
+def _cached_detect(text: str, prior: Any = (), declared: str | None = None) -> tuple[str, float]:
+    return _cached_detect_tuple(text, tuple(prior), declared)
 
 
 _REAL_DETECT = archive.normalize.detect_clean
