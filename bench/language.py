@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import subprocess
 import sys
 import tarfile
@@ -55,15 +56,22 @@ MENTIONS = ("@coach.jansen", "@team_norway", "@skate.union", "@mari@mastodon.soc
 EMOJI = ("🥇", "🔥", "🙌", "❤️", "🇳🇱", "🏃🏽‍♀️", "💪", "😂")
 URLS = ("https://example.org/news/123", "www.example.com/live", "https://t.co/AbC123")
 
-# Runs a normalizer's normalize_text over texts from stdin; prints languages and seconds.
+# Runs a normalizer's normalize_text over texts (and priors) from stdin in a process of its own;
+# prints the languages, the seconds they took, and the process's peak RSS in MB (models loaded).
 _CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from archive.normalize import normalize_text
-texts = json.load(sys.stdin)
+job = json.load(sys.stdin)
 normalize_text("warm up, load the models once", platform="tiktok")
+normalize_text("Nydelig dag i dag", platform="tiktok")
 start = time.perf_counter()
-languages = [normalize_text(t, platform="tiktok").language for t in texts]
-json.dump({"languages": languages, "seconds": time.perf_counter() - start}, sys.stdout)
+languages = [
+    normalize_text(t, platform="tiktok", prior=p).language
+    for t, p in zip(job["texts"], job["priors"], strict=True)
+]
+seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+json.dump({"languages": languages, "seconds": seconds, "rss": rss}, sys.stdout)
 """
 
 
@@ -139,26 +147,30 @@ def bare_langdetect(texts: Sequence[str]) -> tuple[list[str], float]:
     return [{"zh-cn": "zh", "zh-tw": "zh"}.get(code, code) for code in found], seconds
 
 
-def this_normalizer(
-    prior_of: Callable[[int], Sequence[str]] | None = None,
-) -> Callable[..., object]:
-    from archive.normalize import normalize_text
+def normalizer(root: Path) -> Callable[..., tuple[list[str], float, float]]:
+    """The normalizer of the ``archive/`` under ``root``, run in a child process."""
 
-    normalize_text("warm up, load the models once", platform="tiktok")
-
-    def run(texts: Sequence[str]) -> tuple[list[str], float]:
-        start = time.perf_counter()
-        found = [
-            normalize_text(t, platform="tiktok", prior=prior_of(i) if prior_of else ()).language
-            for i, t in enumerate(texts)
-        ]
-        return found, time.perf_counter() - start
+    def run(
+        texts: Sequence[str], priors: Sequence[Sequence[str]] | None = None
+    ) -> tuple[list[str], float, float]:
+        job = {"texts": list(texts), "priors": [list(p) for p in priors or [()] * len(texts)]}
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        )
+        out = json.loads(done.stdout)
+        return out["languages"], out["seconds"], out["rss"]
 
     return run
 
 
-def baseline_normalizer(ref: str, tmp: Path) -> Callable[..., object]:
-    """The normalizer at git ``ref``, run from an extracted copy of its ``archive/``."""
+def extract(ref: str, tmp: Path) -> Path:
+    """A copy of ``archive/`` at git ``ref`` under ``tmp``."""
     tree = subprocess.run(
         ["git", "-C", str(ROOT), "archive", "--format=tar", ref, "archive"],
         capture_output=True,
@@ -166,21 +178,7 @@ def baseline_normalizer(ref: str, tmp: Path) -> Callable[..., object]:
     ).stdout
     with tarfile.open(fileobj=BytesIO(tree)) as archive:
         archive.extractall(tmp, filter="data")
-
-    def run(texts: Sequence[str]) -> tuple[list[str], float]:
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD],
-            input=json.dumps(list(texts)),
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp,
-            env={"PYTHONPATH": str(tmp), "PATH": "/usr/bin:/bin"},
-        )
-        out = json.loads(done.stdout)
-        return out["languages"], out["seconds"]
-
-    return run
+    return tmp
 
 
 @dataclass
@@ -240,17 +238,25 @@ def main() -> None:
         sum(s.language == f for s, f in zip(guard, guard_found, strict=True)) / len(guard),
         sum(f == "und" for f in nothing_found) / len(nothing),
     )
+    # This process has loaded langdetect and nothing else of the kind (the normalizers run in
+    # child processes).
+    rss = {"langdetect": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    own_and_english = [[s.language, "en"] for s in samples] * 2
     with tempfile.TemporaryDirectory() as tmp:
-        runs: dict[str, Callable[..., object]] = {
-            f"normalizer @{args.baseline_ref}": baseline_normalizer(args.baseline_ref, Path(tmp)),
-            "normalizer (this)": this_normalizer(),
+        runs = {
+            f"normalizer @{args.baseline_ref}": (
+                normalizer(extract(args.baseline_ref, Path(tmp))),
+                None,
+            ),
+            "normalizer (this)": (normalizer(ROOT), None),
+            "this + prior (own, en)": (normalizer(ROOT), own_and_english),
         }
-        own_and_english = [[s.language, "en"] for s in samples] * 2
-        runs["this + prior (own, en)"] = this_normalizer(lambda i: own_and_english[i])
-        for name, run in runs.items():
-            found, seconds = run(texts)  # type: ignore[misc]
-            guard_found, _ = run(guard_texts)  # type: ignore[misc]
-            nothing_found, _ = run(nothing)  # type: ignore[misc]
+        for name, (run, priors) in runs.items():
+            found, seconds, rss[name] = run(texts, priors)
+            guard_found, _, _ = run(
+                guard_texts, [[s.language, "en"] for s in guard] * 2 if priors else None
+            )
+            nothing_found, _, _ = run(nothing)
             rows[name] = (
                 score(truth, lengths, found, seconds),
                 sum(t == f for t, f in zip(guard_truth, guard_found, strict=True))
@@ -270,6 +276,10 @@ def main() -> None:
     print(f"\n{'per language':{width}}" + "".join(f"{c:>6}" for c in LANGUAGES))
     for name, (s, _, _) in rows.items():
         print(f"{name:{width}}" + "".join(f"{s.per_language[c]:6.0%}" for c in LANGUAGES))
+    print(
+        "\npeak RSS of the process (models loaded): "
+        + ", ".join(f"{name} {mb:.0f} MB" for name, mb in rss.items() if "prior" not in name)
+    )
     print(
         "\ngoal: >= 95 % overall, >= 90 % under 40 characters, >= 97 % covered; no-word texts und"
     )
