@@ -136,7 +136,7 @@ def _models(
     """Replace both models' opinions; returns the log of texts langdetect was asked about."""
     asked: list[str] = []
 
-    def second_opinion(text: str, trials: int = 3) -> dict[str, float]:
+    def second_opinion(text: str, candidates: object = None, trials: int = 3) -> dict[str, float]:
         asked.append(text)
         return langdetect
 
@@ -211,6 +211,28 @@ def test_fast_detector_matches_langdetect(text: str) -> None:
     detector = language._FastDetector(language._get_factory())
     detector.append(text)
     assert [(p.lang, p.prob) for p in detector.get_probabilities()] == expected
+
+
+def test_langdetect_restricted_to_candidates() -> None:
+    text = "Dette er en setning som kunne vært dansk eller norsk"
+    found = language._langdetect_probabilities(text, ["da", "no", "sv"])
+    assert set(found) <= {"da", "no", "sv"}
+    assert sum(found.values()) == pytest.approx(1.0)
+    assert language._langdetect_probabilities(text, ["xx", "fy"]) == {}  # none it knows
+    zh = language._langdetect_probabilities(CAPTIONS["zh"], ["zh", "ja"])
+    assert max(zh, key=zh.__getitem__) == "zh"  # zh-cn and zh-tw merged
+
+
+def test_restricted_langdetect_over_all_languages_is_langdetect() -> None:
+    # Restricting to every language changes nothing: the same arithmetic on the same vector.
+    text = "Wat een geweldige dag op het ijs, ik ben zo trots op mijn team."
+    everything = language._get_factory().langlist
+    restricted = language._langdetect_probabilities(
+        text, [language._plain_code(c) for c in everything]
+    )
+    plain = language._langdetect_probabilities(text)
+    assert restricted.keys() == plain.keys()
+    assert all(restricted[c] == pytest.approx(plain[c]) for c in plain)
 
 
 @settings(max_examples=200, deadline=None)
