@@ -235,6 +235,13 @@ def test_restricted_langdetect_over_all_languages_is_langdetect() -> None:
     assert all(restricted[c] == pytest.approx(plain[c]) for c in plain)
 
 
+def test_only_the_first_max_chars_are_read() -> None:
+    dutch = "Wat een prachtige dag op het ijs met de hele ploeg. "
+    english = "What a wonderful day on the ice with the whole team. " * 200_000
+    text = (dutch * (language.MAX_CHARS // len(dutch) + 1))[: language.MAX_CHARS] + english
+    assert detect_language(text)[0] == "nl"
+
+
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=80), prior=st.lists(st.sampled_from(["nl", "no", "en-US", "zh"])))
 def test_never_raises(text: str, prior: list[str]) -> None:
