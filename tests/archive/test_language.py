@@ -243,8 +243,12 @@ def test_only_the_first_max_chars_are_read() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.text(max_size=80), prior=st.lists(st.sampled_from(["nl", "no", "en-US", "zh"])))
-def test_never_raises(text: str, prior: list[str]) -> None:
-    code, confidence = detect_language(text, prior=prior)
+@given(
+    text=st.text(max_size=80),
+    prior=st.lists(st.sampled_from(["nl", "no", "en-US", "zh", "", "und"])),
+    declared=st.one_of(st.none(), st.sampled_from(["da", "nb", "pt-BR", "xx", ""])),
+)
+def test_never_raises(text: str, prior: list[str], declared: str | None) -> None:
+    code, confidence = detect_language(text, prior=prior, declared=declared)
     assert code == "und" or (code.isalpha() and code.islower() and "-" not in code)
     assert 0.0 <= confidence <= 1.0
