@@ -99,9 +99,18 @@ from archive.store.runs import (
     set_crawl_run_exit_code,
     start_crawl_run,
 )
+from archive.store.search_index import (
+    INLINE_CHANGES,
+    INLINE_REBUILD,
+    IndexSync,
+    TextTerm,
+)
+from archive.store.search_index import sync as sync_search_index
 from archive.store.timeline import timeline_chunks, weekly_post_counts
 
 __all__ = [
+    "INLINE_CHANGES",
+    "INLINE_REBUILD",
     "NOT_ON_ROSTER",
     "AccountSummary",
     "ArchiveSummary",
@@ -112,6 +121,7 @@ __all__ = [
     "CrawlRunRow",
     "ForgetResult",
     "FullTextQuery",
+    "IndexSync",
     "ListingRow",
     "NormalizedPost",
     "Period",
@@ -120,6 +130,7 @@ __all__ = [
     "StoreFailure",
     "SyncResult",
     "TagTerm",
+    "TextTerm",
     "Totals",
     "UnknownAthleteError",
     "UnknownTargetError",
@@ -165,6 +176,7 @@ __all__ = [
     "start_crawl_run",
     "store_payloads",
     "sync_roster",
+    "sync_search_index",
     "timeline_chunks",
     "upsert_article",
     "upsert_posts",
