@@ -161,7 +161,7 @@ def _open(path: Path, *, create: bool = False) -> tantivy.Index | None:
         if index is not None and path.is_dir():
             return index
         _opened.pop(path, None)
-        if not create and not tantivy.Index.exists(str(path)):
+        if not create and not (path.is_dir() and tantivy.Index.exists(str(path))):
             return None
         if create:
             path.mkdir(exist_ok=True)
@@ -491,18 +491,19 @@ _TOKEN_RE = re.compile(python_token_pattern())
 def text_query(term: TextTerm) -> tantivy.Query:
     """The index query for one term, read as FTS5 reads the quoted term (raises Unsupported for
     a term FTS5 reads as empty)."""
-    toks: list[str] = _TOKEN_RE.findall(" ".join(term.tokens))
+    toks: list[str | tuple[int, str]] = _TOKEN_RE.findall(" ".join(term.tokens))
     if not toks:
         raise Unsupported("a term with no FTS5 token")
     if not term.prefix:
         if len(toks) == 1:
-            return _Q.term_query(SCHEMA, "text", toks[0])
+            return _Q.term_query(SCHEMA, "text", str(toks[0]))
         return _Q.phrase_query(SCHEMA, "text", toks)
-    if not all(c.isalnum() or not c.isascii() for t in toks for c in t):
+    words = [str(t) for t in toks]
+    if not all(c.isalnum() or not c.isascii() for w in words for c in w):
         raise Unsupported("a prefix with characters a regular expression would read")
-    if len(toks) == 1:
-        return _Q.regex_query(SCHEMA, "text", toks[0] + ".*")
-    return _Q.regex_phrase_query(SCHEMA, "text", [*toks[:-1], toks[-1] + ".*"])
+    if len(words) == 1:
+        return _Q.regex_query(SCHEMA, "text", words[0] + ".*")
+    return _Q.regex_phrase_query(SCHEMA, "text", [*words[:-1], words[-1] + ".*"])
 
 
 def all_of(musts: Sequence[tantivy.Query], nots: Sequence[tantivy.Query] = ()) -> tantivy.Query:
@@ -555,7 +556,8 @@ def dated() -> tantivy.Query:
 
 def post_ids(searcher: tantivy.Searcher, hits: Sequence[tuple[Any, Any]]) -> list[int]:
     """The post ids of search hits."""
-    return [int(v) for v in searcher.fast_field_values("post", [h[1] for h in hits])]
+    values = searcher.fast_field_values("post", [h[1] for h in hits])
+    return [int(v) for v in values if v is not None]
 
 
 def posted_at_exactly(value: int) -> tantivy.Query:
