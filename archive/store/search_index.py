@@ -51,7 +51,6 @@ SCHEMA_VERSION = 1
 SUFFIX = ".search"
 _ANALYZER = "podium_fts5"
 _STATE = "state"
-_SEP = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: A search catches up this many logged changes itself; more, and it answers from FTS5 until a
 #: writer (``podium init``, ``reprocess``, the end of a crawl) has caught the index up.
@@ -233,12 +232,28 @@ def _can_catch_up(index_state: _IndexState | None, db: _DbState) -> bool:
 
 # --- documents ---------------------------------------------------------------------------------
 
-_ROWS_SQL = (
-    "SELECT p.id, p.search_text, p.platform, p.account_id, p.language, "
-    "CASE WHEN p.language = 'und' THEN lower(p.declared_language) END, p.sound_id, p.posted_at, "
-    "(SELECT group_concat(h.key, char(31)) FROM post_hashtag ph "
-    " JOIN hashtag h ON h.id = ph.hashtag_id WHERE ph.post_id = p.id), "
-    "(SELECT group_concat(m.key, char(31)) FROM mention m WHERE m.post_id = p.id) "
+# One document per post, as JSON built by SQLite itself (no Python object per field: a rebuild
+# of millions of posts is bound by Tantivy and SQLite, not the interpreter). ``lang`` is the
+# language, plus the declared one where detection said ``und`` (lower-cased by SQLite, as the
+# SQL filter does); ``mention_user`` is a mention's name before any ``@instance``; ``posted`` is
+# microseconds since 1970 of the stored UTC time. Fields that are NULL are left out.
+_DOCS_SQL = (
+    "SELECT json_remove(json_object("
+    "'post', p.id, 'text', p.search_text, 'platform', p.platform, "
+    "'account', p.account_id, 'sound', p.sound_id, "
+    "'lang', CASE WHEN p.language = 'und' AND p.declared_language IS NOT NULL "
+    "  THEN json_array(p.language, lower(p.declared_language)) ELSE json_array(p.language) END, "
+    "'posted', CAST(strftime('%s', p.posted_at) AS INTEGER) * 1000000 "
+    "  + CAST(substr(p.posted_at, 21, 6) AS INTEGER), "
+    "'tag', json((SELECT json_group_array(h.key) FROM post_hashtag ph "
+    "  JOIN hashtag h ON h.id = ph.hashtag_id WHERE ph.post_id = p.id)), "
+    "'mention', json((SELECT json_group_array(m.key) FROM mention m WHERE m.post_id = p.id)), "
+    "'mention_user', json((SELECT json_group_array(CASE WHEN instr(m.key, '@') > 0 "
+    "  THEN substr(m.key, 1, instr(m.key, '@') - 1) ELSE m.key END) "
+    "  FROM mention m WHERE m.post_id = p.id))), "
+    "CASE WHEN p.account_id IS NULL THEN '$.account' ELSE '$.none' END, "
+    "CASE WHEN p.sound_id IS NULL THEN '$.sound' ELSE '$.none' END, "
+    "CASE WHEN p.posted_at IS NULL THEN '$.posted' ELSE '$.none' END) "
     "FROM post p"
 )
 
@@ -248,25 +263,6 @@ def micros(value: datetime | str) -> int:
     written (the store writes UTC; an aware bound's offset is not applied, as in SQL)."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return (moment.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-
-
-def _document(row: Sequence[Any]) -> tantivy.Document:
-    pid, text, platform, account, language, declared, sound, posted, tags, mentions = row
-    fields: dict[str, list[Any]] = {"post": [pid], "text": [text or ""], "platform": [platform]}
-    fields["lang"] = [language] + ([declared] if declared else [])
-    if account is not None:
-        fields["account"] = [account]
-    if sound is not None:
-        fields["sound"] = [sound]
-    if posted is not None:
-        fields["posted"] = [micros(posted)]
-    if tags:
-        fields["tag"] = tags.split(_SEP)
-    if mentions:
-        keys = mentions.split(_SEP)
-        fields["mention"] = keys
-        fields["mention_user"] = [k.split("@", 1)[0] for k in keys]
-    return tantivy.Document(**fields)
 
 
 def _state_document(db: _DbState) -> tantivy.Document:
@@ -401,8 +397,8 @@ def _apply(
             for chunk in _chunks(ids, 500):
                 writer.delete_documents_by_query(_Q.term_set_query(SCHEMA, "post", chunk))
                 marks = ",".join("?" * len(chunk))
-                for row in _raw_rows(conn, f"{_ROWS_SQL} WHERE p.id IN ({marks})", chunk):
-                    writer.add_document(_document(row))
+                for (doc,) in _raw_rows(conn, f"{_DOCS_SQL} WHERE p.id IN ({marks})", chunk):
+                    writer.add_json(doc)
             writer.delete_documents_by_term("meta", _STATE)
             writer.add_document(_state_document(db))
             return "caught-up", len(ids), db.head
@@ -412,8 +408,8 @@ def _apply(
                 return "behind", 0, 0
         writer.delete_all_documents()
         n = 0
-        for row in _raw_rows(conn, _ROWS_SQL):
-            writer.add_document(_document(row))
+        for (doc,) in _raw_rows(conn, _DOCS_SQL):
+            writer.add_json(doc)
             n += 1
         writer.add_document(_state_document(db))
         return "rebuilt", n, db.head
