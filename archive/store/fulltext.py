@@ -279,8 +279,9 @@ def count_matches(conn: Connection, query: FullTextQuery, filters: SearchFilters
     side = _side_index(conn, query)
     if side is not None:
         try:
-            q = _side_query(conn, query, filters)
-            return 0 if q is None else int(side.searcher().search(q, 1, count=True).count)
+            searcher = side.searcher()
+            q = _side_query(conn, query, filters, searcher)
+            return 0 if q is None else int(searcher.search(q, 1, count=True).count)
         except (search_index.Unsupported, ValueError) as exc:
             log.info("search: FTS5 counts %r (%s)", query.fts5, exc)
     conds = _conditions(conn, filters)
@@ -326,10 +327,12 @@ def _tag_query(term: TagTerm) -> Any:
     return search_index.keyword("mention_user", term.key)  # any instance, as the LIKE does
 
 
-def _side_query(conn: Connection, query: FullTextQuery, f: SearchFilters) -> Any | None:
+def _side_query(
+    conn: Connection, query: FullTextQuery, f: SearchFilters, searcher: Any
+) -> Any | None:
     """The index query for ``query`` and ``filters``; None when no post can match."""
     si = search_index
-    musts = [si.any_of([si.text_query(t) for t in group]) for group in query.groups]
+    musts = [si.any_of([si.text_query(t, searcher) for t in group]) for group in query.groups]
     nots = [si.text_query(t) for t in query.excluded]
     if f.athlete_id is not None:
         ids = [r[0] for r in conn.execute(athlete_account_ids(f.athlete_id))]
@@ -366,10 +369,10 @@ def _side_query(conn: Connection, query: FullTextQuery, f: SearchFilters) -> Any
 def _search_side(
     conn: Connection, index: Any, query: FullTextQuery, f: SearchFilters, sort: str, limit: int
 ) -> list[PostMatch]:
-    q = _side_query(conn, query, f)
+    searcher = index.searcher()
+    q = _side_query(conn, query, f, searcher)
     if q is None:
         return []
-    searcher = index.searcher()
     if sort == "date":
         ids = _newest(searcher, q, limit)
         scored = searcher.search(

@@ -484,9 +484,15 @@ def ready_index(conn: Connection) -> tantivy.Index | None:
 _TOKEN_RE = re.compile(python_token_pattern())
 
 
-def text_query(term: TextTerm) -> tantivy.Query:
+#: A prefix that expands to at most this many words is their BM25-scored OR (FTS5 ranks prefix
+#: matches too); beyond, a regular expression over the words, every match scoring alike.
+PREFIX_WORDS = 64
+
+
+def text_query(term: TextTerm, searcher: tantivy.Searcher | None = None) -> tantivy.Query:
     """The index query for one term, read as FTS5 reads the quoted term (raises Unsupported for
-    a term FTS5 reads as empty)."""
+    a term FTS5 reads as empty). With ``searcher``, a one-word prefix is ranked (see
+    ``PREFIX_WORDS``)."""
     toks: list[str | tuple[int, str]] = _TOKEN_RE.findall(" ".join(term.tokens))
     if not toks:
         raise Unsupported("a term with no FTS5 token")
@@ -498,6 +504,12 @@ def text_query(term: TextTerm) -> tantivy.Query:
     if not all(c.isalnum() or not c.isascii() for w in words for c in w):
         raise Unsupported("a prefix with characters a regular expression would read")
     if len(words) == 1:
+        if searcher is not None:
+            found = searcher.terms_with_prefix("text", words[0], limit=PREFIX_WORDS + 1)
+            if not found:
+                return _Q.empty_query()
+            if len(found) <= PREFIX_WORDS:
+                return any_of([_Q.term_query(SCHEMA, "text", w) for w, _ in found])
         return _Q.regex_query(SCHEMA, "text", words[0] + ".*")
     return _Q.regex_phrase_query(SCHEMA, "text", [*words[:-1], words[-1] + ".*"])
 
