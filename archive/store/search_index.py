@@ -327,6 +327,7 @@ def sync(
         db = _db_state(conn)
     if db is None:
         return IndexSync("unavailable")
+    index = None
     try:
         index = _open(path)
         if index is not None and not rebuild:
@@ -339,6 +340,10 @@ def sync(
         _forget_opened(path)
         shutil.rmtree(path, ignore_errors=True)
         rebuild = True
+    if (index is None or rebuild) and max_rebuild is not None:
+        with engine.connect() as conn:
+            if conn.exec_driver_sql("SELECT count(*) FROM post").scalar_one() > max_rebuild:
+                return IndexSync("behind", 0, time.perf_counter() - started)
     try:
         index = _open(path, create=True)
         assert index is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -229,7 +230,7 @@ def test_an_older_database_file_put_back_rebuilds_the_index(
     store.sync_search_index(engine)
     file = Path(str(engine.url.database))
     engine.dispose()
-    with sqlite3.connect(file) as con:
+    with contextlib.closing(sqlite3.connect(file)) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(file, tmp_path / "older.db")
     store_caption(engine, "Alleen in de nieuwe versie", "new-1")
