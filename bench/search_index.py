@@ -26,9 +26,9 @@ import tantivy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from archive.search import parse_query
 from archive.store import search_index as si
 from archive.store.search_index import TextTerm
-from archive.search import parse_query
 from bench import corpus
 from bench.search import pct, queries
 
@@ -80,8 +80,7 @@ def build(n: int, cache: Path) -> tantivy.Index:
         print(
             f"built the index of {n:,} posts in {time.perf_counter() - t0:.0f} s", file=sys.stderr
         )
-    index = si._register(tantivy.Index.open(str(path)))
-    return index
+    return si._register(tantivy.Index.open(str(path)))
 
 
 def query_for(searcher: tantivy.Searcher, q: str, f: dict[str, Any]) -> Any:
