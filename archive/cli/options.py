@@ -85,7 +85,7 @@ def sync_search_index(engine: Engine, *, rebuild: bool = False) -> None:
     result = store.sync_search_index(engine, rebuild=rebuild, wait=30.0)
     if result.outcome == "busy":
         click.echo("search index: another process is updating it", err=True)
-    elif result.outcome in ("rebuilt", "caught-up") and (rebuild or result.seconds >= 1):
+    elif result.outcome in ("rebuilt", "caught-up") and result.applied and result.seconds >= 1:
         click.echo(
             f"search index: {result.outcome} ({result.applied:,} posts) in {result.seconds:.1f} s",
             err=True,

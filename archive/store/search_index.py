@@ -331,7 +331,8 @@ def sync(
     try:
         index = _open(path)
         if index is not None and not rebuild:
-            index.reload()
+            if not _in_step(_index_state(index), db):
+                index.reload()  # another process may have caught it up (reopens its segments)
             if _in_step(_index_state(index), db):
                 return IndexSync("current", 0, time.perf_counter() - started)
     except (OSError, ValueError) as exc:
