@@ -294,3 +294,18 @@ def test_the_token_characters_are_fts5s(tmp_path: Path) -> None:
     }
     fts5 = {cp for cp in points if tokens_per_row.get(cp) == 1}
     assert fts5 == in_ranges
+
+
+def test_the_end_of_a_crawl_catches_the_index_up(seeded: tuple[Engine, dict[str, int]]) -> None:
+    engine, _ = seeded
+    store.sync_search_index(engine)
+    run = store.start_crawl_run(
+        engine, spider="tiktok", target=None, athlete_slug=None, full_sweep=False
+    )
+    store_caption(engine, "Gevonden na de crawl", "crawl-1")
+    with engine.connect() as conn:
+        assert search_index.ready_index(conn) is None  # behind: the new post is not in it yet
+    store.finish_crawl_run(engine, run, status="finished")
+    with engine.connect() as conn:
+        assert search_index.ready_index(conn) is not None  # the store caught it up
+    assert store.sync_search_index(engine).outcome == "current"
