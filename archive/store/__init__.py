@@ -11,7 +11,8 @@ payloads, accounts, sounds and hashtags a batch of posts points to), ``accounts`
 identity, athletes and accounts), ``payloads`` (raw payloads), ``articles`` (news articles and
 their embeds), ``runs`` (writing crawl runs and listings), ``problems`` (writing what could not be
 parsed or stored), ``history`` (reading runs, listings and problems back), ``erase`` (``podium
-forget``), ``rederive`` (``podium reprocess``), ``fulltext`` (search), ``timeline`` (export),
+forget``), ``rederive`` (``podium reprocess``), ``fulltext`` (search), ``search_index`` (the
+search side index of SQLite archives, kept in step), ``timeline`` (export),
 ``figures`` (counts), ``post_urls`` (finding posts by URL); this package re-exports their public
 names.
 """
