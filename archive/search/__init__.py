@@ -18,6 +18,7 @@ store's (``archive.store.fulltext``). This package re-exports their public names
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 SORTS = ("rank", "date")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +180,16 @@ def search_posts(
         excluded=tuple(_text_term(t) for t in parsed.excluded if t.form not in TAG_FORMS),
     )
     if side_index:
-        store.sync_search_index(
-            engine,
-            wait=1.0,
-            max_changes=store.INLINE_CHANGES,
-            max_rebuild=store.INLINE_REBUILD,
-            merge=False,
-        )
+        try:
+            store.sync_search_index(
+                engine,
+                wait=1.0,
+                max_changes=store.INLINE_CHANGES,
+                max_rebuild=store.INLINE_REBUILD,
+                merge=False,
+            )
+        except Exception:  # noqa: BLE001 - the index is a copy; FTS5 answers when it is behind
+            log.warning("search index not caught up; FTS5 answers", exc_info=True)
     with engine.connect() as conn:  # a deferred read: never waits for a crawl's batch
         athlete_id = None
         if athlete is not None:
