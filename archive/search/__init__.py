@@ -188,7 +188,7 @@ def search_posts(
                 max_rebuild=store.INLINE_REBUILD,
                 merge=False,
             )
-        except Exception:  # noqa: BLE001 - the index is a copy; FTS5 answers when it is behind
+        except Exception:  # the index is a copy: FTS5 answers when it is behind
             log.warning("search index not caught up; FTS5 answers", exc_info=True)
     with engine.connect() as conn:  # a deferred read: never waits for a crawl's batch
         athlete_id = None

@@ -327,28 +327,19 @@ def sync(
         db = _db_state(conn)
     if db is None:
         return IndexSync("unavailable")
-    index = None
-    try:
-        index = _open(path)
-        if index is not None and not rebuild:
-            if not _in_step(_index_state(index), db):
-                index.reload()  # another process may have caught it up (reopens its segments)
-            if _in_step(_index_state(index), db):
-                return IndexSync("current", 0, time.perf_counter() - started)
-    except (OSError, ValueError) as exc:
-        # Damaged, or written by another Tantivy: removed, then built again below.
-        log.warning("search index %s cannot be opened (%s); building it again", path, exc)
-        _forget_opened(path)
-        shutil.rmtree(path, ignore_errors=True)
-        rebuild = True
-    if (index is None or rebuild) and max_rebuild is not None:
+    found = _existing(path, db)
+    if found == "current" and not rebuild:
+        return IndexSync("current", 0, time.perf_counter() - started)
+    rebuild = rebuild or found == "damaged"
+    if (found == "missing" or rebuild) and max_rebuild is not None:
         with engine.connect() as conn:
             if conn.exec_driver_sql("SELECT count(*) FROM post").scalar_one() > max_rebuild:
                 return IndexSync("behind", 0, time.perf_counter() - started)
     try:
         index = _open(path, create=True)
         assert index is not None
-        writer = _writer(index, heap=(256 if rebuild else 32) * 1_000_000, wait=wait)
+        big = rebuild or found == "missing"
+        writer = _writer(index, heap=(256 if big else 32) * 1_000_000, wait=wait)
     except (OSError, ValueError) as exc:
         log.info("search index %s cannot be written (%s); search uses FTS5", path, exc)
         return IndexSync("unavailable", 0, time.perf_counter() - started)
@@ -371,6 +362,22 @@ def sync(
     if outcome in ("caught-up", "rebuilt"):
         _prune(engine, watermark)
     return IndexSync(outcome, applied, time.perf_counter() - started)
+
+
+def _existing(path: Path, db: _DbState) -> str:
+    """``current``, ``behind``, ``missing`` or ``damaged`` (then removed, to be built again)."""
+    try:
+        index = _open(path)
+        if index is None:
+            return "missing"
+        if not _in_step(_index_state(index), db):
+            index.reload()  # another process may have caught it up (reopens its segments)
+        return "current" if _in_step(_index_state(index), db) else "behind"
+    except (OSError, ValueError) as exc:  # damaged, or written by another Tantivy
+        log.warning("search index %s cannot be opened (%s); building it again", path, exc)
+        _forget_opened(path)
+        shutil.rmtree(path, ignore_errors=True)
+        return "damaged"
 
 
 def _apply(
