@@ -320,8 +320,15 @@ def check_connection(engine: Engine) -> None:
 
 
 #: Objects Alembic must not compare: the FTS5 table and its shadow tables, the PostgreSQL
-#: tsvector column, its index and function (made by hand in the migrations), APScheduler's jobs.
-_HIDDEN_TABLES = ("post_fts", SCHEDULER_JOB_TABLE)
+#: tsvector column, its index and function (made by hand in the migrations), APScheduler's jobs,
+#: the search side index's change log and state (SQLite only; ``archive.store.search_index``).
+_HIDDEN_TABLES = (
+    "post_fts",
+    SCHEDULER_JOB_TABLE,
+    "search_change",
+    "search_index_state",
+    "sqlite_sequence",
+)
 
 
 def alembic_include_object(

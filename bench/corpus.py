@@ -9,12 +9,15 @@ made-up ones, drawn with weights 1/rank^1.05, so a few words are everywhere and 
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
+import multiprocessing
 import random
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from archive.textfold import fold
 
@@ -320,58 +323,178 @@ _TAG_CUM = list(itertools.accumulate(1 / (r + 1) ** ZIPF_S for r in range(len(HA
 _LANG_WEIGHTS = [30, 25, 12, 8, 7, 8, 5, 5]  # nl en de fr es ja zh ko
 
 
-def caption(rng: random.Random, langs: list[Language]) -> tuple[str, str, list[str]]:
-    """(caption, language, hashtags) for one post."""
-    lang = rng.choices(langs, weights=_LANG_WEIGHTS)[0]
-    if lang.code in CJK_HEADS:
-        text = "".join(
-            w + (rng.choice("。！、") if rng.random() < 0.2 else "")
-            for w in lang.draw(rng, rng.randint(4, 12))
+_LANG_CUM = list(itertools.accumulate(_LANG_WEIGHTS))
+CHUNK = (
+    20_000  # posts per generator chunk: each chunk has its own seed, so chunks build in parallel
+)
+
+
+@dataclass
+class _Vocab:
+    """A language's words, their folds, and Zipf cumulative weights (prepared once per process)."""
+
+    code: str
+    words: list[str]
+    folded: list[str]
+    cum: list[float]
+    cjk: bool
+
+
+@functools.cache
+def _vocabs() -> tuple[list[_Vocab], list[str], list[str]]:
+    """The vocabularies with their folds, the folded hashtags and the folded emoji."""
+    vocabs = [
+        _Vocab(x.code, x.words, [fold(w) for w in x.words], x.cum, x.code in CJK_HEADS)
+        for x in languages()
+    ]
+    return vocabs, [fold(t) for t in HASHTAGS], [fold(e) for e in EMOJI]
+
+
+def _generate(start: int, count: int, seed: int) -> list[tuple[str, str, str, list[str]]]:
+    """(caption, search_text, language, hashtags) for posts start .. start+count-1.
+
+    Words are drawn per language with Zipf weights; ``search_text`` is ``fold(caption)``: joined
+    from the folds of the words (checked against the real ``fold`` on every 500th post), and by
+    the real fold for CJK captions, whose bigrams run across words.
+    """
+    rng = random.Random(seed * 1_000_003 + start // CHUNK)
+    vocabs, tag_folds, emoji_folds = _vocabs()
+    rand, tot_lang, tot_tag = rng.random, _LANG_CUM[-1], _TAG_CUM[-1]
+    out = []
+    for i in range(count):
+        v = vocabs[bisect.bisect(_LANG_CUM, rand() * tot_lang)]
+        tot = v.cum[-1]
+        if v.cjk:
+            k = 4 + int(rand() * 9)
+            idx = [bisect.bisect(v.cum, rand() * tot) for _ in range(k)]
+            text = "".join(
+                v.words[j] + ("。！、"[int(rand() * 3)] if rand() < 0.2 else "") for j in idx
+            )
+            folded = fold(text)
+        else:
+            k = 6 + int(rand() * 19)
+            idx = [bisect.bisect(v.cum, rand() * tot) for _ in range(k)]
+            text = " ".join([v.words[j] for j in idx])
+            text = text[0].upper() + text[1:]
+            folded = " ".join([v.folded[j] for j in idx])
+        ntags = (0, 1, 1, 2, 3)[int(rand() * 5)]
+        tags = list(
+            dict.fromkeys([bisect.bisect(_TAG_CUM, rand() * tot_tag) for _ in range(ntags)])
         )
-    else:
-        text = " ".join(lang.draw(rng, rng.randint(6, 24)))
-        text = text[0].upper() + text[1:]
-    tags = list(
-        dict.fromkeys(rng.choices(HASHTAGS, cum_weights=_TAG_CUM, k=rng.choice((0, 1, 1, 2, 3))))
-    )
-    if tags:
-        text += " " + " ".join("#" + t for t in tags)
-    if rng.random() < 0.3:
-        text += " " + rng.choice(EMOJI)
-    return text, lang.code, tags
+        if tags:
+            text += " " + " ".join("#" + HASHTAGS[t] for t in tags)
+            folded += " " + " ".join(tag_folds[t] for t in tags)
+        if rand() < 0.3:
+            e = int(rand() * len(EMOJI))
+            text += " " + EMOJI[e]
+            folded += " " + emoji_folds[e]
+        if i % 500 == 0 and fold(text) != folded:
+            raise AssertionError(f"corpus fold shortcut differs from fold() for {text!r}")
+        out.append((text, folded, v.code, [HASHTAGS[t] for t in tags]))
+    return out
+
+
+def caption(rng: random.Random, langs: list[Language]) -> tuple[str, str, list[str]]:
+    """(caption, language, hashtags) for one post (a one-off draw, seeded by ``rng``)."""
+    text, _, lang, tags = _generate(0, 1, rng.randrange(1 << 30))[0]
+    return text, lang, tags
 
 
 def posts(
     n: int, seed: int = 7, start: datetime = datetime(2022, 1, 1, tzinfo=UTC)
 ) -> Iterator[tuple[int, str, str, datetime, list[str]]]:
     """(n_index, caption, language, posted_at, hashtags) for n posts, over about four years."""
-    rng = random.Random(seed)
-    langs = languages()
     step = timedelta(days=4 * 365) / max(n, 1)
-    for i in range(n):
-        text, lang, tags = caption(rng, langs)
-        yield i, text, lang, start + step * i, tags
+    for first in range(0, n, CHUNK):
+        chunk = _generate(first, min(CHUNK, n - first), seed)
+        for k, (text, _, lang, tags) in enumerate(chunk):
+            yield first + k, text, lang, start + step * (first + k), tags
 
 
 PLATFORMS = ("tiktok", "instagram", "bluesky", "mastodon", "youtube")
 
 
+_NOW = "2026-03-01 00:00:00.000000"
+_EPOCH = datetime(2022, 1, 1)
+_SPAN_US = 4 * 365 * 86_400_000_000  # four years
+
+
+def _chunk_rows(job: tuple[int, int, int, int, int, bool]) -> tuple[list[Any], ...]:
+    """The rows of posts first .. first+count-1 (of n): post, post_hashtag, post_version,
+    metric_snapshot. Runs in a worker process; deterministic for (seed, first)."""
+    first, count, n, seed, athletes, history = job
+    rng = random.Random(seed * 7919 + first)
+    n_acc = athletes * len(PLATFORMS)
+    rows, tag_rows, versions, snaps = [], [], [], []
+    for k, (text, folded, lang, tags) in enumerate(_generate(first, count, seed)):
+        i = first + k
+        pid = i + 1
+        acc = i % n_acc
+        platform = PLATFORMS[acc % len(PLATFORMS)]
+        ts = (_EPOCH + timedelta(microseconds=_SPAN_US * i // max(n, 1))).strftime(
+            "%Y-%m-%d %H:%M:%S.%f"
+        )
+        likes = int(rng.random() * 50_001)
+        sound = (i % 500) + 1 if platform == "tiktok" else None
+        rows.append(
+            (
+                pid,
+                platform,
+                f"p{pid}",
+                acc + 1,
+                f"https://example.org/{platform}/{pid}",
+                ts,
+                text,
+                text,
+                lang,
+                sound,
+                likes,
+                likes * 10,
+                ts,
+                _NOW,
+                folded,
+            )
+        )
+        tag_rows += [(pid, _TAG_ID[t], pos) for pos, t in enumerate(tags)]
+        if history is not None:
+            versions.append((pid, f"h{pid}", text, ts))
+            snaps.append((pid, ts, likes))
+        if history and i % 3 == 0:
+            versions.append((pid, f"h{pid}b", text + " (edited)", _NOW))
+            snaps.append((pid, _NOW, likes + 1))
+    return rows, tag_rows, versions, snaps
+
+
+_TAG_ID = {t: i + 1 for i, t in enumerate(HASHTAGS)}
+
+
 def bulk_load(
-    path: str, n: int, *, athletes: int = 50, seed: int = 7, history: bool = False
+    path: str,
+    n: int,
+    *,
+    athletes: int = 50,
+    seed: int = 7,
+    history: bool | None = False,
+    workers: int = 2,
 ) -> None:
     """Fill a migrated, empty SQLite archive with n posts by direct SQL, then rebuild FTS.
 
-    The FTS triggers are dropped for the load and put back afterwards (one 'rebuild' is much
-    faster than a trigger per row). With ``history``, every third post gets a second caption
-    version and a second count snapshot.
+    Posts are generated in ``workers`` processes (chunks with seeds of their own) and inserted
+    here. The triggers on post, post_hashtag and mention are dropped for the load and put back
+    afterwards (one FTS 'rebuild' is much faster than a trigger per row). Every post has its
+    first version and count snapshot; with ``history``, every third post gets a second caption
+    version and a second count snapshot; with ``history=None``, there are no versions or
+    snapshots (the search bench, which never reads them).
     """
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-262144")
     triggers = con.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name='post'"
+        "SELECT name, sql FROM sqlite_master WHERE type='trigger' "
+        "AND tbl_name IN ('post', 'post_hashtag', 'mention')"
     ).fetchall()
-    now = "2026-03-01 00:00:00.000000"
+    now = _NOW
     with con:
         for name, _ in triggers:
             con.execute(f"DROP TRIGGER {name}")
@@ -404,47 +527,22 @@ def bulk_load(
             "INSERT INTO hashtag(id, key, display) VALUES (?, ?, ?)",
             [(i + 1, t, t) for i, t in enumerate(HASHTAGS)],
         )
-        tag_id = {t: i + 1 for i, t in enumerate(HASHTAGS)}
         con.executemany(
             "INSERT INTO sound(id, platform, sound_key, title, artist, is_original) "
             "VALUES (?, 'tiktok', ?, ?, ?, 0)",
             [(i + 1, f"id:{i}", f"Song {i}", f"Artist {i % 50}") for i in range(500)],
         )
-        rows, tag_rows, versions, snaps = [], [], [], []
-        rng = random.Random(seed + 1)
-        for i, text, lang, posted, tags in posts(n, seed):
-            pid = i + 1
-            acc = accounts[i % len(accounts)]
-            ts = posted.strftime("%Y-%m-%d %H:%M:%S.%f")
-            likes = rng.randint(0, 50_000)
-            rows.append(
-                (
-                    pid,
-                    acc[2],
-                    f"p{pid}",
-                    acc[0],
-                    f"https://example.org/{acc[2]}/{pid}",
-                    ts,
-                    text,
-                    text,
-                    lang,
-                    (i % 500) + 1 if acc[2] == "tiktok" else None,
-                    likes,
-                    likes * 10,
-                    ts,
-                    now,
-                    fold(text),
-                )
-            )
-            tag_rows += [(pid, tag_id[t], k) for k, t in enumerate(tags)]
-            versions.append((pid, f"h{pid}", text, ts))
-            snaps.append((pid, ts, likes))
-            if history and i % 3 == 0:
-                versions.append((pid, f"h{pid}b", text + " (edited)", now))
-                snaps.append((pid, now, likes + 1))
-            if len(rows) >= 20_000:
-                _flush(con, rows, tag_rows, versions, snaps)
-        _flush(con, rows, tag_rows, versions, snaps)
+        jobs = [
+            (first, min(CHUNK, n - first), n, seed, athletes, history)
+            for first in range(0, n, CHUNK)
+        ]
+        if workers > 1 and len(jobs) > 1:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for chunk in pool.imap(_chunk_rows, jobs):
+                    _flush(con, *chunk)
+        else:
+            for job in jobs:
+                _flush(con, *_chunk_rows(job))
         con.execute("INSERT INTO post_fts(post_fts) VALUES ('rebuild')")
         for _, sql in triggers:
             con.execute(sql)

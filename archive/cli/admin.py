@@ -15,6 +15,7 @@ from archive.cli.options import (
     open_archive,
     parse_database_url,
     settings,
+    sync_search_index,
 )
 from archive.cli.output import render_rows
 from archive.errors import ArchiveError
@@ -28,12 +29,15 @@ def init(ctx: click.Context, db_url: str | None) -> None:
     """Create the archive, or upgrade it to the newest schema (Alembic `upgrade head`).
 
     Running it again is harmless. PostgreSQL: --db postgresql+psycopg://user@host/dbname.
+    On SQLite it also builds (or catches up) the search index beside the file, podium.db.search/.
     """
     s = settings(ctx, db_url)
     parse_database_url(s.database_url)
     db.upgrade(s.database_url)
     engine = db.make_engine(s.database_url)
     rev = db.current_revision(engine)
+    # SQLite: the search side index beside the file is built, or caught up (a no-op when current).
+    sync_search_index(engine)
     click.echo(
         f"archive ready: {db.safe_url(s.database_url)} (schema {rev})",
         err=True,

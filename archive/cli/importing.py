@@ -12,7 +12,13 @@ import click
 
 from archive import config as config_mod
 from archive.cli.group import debug_requested
-from archive.cli.options import db_option, open_archive, roster_for, settings
+from archive.cli.options import (
+    db_option,
+    open_archive,
+    roster_for,
+    settings,
+    sync_search_index,
+)
 from archive.importing.files import FORMATS
 from archive.report import plural
 
@@ -93,6 +99,8 @@ def import_cmd(
         options = ImportOptions(fmt, athlete, roster_only, dry_run)
         with _progress_bar(sum(f.size for f in files)) as on_progress:
             summary = import_files(engine, files, roster, options, on_progress=on_progress)
+        if not dry_run:
+            sync_search_index(engine)
     finally:
         engine.dispose()
     for line in summary_lines(summary):

@@ -77,6 +77,21 @@ def open_archive(url: str) -> Engine:
     return engine
 
 
+def sync_search_index(engine: Engine, *, rebuild: bool = False) -> None:
+    """Bring a SQLite archive's search side index up to the database, saying so when that was
+    work (a rebuild, or many changes); search would otherwise answer from FTS5 meanwhile."""
+    from archive import store
+
+    result = store.sync_search_index(engine, rebuild=rebuild, wait=30.0)
+    if result.outcome == "busy":
+        click.echo("search index: another process is updating it", err=True)
+    elif result.outcome in ("rebuilt", "caught-up") and result.applied and result.seconds >= 1:
+        click.echo(
+            f"search index: {result.outcome} ({result.applied:,} posts) in {result.seconds:.1f} s",
+            err=True,
+        )
+
+
 def parse_database_url(url: str) -> Any:
     """``url`` parsed, or a one-line error that names it (without its password)."""
     try:

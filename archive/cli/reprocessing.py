@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from archive.cli.options import db_option, format_option, open_archive, settings
+from archive.cli.options import (
+    db_option,
+    format_option,
+    open_archive,
+    settings,
+    sync_search_index,
+)
 from archive.cli.output import echo_json
 from archive.records import PLATFORMS
 
@@ -77,6 +83,9 @@ def reprocess(
             workers=workers,
             on_progress=progress,
         )
+        if not dry_run:
+            line.clear()
+            sync_search_index(engine)  # the re-derived posts, in the search side index
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since-version") from None
     finally:

@@ -11,7 +11,8 @@ payloads, accounts, sounds and hashtags a batch of posts points to), ``accounts`
 identity, athletes and accounts), ``payloads`` (raw payloads), ``articles`` (news articles and
 their embeds), ``runs`` (writing crawl runs and listings), ``problems`` (writing what could not be
 parsed or stored), ``history`` (reading runs, listings and problems back), ``erase`` (``podium
-forget``), ``rederive`` (``podium reprocess``), ``fulltext`` (search), ``timeline`` (export),
+forget``), ``rederive`` (``podium reprocess``), ``fulltext`` (search), ``search_index`` (the
+search side index of SQLite archives, kept in step), ``timeline`` (export),
 ``figures`` (counts), ``post_urls`` (finding posts by URL); this package re-exports their public
 names.
 """
@@ -99,9 +100,18 @@ from archive.store.runs import (
     set_crawl_run_exit_code,
     start_crawl_run,
 )
+from archive.store.search_index import (
+    INLINE_CHANGES,
+    INLINE_REBUILD,
+    IndexSync,
+    TextTerm,
+)
+from archive.store.search_index import sync as sync_search_index
 from archive.store.timeline import timeline_chunks, weekly_post_counts
 
 __all__ = [
+    "INLINE_CHANGES",
+    "INLINE_REBUILD",
     "NOT_ON_ROSTER",
     "AccountSummary",
     "ArchiveSummary",
@@ -112,6 +122,7 @@ __all__ = [
     "CrawlRunRow",
     "ForgetResult",
     "FullTextQuery",
+    "IndexSync",
     "ListingRow",
     "NormalizedPost",
     "Period",
@@ -120,6 +131,7 @@ __all__ = [
     "StoreFailure",
     "SyncResult",
     "TagTerm",
+    "TextTerm",
     "Totals",
     "UnknownAthleteError",
     "UnknownTargetError",
@@ -165,6 +177,7 @@ __all__ = [
     "start_crawl_run",
     "store_payloads",
     "sync_roster",
+    "sync_search_index",
     "timeline_chunks",
     "upsert_article",
     "upsert_posts",

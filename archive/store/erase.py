@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from archive import db
 from archive.errors import ArchiveError
 from archive.records import PLATFORMS
+from archive.store import search_index
 from archive.store._common import (
     account_t,
     article_t,
@@ -238,6 +239,9 @@ def _forget(
                     # The delete trigger leaves tombstones beside the old tokens; optimize merges
                     # the index into one segment without them.
                     conn.exec_driver_sql("INSERT INTO post_fts(post_fts) VALUES ('optimize')")
+                    # The side index keeps a deleted post's words until its segments merge: a
+                    # new generation makes it start again from nothing (below, or next search).
+                    search_index.discard_on_next_sync(conn)
         finally:
             for name, value in pragmas.items():
                 raw.execute(f"PRAGMA {name}={value}")
@@ -247,6 +251,8 @@ def _forget(
         with engine.connect() as conn:
             checkpoint: Any = conn.connection.driver_connection
             checkpoint.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        if result.removed["post"] and search_index.exists(engine):
+            search_index.sync(engine, rebuild=True, wait=5.0)
     log.info("%s %s: %s", "dry run" if dry_run else "forgot", result.target, result.removed)
     return result
 

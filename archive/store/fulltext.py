@@ -1,21 +1,27 @@
 """Full-text reads (``archive.search``): matching posts, ranked, per backend, with filters.
 
-SQLite asks the FTS5 table ``post_fts`` (bm25 rank); PostgreSQL the ``post.search_tsv``
-tsvector (``ts_rank``). The MATCH expression and the tsquery arrive ready-quoted from
-``archive.search`` and are always bound parameters; so are every filter value and LIKE pattern.
+SQLite asks its Tantivy side index (``search_index``: top-k by BM25, filters inside the index)
+when it is in step with the database, else the FTS5 table ``post_fts`` (bm25 rank); PostgreSQL
+the ``post.search_tsv`` tsvector (``ts_rank``). All three match the same set of posts. The MATCH
+expression and the tsquery arrive ready-quoted from ``archive.search`` and are always bound
+parameters; so are every filter value and LIKE pattern; the side index gets query objects, never
+a query string.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import tantivy
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Row
 
+from archive.store import search_index
 from archive.store._common import (
     Period,
     account_t,
@@ -29,16 +35,22 @@ from archive.store._common import (
     sound_t,
 )
 from archive.store.accounts import athlete_account_ids
+from archive.store.search_index import TextTerm
+
+log = logging.getLogger(__name__)
 
 _MATCH = sa.literal_column("post_fts").op("MATCH")
 
 
 @dataclass(frozen=True, slots=True)
 class FullTextQuery:
-    """One query as each backend's index reads it: an FTS5 MATCH expression, a tsquery text."""
+    """One query as each backend's index reads it: an FTS5 MATCH expression, a tsquery text, and
+    for the side index its terms: an AND of OR-groups, and the terms no hit may contain."""
 
     fts5: str
     tsquery: str
+    groups: tuple[tuple[TextTerm, ...], ...] = ()
+    excluded: tuple[TextTerm, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,33 +242,48 @@ def _search_postgresql(
     return conn.execute(stmt).all()
 
 
+def _match(row: Any, score: float | None = None) -> PostMatch:
+    return PostMatch(
+        post_id=row.id,
+        platform=row.platform,
+        platform_post_id=row.platform_post_id,
+        url=row.url,
+        posted_at=row.posted_at,
+        language=row.language,
+        caption=row.caption,
+        availability=row.availability,
+        athlete=row.athlete,
+        handle=row.handle,
+        score=float(row.score if score is None else score),
+    )
+
+
 def match_posts(
     conn: Connection, query: FullTextQuery, filters: SearchFilters, *, sort: str, limit: int
 ) -> list[PostMatch]:
     """Up to ``limit`` posts matching ``query`` and ``filters``, best (``sort="rank"``) or
     newest (``"date"``) first."""
+    side = _side_index(conn, query)
+    if side is not None:
+        try:
+            return _search_side(conn, side, query, filters, sort, limit)
+        except (search_index.Unsupported, ValueError) as exc:
+            log.info("search: FTS5 answers %r (%s)", query.fts5, exc)
     run = _search_postgresql if conn.dialect.name == "postgresql" else _search_sqlite
     rows = run(conn, query, _conditions(conn, filters), sort, limit)
-    return [
-        PostMatch(
-            post_id=r.id,
-            platform=r.platform,
-            platform_post_id=r.platform_post_id,
-            url=r.url,
-            posted_at=r.posted_at,
-            language=r.language,
-            caption=r.caption,
-            availability=r.availability,
-            athlete=r.athlete,
-            handle=r.handle,
-            score=float(r.score),
-        )
-        for r in rows
-    ]
+    return [_match(r) for r in rows]
 
 
 def count_matches(conn: Connection, query: FullTextQuery, filters: SearchFilters) -> int:
     """How many posts match ``query`` and ``filters`` in all."""
+    side = _side_index(conn, query)
+    if side is not None:
+        try:
+            searcher = side.searcher()
+            q = _side_query(conn, query, filters, searcher)
+            return 0 if q is None else int(searcher.search(q, 1, count=True).count)
+        except (search_index.Unsupported, ValueError) as exc:
+            log.info("search: FTS5 counts %r (%s)", query.fts5, exc)
     conds = _conditions(conn, filters)
     if conn.dialect.name == "postgresql":
         tsquery = sa.cast(sa.bindparam("q", query.tsquery), postgresql.TSQUERY)
@@ -278,3 +305,124 @@ def count_matches(conn: Connection, query: FullTextQuery, filters: SearchFilters
             .where(*conds)
         )
     return int(conn.execute(stmt).scalar_one())
+
+
+# --- the side index ------------------------------------------------------------------------------
+
+#: Hits fetched past the limit, so posts tied on score at the cut are ordered by id as in SQL.
+_TIE_SLACK = 20
+
+
+def _side_index(conn: Connection, query: FullTextQuery) -> Any:
+    if not query.groups or conn.dialect.name != "sqlite":
+        return None
+    return search_index.ready_index(conn)
+
+
+def _tag_query(term: TagTerm) -> Any:
+    if term.form == "hashtag":
+        return search_index.keyword("tag", term.key)
+    if "@" in term.key:
+        return search_index.keyword("mention", term.key)
+    return search_index.keyword("mention_user", term.key)  # any instance, as the LIKE does
+
+
+def _side_query(
+    conn: Connection, query: FullTextQuery, f: SearchFilters, searcher: Any
+) -> Any | None:
+    """The index query for ``query`` and ``filters``; None when no post can match."""
+    si = search_index
+    musts = [si.any_of([si.text_query(t, searcher) for t in group]) for group in query.groups]
+    nots = [si.text_query(t) for t in query.excluded]
+    if f.athlete_id is not None:
+        ids = [r[0] for r in conn.execute(athlete_account_ids(f.athlete_id))]
+        if not ids:
+            return None
+        musts.append(si.one_of("account", ids))
+    if f.platform is not None:
+        musts.append(si.keyword("platform", f.platform))
+    if f.language is not None:
+        musts.append(si.keyword("lang", f.language))
+    if f.hashtag is not None:
+        musts.append(si.keyword("tag", f.hashtag))
+    if f.sound is not None:
+        pattern = f"%{_like_escape(f.sound)}%"
+        sounds = sa.select(sound_t.c.id).where(
+            sa.or_(
+                sound_t.c.title.like(pattern, escape="\\"),
+                sound_t.c.artist.like(pattern, escape="\\"),
+            )
+        )
+        ids = [r[0] for r in conn.execute(sounds)]
+        if not ids:
+            return None
+        musts.append(si.one_of("sound", ids))
+    if f.period.start is not None or f.period.end is not None:
+        musts.append(
+            si.posted_between(f.period.start, f.period.end, end_inclusive=f.period.end_inclusive)
+        )
+    musts += [si.any_of([_tag_query(t) for t in group]) for group in f.tag_groups]
+    nots += [_tag_query(t) for t in f.excluded_tags]
+    return si.all_of(musts, nots)
+
+
+def _search_side(
+    conn: Connection, index: Any, query: FullTextQuery, f: SearchFilters, sort: str, limit: int
+) -> list[PostMatch]:
+    searcher = index.searcher()
+    q = _side_query(conn, query, f, searcher)
+    if q is None:
+        return []
+    if sort == "date":
+        ids = _newest(searcher, q, limit)
+        scored = searcher.search(
+            search_index.all_of([q, search_index.one_of("post", ids)]), max(len(ids), 1)
+        )
+        score = dict(
+            zip(
+                search_index.post_ids(searcher, scored.hits),
+                (h[0] for h in scored.hits),
+                strict=True,
+            )
+        )
+        ranked = [(score.get(i, 0.0), i) for i in ids]
+    else:
+        hits = searcher.search(q, limit + _TIE_SLACK, count=False).hits
+        pairs = zip((h[0] for h in hits), search_index.post_ids(searcher, hits), strict=True)
+        ranked = sorted(pairs, key=lambda p: (-p[0], p[1]))[:limit]
+    if not ranked:
+        return []
+    rows = conn.execute(
+        sa.select(*_columns())
+        .select_from(_from(post_t))
+        .where(post_t.c.id.in_([i for _, i in ranked]))
+    ).all()
+    by_id = {r.id: r for r in rows}
+    return [_match(by_id[i], s) for s, i in ranked if i in by_id]
+
+
+def _newest(searcher: Any, q: Any, limit: int) -> list[int]:
+    """Ids of the ``limit`` newest matches: posted time descending, then id descending, posts
+    without a time last (the SQL order)."""
+    si, desc = search_index, tantivy.Order.Desc
+    hits = searcher.search(
+        si.all_of([q, si.dated()]), limit, count=False, order_by_field="posted", order=desc
+    ).hits
+    pairs = list(zip((int(h[0]) for h in hits), si.post_ids(searcher, hits), strict=True))
+    if len(pairs) == limit:
+        # Ties on the last time: every post of that time, by id, not Tantivy's order.
+        last = pairs[-1][0]
+        moment = si.posted_at_exactly(last)
+        tied_q = si.all_of([q, moment])
+        n = searcher.search(tied_q, 1, count=True).count
+        tied = searcher.search(tied_q, n, count=False, order_by_field="post", order=desc).hits
+        pairs = [p for p in pairs if p[0] > last] + [(last, i) for i in si.post_ids(searcher, tied)]
+    pairs.sort(key=lambda p: (-p[0], -p[1]))
+    ids = [i for _, i in pairs[:limit]]
+    if len(ids) < limit:
+        undated = si.all_of([q], [si.dated()])
+        hits = searcher.search(
+            undated, limit - len(ids), count=False, order_by_field="post", order=desc
+        ).hits
+        ids += si.post_ids(searcher, hits)
+    return ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import datetime
@@ -13,8 +14,11 @@ from sqlalchemy.engine import Engine
 
 from archive import db
 from archive.records import RunStatus
+from archive.store import search_index
 from archive.store._common import listing_t, problem_t, run_t, utcnow
 from archive.store.posts import BatchResult
+
+log = logging.getLogger(__name__)
 
 
 @db.retry_transient
@@ -98,6 +102,16 @@ def finish_crawl_run(
             .where(problem_t.c.crawl_run_id == run_id)
         ).scalar_one()
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
+    _catch_up_search_index(engine)
+
+
+def _catch_up_search_index(engine: Engine) -> None:
+    """After a crawl, the search side index follows what it stored (a search would otherwise
+    do it); skipped when another process is at it, and never a reason for the run to fail."""
+    try:
+        search_index.sync(engine)
+    except Exception:
+        log.warning("search index not caught up after the crawl", exc_info=True)
 
 
 def _owner_alive(pid: int | None, started_at: datetime | None) -> bool:
