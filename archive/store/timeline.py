@@ -92,9 +92,10 @@ def _text_ts(conn: Connection, col: Any) -> Any:
     return sa.type_coerce(col, sa.String) if conn.dialect.name == "sqlite" else col
 
 
-def _post_query(
+def timeline_query(
     conn: Connection, athlete_id: int, platform: str | None, period: Period
 ) -> sa.Select[Any]:
+    """The athlete's posts as :data:`TimelineRow` columns, oldest first (undated last)."""
     ts = [
         _text_ts(conn, post_t.c[c]).label(c) for c in ("posted_at", "first_seen_at", "last_seen_at")
     ]
@@ -230,16 +231,31 @@ def timeline_chunks(
     to them (``history``: caption versions and count snapshots too). Read lazily."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
-            _post_query(conn, athlete_id, platform, period)
+            timeline_query(conn, athlete_id, platform, period)
         )
         for rows in result.tuples().partitions():
             yield cast(Sequence[TimelineRow], rows), related(conn, [r[0] for r in rows], history)
 
 
+def language_is(code: str) -> sa.ColumnElement[bool]:
+    """The post's language is ``code``: the detected one, or the declared one where detection
+    said ``und`` (as search filters it)."""
+    return sa.or_(
+        post_t.c.language == code,
+        sa.and_(post_t.c.language == "und", sa.func.lower(post_t.c.declared_language) == code),
+    )
+
+
 def weekly_post_counts(
-    engine: Engine, athlete_id: int, *, platform: str | None, period: Period
+    engine: Engine,
+    athlete_id: int,
+    *,
+    platform: str | None,
+    period: Period,
+    language: str | None = None,
 ) -> dict[tuple[date, str], int]:
-    """Posts per UTC week (its Monday) and platform: one small GROUP BY per day."""
+    """Posts per UTC week (its Monday) and platform: one small GROUP BY per day (``language``:
+    only posts in it, see :func:`language_is`)."""
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             day: Any = sa.func.date(post_t.c.posted_at)
@@ -252,6 +268,8 @@ def weekly_post_counts(
         ]
         if platform:
             conds.append(post_t.c.platform == platform)
+        if language:
+            conds.append(language_is(language))
         rows = conn.execute(
             sa.select(day.label("day"), post_t.c.platform, sa.func.count())
             .where(*conds)
