@@ -134,10 +134,10 @@ def create_app(
     templates = make_templates()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("form", {})
         html = templates.get_template(name).render(path=request.url.path, **context)
-        return HTMLResponse(html, status_code=status)
+        return HTMLResponse(html, status_code=code)
 
     def error(request: Request, status: int, message: str) -> Response:
         if _is_api(request):
