@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: What the hostile captions and names try: change the title, open a dialog, add an element.
 PWNED = "document.title='pwned';document.body.setAttribute('data-pwned','1')"
-HOSTILE_NAME = f'<img src=x onerror="{PWNED};alert(\'name\')">Eve Hostile'
+HOSTILE_NAME = f"<img src=x onerror=\"{PWNED};alert('name')\">Eve Hostile"
 SCRIPT_CAPTION = f"<script>{PWNED};alert('script')</script> Goud op de 500m! #xsstest @eve.hostile"
 ONERROR_CAPTION = f"<img src=x onerror=\"{PWNED};alert('onerror')\"> zilver #xsstest"
 LINK_CAPTION = "<a href=\"javascript:alert('link')\">klik</a> brons #xsstest"
@@ -88,7 +90,9 @@ def _add_hostile(url: str) -> dict[str, int]:
     article = RawArticle(
         url="javascript:alert('article')",
         title="<script>alert('article')</script>Nieuws",
-        embeds=[RawEmbed("tiktok", "https://www.tiktok.com/@eve.hostile/video/990001", "990001", 0)],
+        embeds=[
+            RawEmbed("tiktok", "https://www.tiktok.com/@eve.hostile/video/990001", "990001", 0)
+        ],
     )
     store.upsert_article(engine, article, published_at=later, observed_at=later)
     engine.dispose()
@@ -99,24 +103,56 @@ def _add_hostile(url: str) -> dict[str, int]:
     }
 
 
+def _build_demo(folder: Path) -> Path:
+    """``podium demo`` into ``folder/demo.db`` once, however many pytest-xdist workers ask
+    (a file lock in the folder they share); later callers get the built file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    built = folder / "demo.db"
+    with (folder / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "built").exists():
+            return built
+        prebuilt = os.environ.get("PODIUM_TEST_DEMO_DB")
+        if prebuilt:  # a `podium demo` archive built earlier: saves minutes when iterating
+            shutil.copyfile(prebuilt, built)
+        else:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "archive.cli",
+                    "demo",
+                    "--db",
+                    f"sqlite:///{built}",
+                    "-o",
+                    str(folder / "out"),
+                ],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+        (folder / "built").touch()
+    return built
+
+
 @pytest.fixture(scope="session")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> DemoArchive:
-    """``podium demo`` into a SQLite archive of the session's own, then the hostile posts."""
+def demo_archive(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> DemoArchive:
+    """``podium demo`` (built once per run), copied into this worker's own folder, plus the
+    hostile posts."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # pytest-xdist: each worker has a base under a shared one
+        shared = shared.parent
+    built = _build_demo(shared / "web-demo-build")
     folder = tmp_path_factory.mktemp("web-demo")
+    con = sqlite3.connect(built)  # a consistent copy of the WAL database
+    try:
+        con.execute("VACUUM INTO ?", (str(folder / "demo.db"),))
+    finally:
+        con.close()
     url = f"sqlite:///{folder / 'demo.db'}"
-    prebuilt = os.environ.get("PODIUM_TEST_DEMO_DB")
-    if prebuilt:  # a `podium demo` archive built earlier: saves minutes when iterating
-        shutil.copyfile(prebuilt, folder / "demo.db")
-    else:
-        done = subprocess.run(
-            [sys.executable, "-m", "archive.cli", "demo", "--db", url, "-o", str(folder / "out")],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
     config_dir = folder / "config"
     config_dir.mkdir()
     (config_dir / "podium.toml").write_text(DEMO_CONFIG, encoding="utf-8")
@@ -140,7 +176,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_archive: DemoArchive, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    demo_archive: DemoArchive, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """``podium serve`` (uvicorn) over the demo archive on a free port, stopped after."""
     port = free_port()
     log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")

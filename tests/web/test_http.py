@@ -97,7 +97,9 @@ def test_athlete_page_has_chart_accounts_tops_and_posts(client: TestClient) -> N
     assert r.status_code == 200
     assert "<h1" in r.text and "Lotte van Dijk" in r.text
     assert '<svg viewBox="0 0 860' in r.text  # the export's posting-rhythm chart
-    assert data["top"]["hashtags"] and f"#<bdi>{data['top']['hashtags'][0]['display']}</bdi>" in r.text
+    assert (
+        data["top"]["hashtags"] and f"#<bdi>{data['top']['hashtags'][0]['display']}</bdi>" in r.text
+    )
     assert {a["platform"] for a in data["accounts"]} == {
         "tiktok",
         "instagram",
@@ -170,7 +172,7 @@ def test_status_page_shows_sources_accounts_and_runs(client: TestClient) -> None
     assert data["runs"] and data["accounts"] and data["targets"]
     r = client.get("/status")
     assert r.status_code == 200
-    assert f"<td class=\"num\">{data['runs'][0]['id']}</td>" in r.text
+    assert f'<td class="num">{data["runs"][0]["id"]}</td>' in r.text
     assert "lotte-van-dijk" in r.text
 
 
@@ -201,7 +203,9 @@ def test_pages_carry_no_script_and_nothing_from_elsewhere(client: TestClient) ->
     for path in ("/", "/search?q=goud", "/athletes/lotte-van-dijk", "/status"):
         html = client.get(path).text
         assert "<script" not in html.lower()
-        loaded = re.findall(r'\ssrc="([^"]*)"', html) + re.findall(r'<link[^>]*href="([^"]*)"', html)
+        loaded = re.findall(r'\ssrc="([^"]*)"', html) + re.findall(
+            r'<link[^>]*href="([^"]*)"', html
+        )
         assert loaded and all(u.startswith("/static/") for u in loaded), (path, loaded)
         assert " style=" not in html and "<style" not in html  # the CSP forbids inline styles
 
@@ -298,7 +302,9 @@ def test_odd_input_is_never_a_server_error(client: TestClient) -> None:
 # --- escaping ----------------------------------------------------------------------------------
 
 
-def test_hostile_names_and_captions_are_escaped(client: TestClient, demo_archive: DemoArchive) -> None:
+def test_hostile_names_and_captions_are_escaped(
+    client: TestClient, demo_archive: DemoArchive
+) -> None:
     pages = [
         f"/athletes/{HOSTILE_SLUG}",
         "/search?q=%23xsstest&sort=date",
@@ -320,7 +326,16 @@ def test_hostile_names_and_captions_are_escaped(client: TestClient, demo_archive
 
 def test_only_http_links_are_links() -> None:
     assert is_http("https://www.tiktok.com/@a/video/1") and is_http("http://x.example/")
-    for url in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//evil.example", "/posts/1", "", None, "https:///nohost"):
+    for url in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "//evil.example",
+        "/posts/1",
+        "",
+        None,
+        "https:///nohost",
+    ):
         assert not is_http(url), url
 
 
@@ -332,14 +347,29 @@ def test_api_shapes(client: TestClient) -> None:
     assert {"slug", "name", "sport", "country", "accounts", "posts"} <= set(athletes[0])
     search = client.get("/api/search", params={"q": "goud"}).json()
     assert {"request", "query", "total", "page", "pages", "per_page", "results"} <= set(search)
-    assert {"post_id", "platform", "url", "athlete", "posted_at", "snippet", "snippet_pieces"} <= set(
-        search["results"][0]
-    )
+    assert {
+        "post_id",
+        "platform",
+        "url",
+        "athlete",
+        "posted_at",
+        "snippet",
+        "snippet_pieces",
+    } <= set(search["results"][0])
     athlete = client.get("/api/athletes/lotte-van-dijk").json()
     assert {"athlete", "accounts", "total", "weeks", "top", "posts", "next_after"} <= set(athlete)
     assert "chart_svg" not in athlete
     post = client.get(f"/api/posts/{first_post_id(client)}").json()
-    assert {"post", "versions", "snapshots", "hashtags", "mentions", "sound", "articles", "availability"} <= set(post)
+    assert {
+        "post",
+        "versions",
+        "snapshots",
+        "hashtags",
+        "mentions",
+        "sound",
+        "articles",
+        "availability",
+    } <= set(post)
     assert "search_text" not in post["post"] and "svg" not in post["availability"]
     status = client.get("/api/status").json()
     assert {"targets", "accounts", "runs", "totals", "scheduler_jobs"} <= set(status)
