@@ -1,8 +1,8 @@
 """The ``podium`` command: thin click wrappers over the archive's modules (DESIGN §1).
 
 The group is here; its commands live in a module per command group (``admin``, ``parsing``,
-``reading``, ``crawling``, ``importing``, ``monitoring``, ``reprocessing``, ``serving``) and are registered
-below, in one place.
+``reading``, ``crawling``, ``importing``, ``monitoring``, ``reprocessing``, ``serving``) and are
+registered below, in one place.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ __all__ = [
     "PLATFORM_COLORS",
     "PLATFORM_NAMES",
     "TimelinePost",
+    "athlete_head",
     "clean_text",
     "export_timeline",
     "html_chunks",

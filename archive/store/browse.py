@@ -243,8 +243,8 @@ class PostRecord:
     """One post with everything the archive knows of it."""
 
     #: the post's columns (without its search text), its account's handle, display name,
-    #: stable id and latest full sweep, its athlete's slug and name, its sound, and where its latest observation came
-    #: from (``source_url``, ``fetched_at``)
+    #: stable id and latest full sweep, its athlete's slug and name, its sound, and where its
+    #: latest observation came from (``source_url``, ``fetched_at``)
     post: dict[str, Any]
     #: hashtags, mentions, articles, caption versions and count snapshots
     related: Related

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from archive.config import LANGUAGE_CODES
 from archive.records import PLATFORMS
@@ -138,3 +138,6 @@ After = Annotated[
 Limit = Annotated[
     int, Query(ge=1, le=MAX_DOWNLOAD, description=f"How many results, 1 to {MAX_DOWNLOAD}")
 ]
+PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="A post's archive id")]
+SoundId = Annotated[int, Path(ge=1, le=MAX_ID, description="A sound's archive id")]
+Runs = Annotated[int, Query(ge=1, le=500, description="How many crawl runs, 1 to 500")]

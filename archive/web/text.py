@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from archive.search import make_snippet, parse_query
 from archive.errors import QueryError
+from archive.search import make_snippet, parse_query
 
 # Words, runs of spaces and single other characters: a diff of captions reads best word by word
 # (a character diff of an edited sentence is noise; a line diff of a one-line caption is all).
@@ -75,7 +76,7 @@ def is_http(url: object) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-def changed_versions(versions: Sequence[dict[str, object]]) -> list[list[Piece]]:
+def changed_versions(versions: Sequence[Mapping[str, Any]]) -> list[list[Piece]]:
     """For each version, its diff from the previous one of the same source kind (``[]`` for the
     first of each kind: there is nothing to compare it with)."""
     last: dict[object, str] = {}

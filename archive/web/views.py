@@ -62,18 +62,19 @@ class SearchRequest:
         return {k: v for k, v in values.items() if v}
 
 
-def search_request(
-    q: str | None,
-    athlete: str | None,
-    platform: str | None,
-    lang: str | None,
-    hashtag: str | None,
-    sound: str | None,
-    since: str | None,
-    until: str | None,
-    sort: str | None,
+def search_params(
+    q: params.Q = None,
+    athlete: params.Athlete = None,
+    platform: params.Platform = None,
+    lang: params.Lang = None,
+    hashtag: params.Hashtag = None,
+    sound: params.SoundText = None,
+    since: params.Since = None,
+    until: params.Until = None,
+    sort: params.Sort = None,
 ) -> SearchRequest:
-    """The parameters checked (BadParameterError names the bad one)."""
+    """The search's query parameters, checked (BadParameterError names the bad one); a
+    FastAPI dependency of the search routes."""
     start, end = params.period_params(since, until)
     return SearchRequest(
         q=params.text_param(q, "q"),
@@ -174,14 +175,15 @@ class TimelineRequest:
         return {k: v for k, v in values.items() if v}
 
 
-def timeline_request(
-    platform: str | None, lang: str | None, since: str | None, until: str | None
+def timeline_params(
+    platform: params.Platform = None,
+    lang: params.Lang = None,
+    since: params.Since = None,
+    until: params.Until = None,
 ) -> TimelineRequest:
-    """The parameters checked."""
+    """The timeline's query parameters, checked; a FastAPI dependency."""
     start, end = params.period_params(since, until)
-    return TimelineRequest(
-        params.platform_param(platform), params.language_param(lang), start, end
-    )
+    return TimelineRequest(params.platform_param(platform), params.language_param(lang), start, end)
 
 
 def _account_health(engine: Engine, acc: browse.AccountRow) -> dict[str, Any]:
@@ -197,7 +199,13 @@ def _account_health(engine: Engine, acc: browse.AccountRow) -> dict[str, Any]:
         "health": listing_health(listings[:10]),
         "last_listing": None
         if last is None
-        else {k: last[k] for k in ("ended_at", "outcome", "posts_seen", "started_by", "reason")},  # type: ignore[literal-required]
+        else {
+            "ended_at": last["ended_at"],
+            "outcome": last["outcome"],
+            "posts_seen": last["posts_seen"],
+            "started_by": last["started_by"],
+            "reason": last["reason"],
+        },
     }
 
 
@@ -224,11 +232,14 @@ def athlete_view(
         per_platform[plat] = per_platform.get(plat, 0) + n
     return {
         "athlete": head,
-        "accounts": [_account_health(engine, a) for a in browse.accounts_of_athlete(engine, athlete_id)],
+        "accounts": [
+            _account_health(engine, a) for a in browse.accounts_of_athlete(engine, athlete_id)
+        ],
         "total": browse.count_posts(engine, athlete_id, selection),
         "dated_per_platform": per_platform,
         "weeks": [
-            {"week": w.isoformat(), "platform": p, "posts": n} for (w, p), n in sorted(weeks.items())
+            {"week": w.isoformat(), "platform": p, "posts": n}
+            for (w, p), n in sorted(weeks.items())
         ],
         "chart_svg": rhythm_svg(weeks),
         "top": browse.athlete_top_terms(engine, athlete_id, selection),
@@ -259,9 +270,8 @@ def _aware(value: Any) -> datetime | None:
     """A stored time (SQLite text, or a datetime) as an aware UTC datetime."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    when: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _availability(post: dict[str, Any], seen: list[datetime]) -> dict[str, Any]:
@@ -274,7 +284,8 @@ def _availability(post: dict[str, Any], seen: list[datetime]) -> dict[str, Any]:
     """
     first, last = _aware(post["first_seen_at"]), _aware(post["last_seen_at"])
     state = post["availability"]
-    assert first is not None and last is not None
+    if first is None or last is None:  # both columns are NOT NULL
+        return {"state": state, "svg": ""}
     sweep = _aware(post.get("last_full_sweep_at"))
     stretches = [charts.Stretch("active" if state != "blocked" else "blocked", first, last)]
     if state not in ("active", "blocked"):
@@ -296,7 +307,7 @@ def post_view(engine: Engine, post_id: int) -> dict[str, Any] | None:
     if record is None:
         return None
     p, rel = record.post, record.related
-    versions = [
+    versions: list[dict[str, Any]] = [
         {
             "observed_at": _aware(seen),
             "source_kind": kind,
@@ -311,7 +322,9 @@ def post_view(engine: Engine, post_id: int) -> dict[str, Any] | None:
         (_aware(s[0]), dict(zip(COUNT_KEYS, s[1:], strict=True)))
         for s in rel.snapshots.get(post_id, ())
     ]
-    seen = sorted({t for t, _ in snapshots if t} | {v["observed_at"] for v in versions if v["observed_at"]})
+    seen = sorted(
+        {t for t, _ in snapshots if t} | {v["observed_at"] for v in versions if v["observed_at"]}
+    )
     post = {
         k: clean_text(v) if isinstance(v, str) else v
         for k, v in p.items()
@@ -373,4 +386,3 @@ def status_view(
     """
     report = refresh_status(engine, settings, roster)
     return {**report, "runs": store.list_runs(engine, limit=runs)}
-
