@@ -116,6 +116,7 @@ class SoundCount(TypedDict):
     """A sound and how many posts use it."""
 
     id: int
+    platform: str
     title: str | None
     artist: str | None
     posts: int
@@ -156,10 +157,10 @@ def athlete_top_terms(
         .limit(limit)
     )
     sounds = (
-        sa.select(sound_t.c.id, sound_t.c.title, sound_t.c.artist, n)
+        sa.select(sound_t.c.id, sound_t.c.platform, sound_t.c.title, sound_t.c.artist, n)
         .select_from(post_t.join(sound_t, sound_t.c.id == post_t.c.sound_id))
         .where(*conds)
-        .group_by(sound_t.c.id, sound_t.c.title, sound_t.c.artist)
+        .group_by(sound_t.c.id, sound_t.c.platform, sound_t.c.title, sound_t.c.artist)
         .order_by(n.desc(), sound_t.c.title, sound_t.c.id)
         .limit(limit)
     )
@@ -172,8 +173,8 @@ def athlete_top_terms(
                 TermCount(key=k, display=d, posts=int(c)) for k, d, c in conn.execute(mentions)
             ],
             sounds=[
-                SoundCount(id=i, title=t, artist=a, posts=int(c))
-                for i, t, a, c in conn.execute(sounds)
+                SoundCount(id=i, platform=p, title=t, artist=a, posts=int(c))
+                for i, p, t, a, c in conn.execute(sounds)
             ],
         )
 
