@@ -41,6 +41,14 @@ def _text(value: str | None, name: str) -> str | None:
     return text or None
 
 
+def slug_param(value: str) -> str:
+    """An athlete's slug as given in a path (a NUL, which PostgreSQL refuses, taken out)."""
+    text = value.replace("\x00", "").strip()
+    if len(text) > MAX_TEXT:
+        raise BadParameterError(f"the athlete slug is longer than {MAX_TEXT} characters")
+    return text
+
+
 def platform_param(value: str | None) -> str | None:
     """A platform name, or None for all."""
     text = _text(value, "platform")

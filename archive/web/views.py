@@ -214,7 +214,7 @@ def athlete_view(
 ) -> dict[str, Any]:
     """The athlete, their accounts and health, the posting rhythm, what they use most, and a
     page of posts newest first (UnknownAthleteError, UnknownCursorError)."""
-    athlete_id, head = athlete_head(engine, slug)
+    athlete_id, head = athlete_head(engine, params.slug_param(slug))
     selection = req.selection()
     rows, rel = browse.athlete_posts_page(
         engine, athlete_id, selection, after=after, limit=params.TIMELINE_PAGE
