@@ -51,5 +51,5 @@ def test_the_archive_refuses_writes_on_both_backends(
     seeded_client: tuple[TestClient, dict[str, int], sa.Engine],
 ) -> None:
     _, _, engine = seeded_client
-    with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="(?i)read.?only"):
+    with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"):
         conn.exec_driver_sql("UPDATE athlete SET name = 'x'")
