@@ -144,7 +144,7 @@ def rhythm_svg(weeks: dict[tuple[date, str], int]) -> str:
         totals[w] += c
     peak = max(totals.values())
     left, top, height, width = 34, 8, 140, 860
-    bar = (width - left - 4) / n
+    bar = min((width - left - 4) / n, 28.0)  # a few weeks: bars, not one block
     out = [
         f'<svg viewBox="0 0 {width:.0f} {top + height + 24}" role="img" '
         f'aria-label="posts per week">',
