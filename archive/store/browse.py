@@ -23,6 +23,7 @@ from archive.store._common import (
     athlete_t,
     embed_t,
     hashtag_t,
+    listing_t,
     mention_t,
     payload_t,
     post_hashtag_t,
@@ -262,6 +263,7 @@ def get_post_record(engine: Engine, post_id: int) -> PostRecord | None:
             account_t.c.display_name,
             account_t.c.platform_account_id,
             account_t.c.last_full_sweep_at,
+            account_t.c.handle_key,
             athlete_t.c.slug.label("athlete_slug"),
             athlete_t.c.name.label("athlete_name"),
             sound_t.c.title.label("sound_title"),
@@ -302,6 +304,26 @@ def get_post_record(engine: Engine, post_id: int) -> PostRecord | None:
             related=related(conn, [post_id], history=True),
             articles=[cast(EmbeddingArticle, dict(r)) for r in conn.execute(articles).mappings()],
         )
+
+
+def first_sweep_after(
+    engine: Engine, platform: str, handles: Sequence[str], after: datetime
+) -> datetime | None:
+    """When the first full sweep of the account (listed under any of ``handles``) that was read
+    to its end ended after ``after``: the listing that no longer showed a post last seen then."""
+    keys = [h.casefold() for h in handles if h]
+    if not keys:
+        return None
+    stmt = sa.select(sa.func.min(listing_t.c.ended_at)).where(
+        listing_t.c.platform == platform,
+        listing_t.c.handle_key.in_(keys),
+        listing_t.c.full_sweep.is_(True),
+        listing_t.c.outcome == "read",
+        listing_t.c.ended_at > after,
+    )
+    with engine.connect() as conn:
+        found: datetime | None = conn.execute(stmt).scalar_one()
+    return found
 
 
 class SoundRow(TypedDict):

@@ -112,10 +112,12 @@ def availability_svg(stretches: Sequence[Stretch], seen: Sequence[datetime]) -> 
         f'<svg viewBox="0 0 {width:.0f} 46" role="img" aria-label="availability over time" '
         'class="avail">'
     ]
-    for s in stretches:
+    for i, s in enumerate(stretches):
         x0 = _x(s.start, start, span, left, inner) if span else left
         x1 = _x(s.end, start, span, left, inner) if span else left + inner
         w = max(x1 - x0, 3.0)
+        if i == len(stretches) - 1 and i and w < 24:  # the state it ended in stays visible
+            x0, w = min(x0, width - right - 24), 24.0
         parts.append(
             f'<rect x="{x0:.1f}" y="8" width="{w:.1f}" height="16" rx="3" '
             f'fill="{AVAILABILITY_COLORS.get(s.state, "#8896a5")}">'

@@ -274,28 +274,36 @@ def _aware(value: Any) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-def _availability(post: dict[str, Any], seen: list[datetime]) -> dict[str, Any]:
+def _availability(engine: Engine, post: dict[str, Any], seen: list[datetime]) -> dict[str, Any]:
     """What the archive can say of the post's availability over time.
 
-    The archive keeps each post's availability as last judged, not a history of changes: the
-    post was seen (active, or as first found) from its first to its last sighting, and what
-    became of it after that (deleted by a full sweep, blocked) holds from then on, as far as
-    the account's latest full sweep.
+    The archive keeps each post's availability as last judged, not a log of changes; the rest
+    is read from what it does keep. The post was seen from its first to its last sighting
+    (active, or blocked when it was never seen otherwise). A deleted post was found missing
+    by the first full sweep of its account read to its end after it was last seen: unknown in
+    between, deleted from that sweep on (as far as the account's latest full sweep).
     """
     first, last = _aware(post["first_seen_at"]), _aware(post["last_seen_at"])
     state = post["availability"]
     if first is None or last is None:  # both columns are NOT NULL
         return {"state": state, "svg": ""}
-    sweep = _aware(post.get("last_full_sweep_at"))
+    latest_sweep = _aware(post.get("last_full_sweep_at"))
     stretches = [charts.Stretch("active" if state != "blocked" else "blocked", first, last)]
+    missing_since = None
     if state not in ("active", "blocked"):
-        end = max(sweep, last) if sweep else last
-        stretches.append(charts.Stretch(state, last, end))
+        handles = [h for h in (post.get("handle_key"), post.get("platform_account_id")) if h]
+        missing_since = _aware(browse.first_sweep_after(engine, post["platform"], handles, last))
+        start = missing_since or last
+        if missing_since and missing_since > last:
+            stretches.append(charts.Stretch("unknown", last, missing_since))
+        end = max(latest_sweep, start) if latest_sweep else start
+        stretches.append(charts.Stretch(state, start, end))
     return {
         "state": state,
         "first_seen_at": first,
         "last_seen_at": last,
-        "account_last_full_sweep_at": sweep,
+        "missing_since": missing_since,
+        "account_last_full_sweep_at": latest_sweep,
         "svg": charts.availability_svg(stretches, seen),
     }
 
@@ -352,7 +360,7 @@ def post_view(engine: Engine, post_id: int) -> dict[str, Any] | None:
             {k: clean_text(v) if isinstance(v, str) else v for k, v in a.items()}
             for a in record.articles
         ],
-        "availability": _availability(p, seen),
+        "availability": _availability(engine, p, seen),
     }
 
 

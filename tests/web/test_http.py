@@ -160,6 +160,39 @@ def test_post_page_shows_history_counts_tags_articles(
     assert 'class="spark"' in r.text and 'class="avail"' in r.text
 
 
+def every_post(client: TestClient, slug: str) -> list[dict]:  # type: ignore[type-arg]
+    """The athlete's whole timeline, page after page."""
+    posts, after = [], None
+    while True:
+        page = client.get(f"/api/athletes/{slug}", params={"after": after} if after else {})
+        posts += page.json()["posts"]
+        after = page.json()["next_after"]
+        if after is None:
+            return posts
+
+
+def test_paging_walks_each_timeline_once(client: TestClient) -> None:
+    for athlete in client.get("/api/athletes").json():
+        posts = every_post(client, athlete["slug"])
+        assert len(posts) == len({p["id"] for p in posts}) == athlete["posts"], athlete["slug"]
+
+
+def test_a_deleted_post_says_when_it_was_found_missing(client: TestClient) -> None:
+    deleted = [
+        p["id"]
+        for athlete in client.get("/api/athletes").json()
+        for p in every_post(client, athlete["slug"])
+        if p["availability"] == "deleted"
+    ]
+    assert deleted, "the demo's later snapshot deletes posts"
+    avail = client.get(f"/api/posts/{deleted[0]}").json()["availability"]
+    assert avail["state"] == "deleted"
+    assert avail["missing_since"] > avail["last_seen_at"]
+    html = client.get(f"/posts/{deleted[0]}").text
+    assert "found missing by the full sweep of" in html
+    assert html.count('fill="#c53030"') == 1  # the deleted stretch of the band
+
+
 def test_sound_page_lists_its_posts(client: TestClient) -> None:
     sid = first_sound_id(client)
     data = client.get(f"/api/sounds/{sid}").json()
