@@ -25,12 +25,12 @@ PageNo = Annotated[int, Query(alias="page", ge=1, le=params.MAX_PAGE, descriptio
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, archive: Reader) -> HTMLResponse:
-    """Every athlete, and the archive's totals."""
+    """Every athlete, and the archive's totals (at most ``recent.SECONDS`` old)."""
     return page(
         request,
         "home.html",
-        athletes=views.athletes_view(archive.engine),
-        totals=store.archive_totals(archive.engine),
+        athletes=archive.recent.get("athletes", lambda: views.athletes_view(archive.engine)),
+        totals=archive.recent.get("totals", lambda: store.archive_totals(archive.engine)),
     )
 
 
@@ -48,7 +48,9 @@ def search_page(
         "search.html",
         form=req.form(),
         result=views.search_view(archive.engine, req, page_no),
-        athletes=views.athletes_view(archive.engine) if req.query() is None else [],
+        athletes=archive.recent.get("athletes", lambda: views.athletes_view(archive.engine))
+        if req.query() is None
+        else [],
     )
 
 

@@ -3,7 +3,7 @@ templates (autoescape on), and how a page or an error is answered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,6 +17,7 @@ from archive import config as config_mod
 from archive.export import PLATFORM_COLORS, PLATFORM_NAMES
 from archive.records import COUNT_KEYS, PLATFORMS
 from archive.web import params
+from archive.web.recent import Recent
 from archive.web.text import is_http
 
 
@@ -72,6 +73,8 @@ class Archive:
     settings: config_mod.Settings
     roster: config_mod.Roster
     templates: Environment
+    #: whole-archive counts, kept a few seconds
+    recent: Recent = field(default_factory=Recent)
 
 
 def archive_of(request: Request) -> Archive:

@@ -19,6 +19,7 @@ from archive import config as config_mod
 from archive.cli import cli
 from archive.web import create_app, read_only_engine
 from archive.web.app import CSP
+from archive.web.recent import Recent
 from archive.web.text import caption_diff, is_http
 from tests.web.conftest import HOSTILE_SLUG, DemoArchive
 
@@ -436,3 +437,17 @@ def test_caption_diff_marks_words_added_and_removed() -> None:
         ("added", "!"),
     ]
     assert "".join(p.text for p in pieces if p.kind != "removed") == "Goud op de 1000m vandaag!"
+
+
+def test_recent_keeps_a_value_for_its_time_then_reads_again() -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    kept = Recent(seconds=3600)
+    assert [kept.get("k", compute) for _ in range(3)] == [1, 1, 1]
+    assert kept.get("other", compute) == 2
+    fresh = Recent(seconds=0)
+    assert [fresh.get("k", compute) for _ in range(2)] == [3, 4]
