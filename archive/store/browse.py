@@ -66,21 +66,34 @@ def _newest_first() -> list[Any]:
     return [post_t.c.posted_at.is_(None), post_t.c.posted_at.desc(), post_t.c.id.desc()]
 
 
-def _older_than(conn: Connection, post_id: int) -> sa.ColumnElement[bool]:
-    """Posts after ``post_id`` in newest-first order (undated posts come last)."""
-    ref = conn.execute(
-        sa.select(post_t.c.posted_at, post_t.c.id).where(post_t.c.id == post_id)
-    ).first()
-    if ref is None:
-        raise UnknownCursorError(f"no post {post_id} in the archive to continue from")
-    posted, pid = ref
-    if posted is None:
-        return sa.and_(post_t.c.posted_at.is_(None), post_t.c.id < pid)
-    return sa.or_(
-        post_t.c.posted_at < posted,
-        sa.and_(post_t.c.posted_at == posted, post_t.c.id < pid),
-        post_t.c.posted_at.is_(None),
-    )
+def page_ids(
+    conn: Connection, conds: Sequence[sa.ColumnElement[bool]], after: int | None, limit: int
+) -> list[int]:
+    """The ids of up to ``limit`` posts meeting ``conds``, newest first (undated ones last, by
+    id), continuing after the post ``after`` (UnknownCursorError when it is no archived post).
+
+    Dated and undated posts are asked for apart, each with conditions an index range serves
+    (``posted_at <= t``); one OR over both made SQLite read every post of the athlete.
+    """
+    posted_at, pid = post_t.c.posted_at, post_t.c.id
+    dated: list[sa.ColumnElement[bool]] | None = [posted_at.is_not(None)]
+    undated: list[sa.ColumnElement[bool]] = [posted_at.is_(None)]
+    if after is not None:
+        ref = conn.execute(sa.select(posted_at, pid).where(pid == after)).first()
+        if ref is None:
+            raise UnknownCursorError(f"no post {after} in the archive to continue from")
+        if ref.posted_at is None:
+            dated, undated = None, [*undated, pid < ref.id]
+        else:
+            dated = [posted_at <= ref.posted_at, sa.or_(posted_at < ref.posted_at, pid < ref.id)]
+    ids: list[int] = []
+    if dated is not None:
+        stmt = sa.select(pid).where(*conds, *dated).order_by(posted_at.desc(), pid.desc())
+        ids = list(conn.execute(stmt.limit(limit)).scalars())
+    if len(ids) < limit:
+        stmt = sa.select(pid).where(*conds, *undated).order_by(pid.desc())
+        ids += conn.execute(stmt.limit(limit - len(ids))).scalars()
+    return ids
 
 
 def athlete_posts_page(
@@ -99,17 +112,10 @@ def athlete_posts_page(
     with engine.connect() as conn:
         # The page's ids first, from the post(account_id, posted_at) index alone (no row is read
         # to sort an athlete's 20,000 posts unless a language is asked for); then their rows.
-        ids = (
-            sa.select(post_t.c.id)
-            .where(*selection.where(athlete_id))
-            .order_by(*_newest_first())
-            .limit(limit)
-        )
-        if after is not None:
-            ids = ids.where(_older_than(conn, after))
+        ids = page_ids(conn, selection.where(athlete_id), after, limit)
         stmt = (
             timeline_query(conn, athlete_id, selection.platform, selection.period)
-            .where(post_t.c.id.in_(ids.scalar_subquery()))
+            .where(post_t.c.id.in_(ids))
             .order_by(None)
             .order_by(*_newest_first())
         )
@@ -415,11 +421,9 @@ def sound_posts_page(
                 athlete_t, athlete_t.c.id == account_t.c.athlete_id
             )
         )
-        .where(post_t.c.sound_id == sound_id)
         .order_by(*_newest_first())
-        .limit(limit)
     )
     with engine.connect() as conn:
-        if after is not None:
-            stmt = stmt.where(_older_than(conn, after))
+        ids = page_ids(conn, [post_t.c.sound_id == sound_id], after, limit)
+        stmt = stmt.where(post_t.c.id.in_(ids))
         return [cast(PostLine, dict(r)) for r in conn.execute(stmt).mappings()]
