@@ -1,8 +1,8 @@
 """The ``podium`` command: thin click wrappers over the archive's modules (DESIGN §1).
 
 The group is here; its commands live in a module per command group (``admin``, ``parsing``,
-``reading``, ``crawling``, ``importing``, ``monitoring``, ``reprocessing``) and are registered
-below, in one place.
+``reading``, ``crawling``, ``importing``, ``monitoring``, ``reprocessing``, ``serving``) and are
+registered below, in one place.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from archive.cli.monitoring import problems, runs, status
 from archive.cli.parsing import normalize_text_cmd, parse
 from archive.cli.reading import search, timeline
 from archive.cli.reprocessing import reprocess
+from archive.cli.serving import serve
 
 __all__ = ["cli", "main"]
 
@@ -77,6 +78,7 @@ cli.add_command(backup)
 cli.add_command(runs)
 cli.add_command(problems)
 cli.add_command(reprocess)
+cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,18 +16,31 @@ from sqlalchemy.engine import Engine
 from archive import store
 from archive.errors import QueryError
 from archive.export.formats import clean_chunks, csv_chunks, json_chunks, ndjson, neutralize_cell
-from archive.export.page import html_chunks, safe_link
-from archive.export.posts import TimelinePost, athlete_head, clean_text, iter_posts
+from archive.export.page import PLATFORM_COLORS, PLATFORM_NAMES, html_chunks, rhythm_svg, safe_link
+from archive.export.posts import (
+    TimelinePost,
+    athlete_head,
+    clean_text,
+    iso,
+    iter_posts,
+    timeline_post,
+)
 
 __all__ = [
     "FORMATS",
+    "PLATFORM_COLORS",
+    "PLATFORM_NAMES",
     "TimelinePost",
+    "athlete_head",
     "clean_text",
     "export_timeline",
     "html_chunks",
+    "iso",
     "iter_timeline",
     "neutralize_cell",
+    "rhythm_svg",
     "safe_link",
+    "timeline_post",
 ]
 
 FORMATS = ("ndjson", "csv", "json", "html")

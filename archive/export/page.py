@@ -116,9 +116,25 @@ def _when(ts: str | None) -> str:
 
 
 def _chart(weeks: dict[tuple[date, str], int]) -> str:
-    """Posts per UTC week, stacked by platform, as inline SVG (tooltips via <title>, no JS)."""
+    """The chart and its legend (colours as inline styles: the page is self-contained)."""
     if not weeks:
         return '<p class="empty">No dated posts.</p>'
+    platforms = sorted({p for _, p in weeks})
+    per = {p: sum(c for (_, q), c in weeks.items() if q == p) for p in platforms}
+    legend = "".join(
+        f'<span><i style="background:{PLATFORM_COLORS.get(p, "#8896a5")}"></i>'
+        f"{_e(PLATFORM_NAMES.get(p, p))} {per[p]}</span>"
+        for p in platforms
+    )
+    return rhythm_svg(weeks) + f'<div class="legend">{legend}</div>'
+
+
+def rhythm_svg(weeks: dict[tuple[date, str], int]) -> str:
+    """Posts per UTC week, stacked by platform, as inline SVG (tooltips via <title>, no JS, no
+    style attributes: a page whose policy forbids inline styles shows it as well); ``""`` for
+    no weeks."""
+    if not weeks:
+        return ""
     first = min(w for w, _ in weeks)
     last = max(w for w, _ in weeks)
     n = (last - first).days // 7 + 1
@@ -128,7 +144,7 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
         totals[w] += c
     peak = max(totals.values())
     left, top, height, width = 34, 8, 140, 860
-    bar = (width - left - 4) / n
+    bar = min((width - left - 4) / n, 28.0)  # a few weeks: bars, not one block
     out = [
         f'<svg viewBox="0 0 {width:.0f} {top + height + 24}" role="img" '
         f'aria-label="posts per week">',
@@ -169,13 +185,7 @@ def _chart(weeks: dict[tuple[date, str], int]) -> str:
                 f"{_e(PLATFORM_NAMES.get(p, p))}</title></rect>"
             )
     out.append("</svg>")
-    per = {p: sum(c for (_, q), c in weeks.items() if q == p) for p in platforms}
-    legend = "".join(
-        f'<span><i style="background:{PLATFORM_COLORS.get(p, "#8896a5")}"></i>'
-        f"{_e(PLATFORM_NAMES.get(p, p))} {per[p]}</span>"
-        for p in platforms
-    )
-    return "".join(out) + f'<div class="legend">{legend}</div>'
+    return "".join(out)
 
 
 def _card(p: TimelinePost) -> str:

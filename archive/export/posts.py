@@ -131,7 +131,8 @@ def clean_text(value: str | None) -> str | None:
     return value
 
 
-def _post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
+def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
+    """One row of a timeline read, with what belongs to it, as the exports write it."""
     (
         pid,
         platform,
@@ -229,4 +230,4 @@ def iter_posts(
         chunk=CHUNK,
     ):
         for r in rows:
-            yield _post(r, rel, history)
+            yield timeline_post(r, rel, history)
