@@ -53,7 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from archive import config as config_mod
 from archive import db, leadership, refresh, store
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, SettingsConflictError
 
 log = logging.getLogger("podium.scheduler")
 
@@ -571,10 +571,11 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def _failed(exc: ArchiveError | SQLAlchemyError, *, settings_url: str, debug: bool) -> int:
-    """Print a one-line error for a start that cannot go on; 1."""
+    """Print a one-line error for a start that cannot go on; 1 (2 for contradictory settings,
+    a usage error)."""
     if isinstance(exc, ArchiveError):
         print(f"scheduler: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, SettingsConflictError) else 1
     if debug:
         raise exc
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
