@@ -44,6 +44,7 @@ __all__ = [
     "FileLock",
     "LeaderLock",
     "LockHolder",
+    "active_scheduler",
     "describe",
     "lock_for",
     "wait_until_leader",
@@ -119,6 +120,8 @@ class FileLock:
         """Who holds the lock (None when nobody does)."""
         if self.fd is not None:
             return self._recorded(self.fd)
+        if not self.path.exists():
+            return None  # no scheduler ever ran here; asking creates nothing
         fd = self._open()
         try:
             try:
@@ -175,6 +178,15 @@ def lock_for(url: str, *, me: Identity | None = None) -> LeaderLock:
         path = Path(parsed.database)
         return FileLock(path.with_name(path.name + LOCK_FILE_SUFFIX), me=me)
     raise DatabaseError(f"the scheduler supports SQLite and PostgreSQL archives, not {backend}")
+
+
+def active_scheduler(url: str) -> LockHolder | None:
+    """The scheduler active on the archive at ``url`` now (None when none is)."""
+    lock = lock_for(url)
+    try:
+        return lock.holder()
+    finally:
+        lock.release()
 
 
 def describe(holder: LockHolder | None) -> str:

@@ -19,11 +19,13 @@ import hashlib
 import json
 import multiprocessing
 import random
+import re
 import sys
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -204,6 +206,74 @@ def load_chunk(args: tuple[str, int, int, int]) -> int:
     return count
 
 
+#: Copy k of the source corpus: ids moved past the k earlier copies, times squeezed into the
+#: k-th of ``copies`` equal slices of the corpus' four years, hashes made unique again.
+_REPLICA_SQL = {
+    "raw_payload": (
+        "id, sha256, source_url, fetched_at, parser_kind, content_type, size, data",
+        "SELECT id + {k} * {payloads}, encode(sha256(convert_to(sha256 || '/{k}', 'UTF8')), "
+        "'hex'), source_url || '&copy={k}', {time:fetched_at}, parser_kind, content_type, size, "
+        "data FROM raw_payload",
+    ),
+    "post": (
+        POST_COLUMNS,
+        "SELECT id + {k} * {posts}, platform, 'p' || (id + {k} * {posts}), account_id, "
+        "url || '/{k}', {time:posted_at}, caption, body, source_kind, language, "
+        "language_confidence, sound_id, is_repost, is_pinned, availability, likes, views, "
+        "{time:first_seen_at}, last_seen_at, normalizer_version, search_text, "
+        "raw_payload_id + {k} * {payloads} FROM post",
+    ),
+    "post_hashtag": (
+        "post_id, hashtag_id, position",
+        "SELECT post_id + {k} * {posts}, hashtag_id, position FROM post_hashtag",
+    ),
+    "post_version": (
+        "post_id, body_hash, source_kind, caption, body, observed_at",
+        "SELECT post_id + {k} * {posts}, body_hash, source_kind, caption, body, "
+        "{time:observed_at} FROM post_version",
+    ),
+    "metric_snapshot": (
+        "post_id, captured_at, likes",
+        "SELECT post_id + {k} * {posts}, {time:captured_at}, likes FROM metric_snapshot",
+    ),
+}
+
+
+def _replica_select(sql: str, k: int, copies: int, posts: int, payloads: int) -> str:
+    slice_days = 4 * 365 / copies
+    start = "timestamptz '2022-01-01 00:00+00'"
+    sql = re.sub(
+        r"\{time:(\w+)\}",
+        lambda m: (
+            f"({start} + ({m.group(1)} - {start}) / {copies} + interval '{k * slice_days} days')"
+        ),
+        sql,
+    )
+    return sql.format(k=k, posts=posts, payloads=payloads)
+
+
+def copy_replica(args: tuple[str, str, int, int]) -> int:
+    """Stream copy k of the source archive's posts into the target (COPY out, COPY in)."""
+    source, target, k, copies = args
+    with (
+        psycopg.connect(libpq_url(source)) as src,
+        psycopg.connect(libpq_url(target)) as dst,
+    ):
+        posts = src.execute("SELECT max(id) FROM post").fetchone()[0]  # type: ignore[index]
+        payloads = src.execute("SELECT max(id) FROM raw_payload").fetchone()[0]  # type: ignore[index]
+        dst.execute("SET synchronous_commit = off")
+        for table, (columns, select) in _REPLICA_SQL.items():
+            query = _replica_select(select, k, copies, posts, payloads)
+            with (
+                src.cursor().copy(f"COPY ({query}) TO STDOUT") as out,
+                dst.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as into,
+            ):
+                for data in out:
+                    into.write(data)
+        dst.commit()
+    return int(posts)
+
+
 def _secondary(conn: psycopg.Connection) -> tuple[list[str], list[tuple[str, str, str]]]:
     """(CREATE INDEX statements, (table, name, FK definition)) on the loaded tables."""
     with conn.cursor() as cur:
@@ -221,12 +291,24 @@ def _secondary(conn: psycopg.Connection) -> tuple[list[str], list[tuple[str, str
     return indexes, fks
 
 
-def build(url: str, n: int, processes: int, *, keep_indexes: bool = False) -> dict[str, float]:
+def build(
+    url: str,
+    n: int,
+    processes: int,
+    *,
+    keep_indexes: bool = False,
+    replicate_from: str | None = None,
+    copies: int = 1,
+) -> dict[str, float]:
     """Migrate the (existing, empty) database and load n posts; returns timings in seconds.
 
     ``keep_indexes``: the secondary indexes (the GIN index too) stay and are updated row by row,
     as in a live archive; every committed chunk leaves a complete, searchable archive, so a
     build stopped part-way can still be measured. Foreign keys are dropped either way.
+    ``replicate_from``: instead of generating, stream ``copies`` copies of that (built) archive's
+    posts, versions, snapshots, tags and payloads, with new ids, unique hashes and times spread
+    over the same four years: the same captions, so the same word statistics, ``copies`` times
+    over (n is then ignored).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -246,12 +328,18 @@ def build(url: str, n: int, processes: int, *, keep_indexes: bool = False) -> di
             conn.execute(f"DROP INDEX {ddl.split()[2]}")
     timings["setup"] = time.perf_counter() - t0
     t = time.perf_counter()
-    jobs = [(url, first, min(CHUNK, n - first), n) for first in range(0, n, CHUNK)]
+    if replicate_from:
+        work: Any = (copy_replica, [(replicate_from, url, k, copies) for k in range(copies)])
+    else:
+        work = (
+            load_chunk,
+            [(url, first, min(CHUNK, n - first), n) for first in range(0, n, CHUNK)],
+        )
     done = 0
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        for count in pool.imap_unordered(load_chunk, jobs):
+        for count in pool.imap_unordered(*work):
             done += count
-            print(f"  {done:,} / {n:,} posts ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+            print(f"  {done:,} posts ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
     timings["copy"] = time.perf_counter() - t
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
@@ -282,8 +370,21 @@ def main() -> None:
         action="store_true",
         help="update the indexes row by row (a live archive's cost) instead of rebuilding them",
     )
+    ap.add_argument(
+        "--replicate-from",
+        metavar="URL",
+        help="stream --copies copies of this built corpus instead of generating posts",
+    )
+    ap.add_argument("--copies", type=int, default=10, help="with --replicate-from (default 10)")
     args = ap.parse_args()
-    timings = build(args.db, args.posts, args.processes, keep_indexes=args.keep_indexes)
+    timings = build(
+        args.db,
+        args.posts,
+        args.processes,
+        keep_indexes=args.keep_indexes,
+        replicate_from=args.replicate_from,
+        copies=args.copies,
+    )
     for step, seconds in timings.items():
         print(f"{step:40} {seconds:8.1f} s")
 
