@@ -351,8 +351,11 @@ def build(
         for table, name, definition in fks:
             conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         timings["foreign keys"] = time.perf_counter() - t
-        for table in ("raw_payload", "post", "post_version", "metric_snapshot"):
-            conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+        # Ids were given explicitly: move every sequence past them, or the store's next insert
+        # would collide with a loaded row.
+        for table in ("athlete", "account", "hashtag", "sound", *LOADED):
+            if table != "post_hashtag":
+                conn.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
         t = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
         timings["vacuum analyze"] = time.perf_counter() - t
