@@ -40,7 +40,7 @@ from bench.search import pct, queries
 
 TABLES = ("post", "post_version", "metric_snapshot", "raw_payload", "post_hashtag")
 GIN = "ix_post__search_tsv"
-PER_KIND = 4
+PER_KIND = 3
 INSERTS = 2_000
 TARGET = 100_000_000
 RAW_SQL = (
@@ -72,19 +72,20 @@ def sizes(conn: Any) -> dict[str, Any]:
     return out
 
 
-def mix() -> list[tuple[str, str]]:
+def mix(per_kind: int = PER_KIND) -> list[tuple[str, str]]:
+    """The first ``per_kind`` queries of each kind in bench/search.py's mix."""
     picked: dict[str, int] = {}
     out = []
     for kind, q in queries():
-        if picked.get(kind, 0) < PER_KIND:
+        if picked.get(kind, 0) < per_kind:
             picked[kind] = picked.get(kind, 0) + 1
             out.append((kind, q))
     return out
 
 
-def search(url: str) -> dict[str, Any]:
+def search(url: str, per_kind: int) -> dict[str, Any]:
     engine = db.make_engine(url)
-    qs = mix()
+    qs = mix(per_kind)
     ours: dict[str, list[float]] = {}
     raw: dict[str, list[float]] = {}
     matches: dict[str, list[int]] = {}
@@ -139,6 +140,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--db", action="append", required=True, help="an archive (repeat)")
     ap.add_argument("--no-insert", action="store_true", help="leave the archives untouched")
+    ap.add_argument(
+        "--per-kind",
+        type=int,
+        default=PER_KIND,
+        help=f"queries of each kind (default {PER_KIND}; a frequent word takes seconds at 10M)",
+    )
     args = ap.parse_args()
     urls = [sqlalchemy_url(u) for u in args.db]
     load = os.getloadavg()
@@ -153,7 +160,7 @@ def main() -> None:
             s = sizes(conn)
             version = conn.execute(sa.text("SHOW server_version")).scalar_one()
         engine.dispose()
-        found = search(url)
+        found = search(url, args.per_kind)
         rate = None if args.no_insert else insert_rate(url)
         results.append((url, s, found, rate))
     print(f"PostgreSQL {version}")
