@@ -28,13 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from archive import db, store
 from archive.search import parse_query, search_posts
-from bench.pg_corpus import sqlalchemy_url
+from bench.pg_corpus import libpq_url, sqlalchemy_url
 from bench.scale import caption_pool, post_number
 from bench.search import pct, queries
 
@@ -44,7 +44,7 @@ PER_KIND = 3
 INSERTS = 2_000
 TARGET = 100_000_000
 RAW_SQL = (
-    "SELECT id FROM post, to_tsquery('simple', :q) q WHERE search_tsv @@ q "
+    "SELECT id FROM post, to_tsquery('simple', %(q)s) q WHERE search_tsv @@ q "
     "ORDER BY ts_rank(search_tsv, q) DESC LIMIT 20"
 )
 
@@ -57,18 +57,14 @@ def sizes(conn: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for table in TABLES:
         row = conn.execute(
-            sa.text(
-                "SELECT (SELECT count(*) FROM " + table + "), pg_relation_size(:t), "
-                "pg_total_relation_size(:t) - pg_relation_size(:t) - pg_indexes_size(:t), "
-                "pg_indexes_size(:t), pg_total_relation_size(:t)"
-            ),
+            "SELECT (SELECT count(*) FROM " + table + "), pg_relation_size(%(t)s), "
+            "pg_total_relation_size(%(t)s) - pg_relation_size(%(t)s) - pg_indexes_size(%(t)s), "
+            "pg_indexes_size(%(t)s), pg_total_relation_size(%(t)s)",
             {"t": table},
-        ).one()
+        ).fetchone()
         out[table] = dict(zip(("rows", "heap", "toast", "indexes", "total"), row, strict=True))
-    out["gin"] = conn.execute(sa.text("SELECT pg_relation_size(:i)"), {"i": GIN}).scalar_one()
-    out["database"] = conn.execute(
-        sa.text("SELECT pg_database_size(current_database())")
-    ).scalar_one()
+    out["gin"] = conn.execute("SELECT pg_relation_size(%(i)s)", {"i": GIN}).fetchone()[0]
+    out["database"] = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
     return out
 
 
@@ -89,21 +85,21 @@ def search(url: str, per_kind: int) -> dict[str, Any]:
     ours: dict[str, list[float]] = {}
     raw: dict[str, list[float]] = {}
     matches: dict[str, list[int]] = {}
-    with engine.connect() as conn:
+    with psycopg.connect(libpq_url(url)) as conn:
         for _, q in qs:  # warm
-            conn.execute(sa.text(RAW_SQL), {"q": parse_query(q).tsquery()}).all()
+            conn.execute(RAW_SQL, {"q": parse_query(q).tsquery()}).fetchall()
         for kind, q in qs:
             tsq = parse_query(q).tsquery()
             t = time.perf_counter()
             search_posts(engine, q, limit=20)
             ours.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            conn.execute(sa.text(RAW_SQL), {"q": tsq}).all()
+            conn.execute(RAW_SQL, {"q": tsq}).fetchall()
             raw.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
             n = conn.execute(
-                sa.text("SELECT count(*) FROM post WHERE search_tsv @@ to_tsquery('simple', :q)"),
+                "SELECT count(*) FROM post WHERE search_tsv @@ to_tsquery('simple', %(q)s)",
                 {"q": tsq},
-            ).scalar_one()
+            ).fetchone()[0]
             matches.setdefault(kind, []).append(n)
     engine.dispose()
     return {"ours": ours, "raw": raw, "matches": matches}
@@ -119,15 +115,14 @@ def insert_rate(url: str) -> float:
             store.upsert_posts(engine, posts[i : i + 500])
         rate = len(posts) / (time.perf_counter() - t)
     finally:
-        with engine.begin() as conn:
-            ids = sa.text("SELECT id FROM post WHERE platform_post_id LIKE '73000%'")
-            conn.execute(
-                sa.text(
-                    f"DELETE FROM raw_payload WHERE id IN (SELECT raw_payload_id FROM post WHERE id IN ({ids.text}))"
-                )
-            )
-            conn.execute(sa.text(f"DELETE FROM post WHERE id IN ({ids.text})"))
         engine.dispose()
+        ids = "SELECT id FROM post WHERE platform_post_id LIKE '73000%%'"
+        with psycopg.connect(libpq_url(url)) as conn:
+            conn.execute(
+                "DELETE FROM raw_payload WHERE id IN "
+                f"(SELECT raw_payload_id FROM post WHERE id IN ({ids}))"
+            )
+            conn.execute(f"DELETE FROM post WHERE id IN ({ids})")
     return rate
 
 
@@ -155,11 +150,9 @@ def main() -> None:
     )
     results = []
     for url in urls:
-        engine = db.make_engine(url)
-        with engine.connect() as conn:
+        with psycopg.connect(libpq_url(url)) as conn:
             s = sizes(conn)
-            version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-        engine.dispose()
+            version = conn.execute("SHOW server_version").fetchone()[0]
         found = search(url, args.per_kind)
         rate = None if args.no_insert else insert_rate(url)
         results.append((url, s, found, rate))

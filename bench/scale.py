@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -42,6 +43,7 @@ from archive import db, store
 from archive.normalize import normalize_post
 from archive.records import Counts, NormalizedPost, Payload, RawPost
 from bench import corpus
+from bench.pg_corpus import libpq_url
 
 BATCH = 500
 POOL = 300  # distinct captions normalized per process (langdetect is slow)
@@ -154,14 +156,12 @@ def _fresh_database(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 
 def _counts(url: str) -> dict[str, int]:
-    engine = db.make_engine(url)
-    with engine.connect() as conn:
-        out = {
-            table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+    """Rows per table, by plain psycopg (the bench's own look, not the store's)."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
             for table in ("post", "post_version", "metric_snapshot", "raw_payload", "hashtag")
         }
-    engine.dispose()
-    return out
 
 
 def run_writers(admin_url: str, plan: list[list[int]]) -> tuple[float, int, dict[str, int]]:
@@ -191,10 +191,8 @@ def archive_section(args: argparse.Namespace) -> list[str]:
     total = args.posts - args.posts % 3
     pool = caption_pool()
     distinct_tags = {t.key for n in range(POOL) for t in pool[n].text.hashtags}
-    engine = db.make_engine(args.pg)
-    with engine.connect() as conn:
-        version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-    engine.dispose()
+    with psycopg.connect(libpq_url(args.pg)) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
     lines = [
         f"archive writes on PostgreSQL {version} ({db.safe_url(args.pg)}), {total:,} distinct "
         f"posts, batches of {BATCH}, every table + the GIN index",
