@@ -9,6 +9,10 @@ only accounts and sources that were added, changed or removed are touched, so ne
 survive a restart. Each job runs one crawl in a child process (never Scrapy in this process).
 After a run, a failing target backs off and an account's adaptive cadence is updated.
 SIGINT/SIGTERM: no new crawls start; the running ones get ``shutdown_wait_seconds`` to end.
+
+Exactly one scheduler is active per archive (``archive.leadership``): a second one started
+against the same archive waits, saying which process is active, and takes over within a few
+seconds of it stopping or dying; the jobs live in the shared store, so none is added twice.
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive import config as config_mod
-from archive import db, refresh, store
-from archive.errors import ArchiveError
+from archive import db, leadership, refresh, store
+from archive.errors import ArchiveError, SettingsConflictError
 
 log = logging.getLogger("podium.scheduler")
 
@@ -466,7 +470,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the scheduler until SIGINT/SIGTERM; 0 after a clean stop."""
+    """Run the scheduler until SIGINT/SIGTERM; 0 after a clean stop.
+
+    Another scheduler active on the same archive: wait for it to stop or die, then take over.
+    """
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
@@ -475,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    settings: config_mod.Settings | None = None
     try:
         settings = config_mod.load(args.config, database_url=args.db)
         roster = config_mod.load_roster(settings.roster_path)
@@ -485,27 +493,59 @@ def main(argv: list[str] | None = None) -> int:
         # make_engine first: a URL SQLAlchemy cannot parse is one line, its password masked.
         engine = db.make_engine(settings.database_url)
         db.require_archive(engine)
+        engine.dispose()
+        lock = leadership.lock_for(settings.database_url)
+    except (ArchiveError, SQLAlchemyError) as exc:
+        return _failed(
+            exc, settings_url=settings.database_url if settings else "", debug=args.debug
+        )
+    stop = threading.Event()
+    _stop_on_signals(stop)  # while waiting; the running scheduler installs its own handlers
+    try:
+        if not leadership.wait_until_leader(lock, stop=stop):
+            log.info("stopped while waiting for the active scheduler; nothing ran here")
+            return 0
+        return _lead(settings, roster, lock, workers=args.workers, debug=args.debug)
+    finally:
+        lock.release()
+
+
+def _lead(
+    settings: config_mod.Settings,
+    roster: config_mod.Roster,
+    lock: leadership.LeaderLock,
+    *,
+    workers: int,
+    debug: bool,
+) -> int:
+    """Run the scheduler while this process holds the scheduler lock."""
+    try:
+        engine = db.make_engine(settings.database_url)
         for run_id in store.close_interrupted_runs(engine):
             log.warning("crawl run %d had no process left: closed as interrupted", run_id)
         engine.dispose()
-        scheduler = build_scheduler(settings, roster=roster, workers=args.workers)
-    except ArchiveError as exc:
-        print(f"scheduler: {exc}", file=sys.stderr)
-        return 1
-    except SQLAlchemyError as exc:
-        if args.debug:
-            raise
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(
-            f"scheduler: database error at {db.safe_url(settings.database_url)}: "
-            f"{db.safe_message(reason, settings.database_url)} (run with --debug for details)",
-            file=sys.stderr,
-        )
-        return 1
+        scheduler = build_scheduler(settings, roster=roster, workers=workers)
+    except (ArchiveError, SQLAlchemyError) as exc:
+        return _failed(exc, settings_url=settings.database_url, debug=debug)
     shutdown = Shutdown(scheduler)
     shutdown.install()
+    lost = threading.Event()
+
+    def on_lost() -> None:
+        log.error(
+            "lost the scheduler lock (the database connection broke): stopping, so that two "
+            "schedulers never run at once; start this one again to wait for the lock"
+        )
+        lost.set()
+        shutdown.handle(signal.SIGTERM, None)
+
+    watching = threading.Event()
+    leadership.watch(lock, on_lost, stop=watching)
     started = time.monotonic()
-    scheduler.start()  # blocks until a signal stops it
+    try:
+        scheduler.start()  # blocks until a signal stops it
+    finally:
+        watching.set()
     refresher: Refresher = scheduler.podium
     if refresher.error is not None:
         print(f"scheduler: cannot reconcile the jobs: {refresher.error}", file=sys.stderr)
@@ -516,7 +556,35 @@ def main(argv: list[str] | None = None) -> int:
         time.monotonic() - started,
         "" if clean else " (running crawls were stopped)",
     )
-    return 0
+    return 1 if lost.is_set() else 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGINT/SIGTERM set ``stop`` (a scheduler waiting for the lock just leaves)."""
+
+    def handle(signum: int, _frame: Any) -> None:
+        log.warning("%s: stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _failed(exc: ArchiveError | SQLAlchemyError, *, settings_url: str, debug: bool) -> int:
+    """Print a one-line error for a start that cannot go on; 1 (2 for contradictory settings,
+    a usage error)."""
+    if isinstance(exc, ArchiveError):
+        print(f"scheduler: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, SettingsConflictError) else 1
+    if debug:
+        raise exc
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    print(
+        f"scheduler: database error at {db.safe_url(settings_url)}: "
+        f"{db.safe_message(reason, settings_url)} (run with --debug for details)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":

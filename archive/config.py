@@ -11,7 +11,7 @@ from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive.errors import ConfigError, UnknownAthleteError
+from archive.errors import ConfigError, SettingsConflictError, UnknownAthleteError
 from archive.records import PLATFORMS
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -184,6 +184,10 @@ class Settings:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     debug: bool = False
+    #: ``PODIUM_REDIS_URL``: crawling goes through scrapy-redis workers (``podium worker``).
+    redis_url: str | None = None
+    #: ``PODIUM_REDIS_PREFIX``: every Redis key of this archive starts with it.
+    redis_prefix: str = "podium"
 
     def platform(self, name: str) -> PlatformConfig:
         """Politeness/cadence for a platform (defaults when the config is silent)."""
@@ -194,7 +198,8 @@ class Settings:
         from archive.db import safe_url
 
         shown = {
-            k: safe_url(v) if k == "database_url" and v else v for k, v in _asdict(self).items()
+            k: safe_url(v) if k in ("database_url", "redis_url") and v else v
+            for k, v in _asdict(self).items()
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
@@ -459,6 +464,7 @@ def load(
     )
     roster = Path(env.get("PODIUM_ROSTER") or cdir / "athletes.toml")
     url = absolute_sqlite_url(url)
+    require_postgresql_with_redis(url, env.get("PODIUM_REDIS_URL") or None)
     return Settings(
         config_dir=cdir,
         database_url=url,
@@ -467,7 +473,24 @@ def load(
         crawl=crawl,
         scheduler=sched,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
+        redis_url=env.get("PODIUM_REDIS_URL") or None,
+        redis_prefix=env.get("PODIUM_REDIS_PREFIX") or "podium",
     )
+
+
+def require_postgresql_with_redis(database_url: str, redis_url: str | None) -> None:
+    """Raise SettingsConflictError when crawling goes through Redis but the archive is SQLite.
+
+    Workers on many machines write to one archive at once: only a database server takes that.
+    """
+    if redis_url and database_url.split(":", 1)[0].split("+", 1)[0] == "sqlite":
+        from archive.db import safe_url
+
+        raise SettingsConflictError(
+            f"PODIUM_REDIS_URL is set, so the archive must be PostgreSQL, not "
+            f"{safe_url(database_url)}: set PODIUM_DATABASE_URL (or --db) to "
+            "postgresql+psycopg://…, or unset PODIUM_REDIS_URL"
+        )
 
 
 def absolute_sqlite_url(url: str) -> str:

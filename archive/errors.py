@@ -14,6 +14,12 @@ class ConfigError(ArchiveError):
     """
 
 
+class SettingsConflictError(ConfigError):
+    """Raised by ``archive.config.load`` when settings that only work together disagree:
+    ``PODIUM_REDIS_URL`` with a SQLite archive. A usage error: the CLI and ``scheduler.py`` exit
+    with status 2."""
+
+
 class DatabaseError(ArchiveError):
     """Raised by ``archive.db`` for a malformed database URL, a database driver that is not
     installed, or a server that cannot be reached; and by the CLI when the archive it opens

@@ -2,7 +2,9 @@
 
 Everything comes from the archive database, through the store: ``crawl_run`` and ``listing_run``
 for what happened, the scheduler's job table for what comes next
-(``store.next_scheduled_runs``), and ``store.archive_totals`` for the totals.
+(``store.next_scheduled_runs``), and ``store.archive_totals`` for the totals; which scheduler is
+active from its lock (``archive.leadership``); with ``PODIUM_REDIS_URL``, the workers and queue
+depths from Redis (``archive.cluster_status``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any, NotRequired, TypedDict
 from sqlalchemy.engine import Engine
 
 from archive import config as config_mod
-from archive import refresh, store
+from archive import leadership, refresh, store
+from archive.cluster_status import ClusterReport, read_cluster
 from archive.store import CrawlRunRow, ListingRow
 from archive.store.figures import Totals
 from archive.timestamps import utc_minute
@@ -87,6 +90,15 @@ class AccountEntry(TypedDict):
     health: Health
 
 
+class ActiveScheduler(TypedDict):
+    """The scheduler that holds the archive's scheduler lock (``archive.leadership``)."""
+
+    active: bool
+    pid: int | None
+    host: str | None
+    since: datetime | None
+
+
 class StatusReport(TypedDict):
     """Everything ``podium status`` shows (``--format json`` prints it as it is)."""
 
@@ -94,7 +106,10 @@ class StatusReport(TypedDict):
     accounts: list[AccountEntry]
     runs: list[dict[str, Any]]
     scheduler_jobs: int
+    scheduler: ActiveScheduler
     totals: Totals
+    #: workers and queues, read from Redis when ``PODIUM_REDIS_URL`` is set
+    cluster: NotRequired[ClusterReport]
 
 
 def refused_runs(engine: Engine, run_ids: Sequence[int]) -> tuple[set[int], set[int]]:
@@ -304,13 +319,33 @@ def refresh_status(
     for job_id in sorted(set(scheduled) - known):
         runs = store.recent_runs(engine, job_id, limit=refresh.HISTORY)
         entries.append(_entry(engine, job_id, None, runs, scheduled))
-    return StatusReport(
+    report = StatusReport(
         targets=entries,
         accounts=account_report(engine, roster),
         runs=store.list_runs(engine, limit=RECENT_RUNS),
         scheduler_jobs=len(scheduled),
+        scheduler=active_scheduler(settings.database_url),
         totals=store.archive_totals(engine),
     )
+    if settings.redis_url:
+        report["cluster"] = read_cluster(settings.redis_url, settings.redis_prefix)
+    return report
+
+
+def active_scheduler(database_url: str) -> ActiveScheduler:
+    """Which scheduler, if any, is active on the archive now."""
+    holder = leadership.active_scheduler(database_url)
+    if holder is None:
+        return ActiveScheduler(active=False, pid=None, host=None, since=None)
+    return ActiveScheduler(active=True, pid=holder.pid, host=holder.host, since=holder.since)
+
+
+def scheduler_line(entry: ActiveScheduler) -> str:
+    """``active (pid 12, host box, since …)`` or how to start one, for the table output."""
+    if not entry["active"]:
+        return "none active (start one with `podium schedule`)"
+    holder = leadership.LockHolder(pid=entry["pid"], host=entry["host"], since=entry["since"])
+    return f"active ({leadership.describe(holder)})"
 
 
 def _entry(

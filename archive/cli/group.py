@@ -9,7 +9,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, SettingsConflictError
 
 
 class ShortUsageError(click.UsageError):
@@ -32,6 +32,13 @@ class PodiumError(click.ClickException):
         stream = file if file is not None else sys.stderr
         for line in self.format_message().splitlines() or [""]:
             click.echo(f"podium: error: {line}", file=stream)
+
+
+class ConflictingSettings(PodiumError):
+    """Settings that contradict each other (Redis with a SQLite archive): one line, and exit
+    status 2, a usage error."""
+
+    exit_code = 2
 
 
 def _short(exc: click.UsageError) -> click.UsageError:
@@ -69,6 +76,8 @@ class PodiumGroup(click.Group):
             raise
         except click.ClickException as exc:
             raise PodiumError(exc.format_message()) from None
+        except SettingsConflictError as exc:
+            raise ConflictingSettings(str(exc)) from None
         except ArchiveError as exc:
             if debug_requested(ctx):
                 raise

@@ -11,6 +11,7 @@ import click
 from archive import config as config_mod
 from archive.cli.options import DATE, db_option, format_option, open_archive, settings
 from archive.cli.output import cell_text, echo_json, render_rows
+from archive.cluster_status import ClusterReport
 from archive.records import PLATFORMS
 from archive.report import totals_sentence
 
@@ -20,7 +21,9 @@ from archive.report import totals_sentence
 @format_option(("table", "json"))
 @click.pass_context
 def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
-    """Per account and news source: last run, next run and health; then the archive's totals.
+    """Per account and news source: last run, next run and health; the active scheduler; with
+    PODIUM_REDIS_URL the workers (alive, platforms, requests, errors) and each platform's queue;
+    then the archive's totals.
 
     Health is `ok`, `never run`, or since the first bad run in a row: `failing` (crawls failed,
     were killed or interrupted), `unreachable` (DNS, refused, timeout: the network or our side),
@@ -34,6 +37,7 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
         TABLE_COLUMNS,
         account_rows,
         refresh_status,
+        scheduler_line,
         table_rows,
     )
     from archive.status import (
@@ -59,8 +63,29 @@ def status(ctx: click.Context, db_url: str | None, fmt: str) -> None:
     if report["runs"]:
         click.echo("\nlatest crawl runs (podium runs for all):")
         render_rows(report["runs"], "table", columns=STATUS_RUN_COLUMNS)
+    click.echo(f"\nscheduler: {scheduler_line(report['scheduler'])}")
+    if "cluster" in report:
+        echo_cluster(report["cluster"])
     t = report["totals"]
     click.echo(f"\narchive: {totals_sentence(t)}")
+
+
+def echo_cluster(report: ClusterReport) -> None:
+    """The workers and queue depths as two tables (or why Redis could not be read)."""
+    from archive.cluster_status import QUEUE_COLUMNS, WORKER_COLUMNS, queue_rows, worker_rows
+
+    where = f"Redis {report['redis']}, prefix {report['prefix']!r}"
+    if report["error"]:
+        click.echo(f"\nworkers: unknown: {report['error']}")
+        return
+    alive = sum(w["alive"] for w in report["workers"])
+    if report["workers"]:
+        click.echo(f"\nworkers ({alive} alive; {where}):")
+        render_rows(worker_rows(report), "table", columns=WORKER_COLUMNS)
+    else:
+        click.echo(f"\nworkers: none alive ({where}); start one with `podium worker`")
+    click.echo("\nqueues:")
+    render_rows(queue_rows(report), "table", columns=QUEUE_COLUMNS)
 
 
 RUN_COLUMNS = [
@@ -101,7 +126,8 @@ def runs(
 
     A status is `finished` (read as asked), `incomplete` (something was not read or stored:
     `errors` says what, `podium problems --run ID` shows each), `failed`, `killed` (timeout),
-    `interrupted` (its process died or was stopped) or `running`.
+    `interrupted` (its process died or was stopped) or `running`. With PODIUM_REDIS_URL, the
+    table is followed by the workers and each platform's queue depth.
 
     \b
     Examples:
@@ -110,14 +136,19 @@ def runs(
     """
     from archive import store
 
-    engine = open_archive(settings(ctx, db_url).database_url)
+    s = settings(ctx, db_url)
+    engine = open_archive(s.database_url)
     store.close_interrupted_runs(engine)
     rows = store.list_runs(engine, platform=platform, athlete_slug=athlete, limit=limit)
     engine.dispose()
     if not rows and fmt == "table":
         click.echo("no crawl runs yet (podium crawl)", err=True)
-        return
-    render_rows(rows, fmt, columns=RUN_COLUMNS)
+    else:
+        render_rows(rows, fmt, columns=RUN_COLUMNS)
+    if s.redis_url and fmt == "table":  # the other formats stay one list of runs, for pipes
+        from archive.cluster_status import read_cluster
+
+        echo_cluster(read_cluster(s.redis_url, s.redis_prefix))
 
 
 PROBLEM_COLUMNS = ["id", "created_at", "crawl_run_id", "platform", "reason", "source_url"]
