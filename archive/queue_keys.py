@@ -5,11 +5,18 @@ archives, or several tests, can share one Redis.
 
 - ``{prefix}:{spider}:requests``  the scrapy-redis request queue of one spider (a sorted set:
   scrapy-redis' priority queue), which is platform P's queue (spider name = platform slug).
-- ``{prefix}:{spider}:dupefilter``  the scrapy-redis duplicate filter of one spider (a set).
+- ``{prefix}:{spider}:start_urls``  jobs the scheduler pushed for one spider (a list of JSON
+  objects, scrapy-redis' ``redis_key``): a worker turns each into the job's first requests.
+  A platform's queue depth is the length of both: ``ZCARD requests + LLEN start_urls``.
+- ``{prefix}:{spider}:dupefilter``  the scrapy-redis duplicate filter of one spider (a set); a
+  request of a crawl run is filtered within its run (``{prefix}:run:{run_id}:dupefilter``), so
+  the next run fetches the same listing again.
 - ``{prefix}:worker:{worker_id}``  one live worker (a hash, fields in ``WORKER_FIELDS``),
   refreshed every ``WORKER_HEARTBEAT_SECONDS`` with a ``WORKER_TTL_SECONDS`` expiry: a worker
   that died simply disappears. ``worker_id`` is ``host:pid``.
-- ``{prefix}:run:{run_id}``  one crawl run's outstanding requests and listing state (a hash).
+- ``{prefix}:run:{run_id}``  one crawl run's outstanding requests and counts (a hash); beside it
+  ``…:shortfalls`` (a list), ``…:listings`` (how its listings ended, JSON, applied when the run
+  finishes), ``…:dupefilter`` and ``…:article:{n}`` (embeds an article still waits for).
 - ``{prefix}:rate:{platform}``  the earliest time the next request to a platform may leave, shared
   by every worker (a string holding a Unix time in seconds).
 """
@@ -32,6 +39,11 @@ def requests_key(prefix: str, spider: str) -> str:
     return f"{prefix}:{spider}:requests"
 
 
+def start_key(prefix: str, spider: str) -> str:
+    """The list of jobs (JSON) the scheduler pushed for one spider."""
+    return f"{prefix}:{spider}:start_urls"
+
+
 def dupefilter_key(prefix: str, spider: str) -> str:
     """The scrapy-redis duplicate filter (request fingerprints) of one spider."""
     return f"{prefix}:{spider}:dupefilter"
@@ -52,8 +64,13 @@ def run_key(prefix: str, run_id: int) -> str:
     return f"{prefix}:run:{run_id}"
 
 
+def run_part_key(prefix: str, run_id: int, part: str) -> str:
+    """A key beside a run's hash: ``shortfalls``, ``listings``, ``dupefilter``, ``article:…``."""
+    return f"{prefix}:run:{run_id}:{part}"
+
+
 def run_pattern(prefix: str) -> str:
-    """A SCAN pattern matching every open run's hash under ``prefix``."""
+    """A SCAN pattern matching every open run's keys under ``prefix``."""
     return f"{prefix}:run:*"
 
 
