@@ -184,6 +184,10 @@ class Settings:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
     debug: bool = False
+    #: ``PODIUM_REDIS_URL``: crawling goes through scrapy-redis workers (``podium worker``).
+    redis_url: str | None = None
+    #: ``PODIUM_REDIS_PREFIX``: every Redis key of this archive starts with it.
+    redis_prefix: str = "podium"
 
     def platform(self, name: str) -> PlatformConfig:
         """Politeness/cadence for a platform (defaults when the config is silent)."""
@@ -194,7 +198,8 @@ class Settings:
         from archive.db import safe_url
 
         shown = {
-            k: safe_url(v) if k == "database_url" and v else v for k, v in _asdict(self).items()
+            k: safe_url(v) if k in ("database_url", "redis_url") and v else v
+            for k, v in _asdict(self).items()
         }
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
@@ -467,6 +472,8 @@ def load(
         crawl=crawl,
         scheduler=sched,
         debug=env.get("PODIUM_DEBUG", "") not in ("", "0", "false"),
+        redis_url=env.get("PODIUM_REDIS_URL") or None,
+        redis_prefix=env.get("PODIUM_REDIS_PREFIX") or "podium",
     )
 
 

@@ -93,6 +93,7 @@ from archive.store.rederive import (
     posts_to_rederive,
 )
 from archive.store.runs import (
+    QUEUED,
     close_interrupted_runs,
     finish_crawl_run,
     record_listing,
@@ -103,6 +104,7 @@ from archive.store.timeline import timeline_chunks, weekly_post_counts
 
 __all__ = [
     "NOT_ON_ROSTER",
+    "QUEUED",
     "AccountSummary",
     "ArchiveSummary",
     "AthleteAccount",
