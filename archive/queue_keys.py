@@ -16,7 +16,9 @@ archives, or several tests, can share one Redis.
   that died simply disappears. ``worker_id`` is ``host:pid``.
 - ``{prefix}:run:{run_id}``  one crawl run's outstanding requests and counts (a hash); beside it
   ``…:shortfalls`` (a list), ``…:listings`` (how its listings ended, JSON, applied when the run
-  finishes), ``…:dupefilter`` and ``…:article:{n}`` (embeds an article still waits for).
+  finishes) and ``…:dupefilter``.
+- ``{prefix}:article:{n}``  how many follow-ups (embedded posts fetched from their platform) a
+  news article still waits for; the worker that counts it to zero stores the article.
 - ``{prefix}:rate:{platform}``  the earliest time the next request to a platform may leave, shared
   by every worker (a string holding a Unix time in seconds).
 """
@@ -67,6 +69,11 @@ def run_key(prefix: str, run_id: int) -> str:
 def run_part_key(prefix: str, run_id: int, part: str) -> str:
     """A key beside a run's hash: ``shortfalls``, ``listings``, ``dupefilter``, ``article:…``."""
     return f"{prefix}:run:{run_id}:{part}"
+
+
+def article_key(prefix: str, n: int) -> str:
+    """The follow-up count of one article of a queued news crawl."""
+    return f"{prefix}:article:{n}"
 
 
 def run_pattern(prefix: str) -> str:

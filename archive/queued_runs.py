@@ -153,7 +153,7 @@ class RunBoard:
         """How a listing ended, applied (watermark, deletions) only when the whole run is done."""
         part = self.part(run_id, "listings")
         with self.client.pipeline() as pipe:
-            pipe.rpush(part, json.dumps(dict(listing)))
+            pipe.rpush(part, json.dumps(dict(listing), default=str))
             pipe.expire(part, RUN_TTL_SECONDS)
             pipe.execute()
 

@@ -1,0 +1,148 @@
+"""A demo server, a PostgreSQL archive, a Redis prefix and workers, for the scale-out tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+
+from archive import config as config_mod
+from archive import db, refresh, store
+from archive.crawl import SPIDERS
+from demo.job import demo_settings
+from demo.server import DemoServer
+from tests.conftest import REPO
+
+#: A whole demo crawl by workers ends well within this (seconds).
+CRAWL_TIMEOUT = 60
+
+
+class World:
+    """Everything a scale-out test runs against, in ``folder``."""
+
+    def __init__(
+        self, folder: Path, server: DemoServer, database_url: str, redis_url: str, prefix: str
+    ) -> None:
+        self.folder, self.server = folder, server
+        self.redis_url, self.prefix = redis_url, prefix
+        self.config = folder / "config"
+        self.config.mkdir(exist_ok=True)
+        self.settings, self.env = demo_settings(server, self.config, database_url)
+        self.env.update(
+            PODIUM_CONFIG_DIR=str(self.config),
+            PODIUM_DATABASE_URL=database_url,
+            PODIUM_REDIS_URL=redis_url,
+            PODIUM_REDIS_PREFIX=prefix,
+        )
+        self.settings = config_mod.load(self.config, environ=self.env)
+        self.redis = redis.Redis.from_url(redis_url)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        db.upgrade(database_url)
+        engine = db.make_engine(database_url)
+        store.sync_roster(engine, config_mod.load_roster(self.settings.roster_path))
+        engine.dispose()
+
+    def write_config(self, text: str) -> None:
+        """Replace podium.toml (and reload the settings)."""
+        (self.config / "podium.toml").write_text(text, encoding="utf-8")
+        self.settings = config_mod.load(self.config, environ=self.env)
+
+    def start_worker(self, *args: str) -> subprocess.Popen[bytes]:
+        """A `podium worker` process of its own."""
+        env = {**os.environ, **self.env, "PYTHONPATH": str(REPO)}
+        log = (self.folder / f"worker-{len(self.workers)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "worker", "--concurrency", "4", *args],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.workers.append(proc)
+        return proc
+
+    def schedule_all(self, *, full: bool = False) -> list[dict[str, object]]:
+        """What the scheduler does when every target's job fires: one run_crawl each."""
+        roster = config_mod.load_roster(self.settings.roster_path)
+        out = []
+        for t in refresh.targets(self.settings, roster):
+            kwargs = refresh.job_kwargs(t, self.settings)
+            out.append(
+                refresh.run_crawl(
+                    kwargs["target"],
+                    spider=t.spider,
+                    database_url=self.settings.database_url,
+                    config_dir=str(self.config),
+                    handle=t.handle,
+                    athlete=t.athlete,
+                    source=t.source,
+                    cadence_minutes=t.cadence_minutes,
+                )
+            )
+        return out
+
+    def runs(self) -> list[dict[str, object]]:
+        """Every crawl_run row, oldest first."""
+        engine = db.make_engine(self.settings.database_url)
+        rows = store.list_runs(engine, limit=1000)
+        engine.dispose()
+        return sorted(rows, key=lambda r: r["id"])
+
+    def wait_until(self, done: Callable[[], bool], timeout: float = CRAWL_TIMEOUT) -> None:
+        """Poll until ``done()``; AssertionError with the workers' logs at the timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if done():
+                return
+            for proc in self.workers:
+                assert proc.poll() is None or proc.returncode in (0, -9), self.logs()
+            time.sleep(0.3)
+        raise AssertionError(f"not done in {timeout} s:\n{self.logs()}")
+
+    def all_runs_closed(self) -> bool:
+        """Every crawl_run row is closed."""
+        return all(r["status"] != "running" for r in self.runs())
+
+    def logs(self) -> str:
+        """The tail of every worker's log."""
+        return "\n".join(
+            f"--- {p.name}\n" + p.read_text(errors="replace")[-3000:]
+            for p in sorted(self.folder.glob("worker-*.log"))
+        )
+
+    def stop_workers(self) -> list[int | None]:
+        """SIGTERM every worker still running; their exit codes."""
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        codes = []
+        for proc in self.workers:
+            try:
+                codes.append(proc.wait(timeout=30))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes.append(proc.wait())
+        return codes
+
+    def forget_keys(self) -> None:
+        """Remove every Redis key under this world's prefix."""
+        keys = list(self.redis.scan_iter(match=f"{self.prefix}:*", count=1000))
+        if keys:
+            self.redis.delete(*keys)
+        self.redis.close()
+
+
+def single_process_crawl(world: World) -> None:
+    """The reference: the same demo crawled by plain `podium crawl` children, one per spider."""
+    from archive.crawl import CrawlJob, run_crawl_job
+
+    env = {k: v for k, v in world.env.items() if k != "PODIUM_REDIS_URL"}
+    settings = config_mod.load(world.config, environ=env)
+    for spider in SPIDERS:
+        run_crawl_job(CrawlJob(spider, {}, f"{spider}:reference"), settings, extra_env=env)
