@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy_redis.spiders import RedisMixin
@@ -112,7 +112,17 @@ class QueuedSpider(RedisMixin):
         spider.requests_done = 0
         spider.errors = 0
         spider.setup_redis(crawler)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
+
+    def request_dropped(self, request: Request, spider: Any = None) -> None:
+        """A request of a run the duplicate filter dropped: counted, never done, so done now.
+
+        It cannot bring the count to zero: the page that yielded it is not done yet.
+        """
+        run = request.meta.get(RUN)
+        if run is not None:
+            board().done(int(run))
 
     async def start(self) -> Any:
         """Jobs waiting in Redis now; later ones arrive whenever the spider is idle."""
