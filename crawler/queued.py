@@ -90,7 +90,7 @@ def _name(method: Callable[..., Any] | None, default: str) -> str:
     return getattr(method, "__name__", None) or default
 
 
-class QueuedSpider(RedisMixin):
+class QueuedSpider(RedisMixin):  # type: ignore[misc]  # scrapy-redis ships no types
     """The mixin that makes a platform spider a worker's (``queued_spider``)."""
 
     # Spider attributes this mixin relies on (AthleteSpider provides them).
@@ -105,7 +105,7 @@ class QueuedSpider(RedisMixin):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Any:
-        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+        spider = super().from_crawler(crawler, *args, **kwargs)
         prefix = crawler.settings.get("PODIUM_REDIS_PREFIX") or "podium"
         spider.redis_key = start_key(prefix, spider.name)
         spider.post_runs = {}
@@ -156,10 +156,10 @@ class QueuedSpider(RedisMixin):
                     yield CrawlProblem(f"cannot fetch: {exc}", url, self.platform, run_id=run)
             return
         if self.name == "news":
-            yield from self.source_requests(job.get("source"))  # type: ignore[attr-defined]
+            yield from self.source_requests(job.get("source"))
             return
         for athlete, handle in self.job_accounts(job):
-            known = self.known_posts.fresh(handle)  # type: ignore[attr-defined]
+            known = self.known_posts.fresh(handle)
             full = _flag(job.get("full", False))
             listing = Listing(athlete, handle, known, self.stop_after, full)
             yield from self.start_account(listing)
@@ -199,7 +199,7 @@ class QueuedSpider(RedisMixin):
             board().add(run)
             return self.queued(obj, run)
         if isinstance(obj, RawPost):
-            self.post_runs[post_key(obj)] = run  # type: ignore[attr-defined]
+            self.post_runs[post_key(obj)] = run
         elif isinstance(obj, CrawlProblem | ListingDone | ArticleStep) and obj.run_id is None:
             obj.run_id = run
         return obj
@@ -213,13 +213,13 @@ class QueuedSpider(RedisMixin):
         """A page of a run: its callback's output tagged, then ``PageDone``."""
         run, name = int(response.meta[RUN]), response.meta[CALLBACK]
         fetched = not response.meta.get("job")
-        self.requests_done += 1  # type: ignore[attr-defined]
+        self.requests_done += 1
         try:
             for obj in getattr(self, name)(response, **kwargs) or ():
                 yield self.tag(obj, run)
         except Exception as exc:  # noqa: BLE001 - kept as a problem of the run, never silenced
             # What the callback had not yielded yet is lost: a problem of the run, kept.
-            self.errors += 1  # type: ignore[attr-defined]
+            self.errors += 1
             yield CrawlProblem(
                 f"error in {name}: {type(exc).__name__}: {str(exc)[:300]}",
                 response.url if fetched else None,
@@ -235,8 +235,8 @@ class QueuedSpider(RedisMixin):
         ``PageDone``."""
         request: Request = failure.request  # type: ignore[attr-defined]
         run, name = int(request.meta[RUN]), request.meta[ERRBACK]
-        self.requests_done += 1  # type: ignore[attr-defined]
-        self.errors += 1  # type: ignore[attr-defined]
+        self.requests_done += 1
+        self.errors += 1
         try:
             for obj in getattr(self, name)(failure) or ():
                 yield self.tag(obj, run)

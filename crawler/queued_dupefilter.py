@@ -14,7 +14,7 @@ from crawler.queued import RUN
 _TTL_SECONDS = 7 * 24 * 3600
 
 
-class RunDupeFilter(RFPDupeFilter):
+class RunDupeFilter(RFPDupeFilter):  # type: ignore[misc]  # scrapy-redis ships no types
     """Fingerprints of a run's requests in ``{prefix}:run:{id}:dupefilter`` (removed with the
     run); requests outside any run in the spider's ``{prefix}:{spider}:dupefilter``."""
 
@@ -35,4 +35,4 @@ class RunDupeFilter(RFPDupeFilter):
             pipe.sadd(key, self.request_fingerprint(request))
             pipe.expire(key, _TTL_SECONDS)
             added, _ = pipe.execute()
-        return added == 0
+        return bool(added == 0)

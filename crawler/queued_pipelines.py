@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 
 from archive import db, store
 from archive.queued_runs import RunBoard
-from archive.records import NormalizedPost
+from archive.records import NormalizedPost, RunStatus
 from crawler import queued
 from crawler.items import ArticleItem, ArticleStep, CrawlProblem, ListingDone, PageDone, RawPost
 from crawler.pipelines import StorePipeline, ValidatePipeline
@@ -183,7 +183,7 @@ class QueuedStorePipeline(StorePipeline):
             self.board.count(run, deleted=self.deleted)
         totals = self.board.totals(run)
         counts = totals.counts
-        status = "incomplete" if totals.shortfalls else "finished"
+        status: RunStatus = "incomplete" if totals.shortfalls else "finished"
         store.finish_crawl_run(
             self.engine,
             run,
