@@ -17,7 +17,8 @@ import redis
 from archive import config as config_mod
 from archive import db, refresh, store
 from archive.crawl import SPIDERS
-from archive.queue_keys import worker_pattern
+from archive.queue_keys import requests_key, start_key, worker_pattern
+from archive.queued_runs import RunBoard
 from demo.job import demo_settings
 from demo.server import DemoServer
 from tests.conftest import REPO
@@ -45,11 +46,16 @@ class World:
         )
         self.settings = config_mod.load(self.config, environ=self.env)
         self.redis = redis.Redis.from_url(redis_url)
+        self.board = RunBoard(self.redis, prefix)
         self.workers: list[subprocess.Popen[bytes]] = []
         db.upgrade(database_url)
         engine = db.make_engine(database_url)
         store.sync_roster(engine, config_mod.load_roster(self.settings.roster_path))
         engine.dispose()
+
+    def settings_text(self) -> str:
+        """podium.toml as it is."""
+        return (self.config / "podium.toml").read_text(encoding="utf-8")
 
     def write_config(self, text: str) -> None:
         """Replace podium.toml (and reload the settings)."""
@@ -123,6 +129,25 @@ class World:
             time.sleep(0.3)
         going = [(r["id"], r["target"]) for r in self.runs() if r["status"] == "running"]
         raise AssertionError(f"not done in {timeout} s: {going}\n{self.logs()}")
+
+    def queues_empty(self) -> bool:
+        """No job and no request waits in Redis for any spider."""
+        return not any(
+            self.redis.zcard(requests_key(self.prefix, s))
+            or self.redis.llen(start_key(self.prefix, s))
+            for s in SPIDERS
+        )
+
+    def all_runs_closed_or_stale(self, deadline: float) -> bool:
+        """Every run is closed, or its count has not moved for ``deadline`` seconds."""
+        now = self.board.now()
+        for run in self.runs():
+            if run["status"] != "running":
+                continue
+            moved = self.board.last_moved(int(run["id"]))
+            if moved is not None and now - moved <= deadline:
+                return False
+        return True
 
     def all_runs_closed(self) -> bool:
         """Every crawl_run row is closed."""
