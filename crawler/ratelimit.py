@@ -45,6 +45,24 @@ return 1
 """
 
 
+class PlatformBudget:
+    """The shared next-allowed-request time of each platform, in Redis under ``prefix``."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self.prefix = prefix
+        self._reserve = client.register_script(_RESERVE)
+        self._push = client.register_script(_PUSH)
+
+    def reserve(self, platform: str, interval: float) -> float:
+        """Take the platform's next slot; how many seconds to wait for it."""
+        key = rate_key(self.prefix, platform)
+        return float(self._reserve(keys=[key], args=[interval, _KEY_TTL_SECONDS]))
+
+    def push(self, platform: str, seconds: float) -> None:
+        """No request to the platform before ``seconds`` from now (a 429's Retry-After)."""
+        self._push(keys=[rate_key(self.prefix, platform)], args=[seconds, _KEY_TTL_SECONDS])
+
+
 class SharedRateLimit:
     """Downloader middleware of ``podium worker``: the platform's budget, shared in Redis."""
 
@@ -52,9 +70,7 @@ class SharedRateLimit:
         self.crawler = crawler
         self.settings = config_mod.load()
         self.prefix = crawler.settings.get("PODIUM_REDIS_PREFIX") or "podium"
-        client = queued.board().client
-        self._reserve = client.register_script(_RESERVE)
-        self._push = client.register_script(_PUSH)
+        self.budget = PlatformBudget(queued.board().client, self.prefix)
         self.bases = {
             p: self.settings.platform(p).base_url.rstrip("/")
             for p in (*config_mod.SPIDER_NAMES, "x")
@@ -78,9 +94,7 @@ class SharedRateLimit:
             return None  # a job's start: no platform is asked
         platform = self.platform_of(request)
         interval = self.settings.platform(platform).download_delay
-        wait = float(
-            self._reserve(keys=[rate_key(self.prefix, platform)], args=[interval, _KEY_TTL_SECONDS])
-        )
+        wait = self.budget.reserve(platform, interval)
         if wait > 0:
             await asyncio.sleep(wait)
         return None
@@ -96,6 +110,6 @@ class SharedRateLimit:
                 seconds = 0.0  # an HTTP date: BackoffRetryMiddleware's own backoff applies
             if seconds > 0:
                 platform = self.platform_of(request)
-                self._push(keys=[rate_key(self.prefix, platform)], args=[seconds, _KEY_TTL_SECONDS])
+                self.budget.push(platform, seconds)
                 log.info("%s said 429: every worker waits %.0f s", platform, seconds)
         return response

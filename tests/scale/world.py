@@ -88,13 +88,15 @@ class World:
         """Wait until ``n`` workers have written their liveness hash (they are listening)."""
         self.wait_until(lambda: len(self.live_workers()) >= n)
 
-    def schedule_all(self, *, news: bool | None = None) -> list[dict[str, object]]:
+    def schedule_all(
+        self, *, news: bool | None = None, spiders: tuple[str, ...] = SPIDERS
+    ) -> list[dict[str, object]]:
         """What the scheduler does when every target's job fires: one run_crawl each (only the
-        news sources with ``news=True``, none of them with ``news=False``)."""
+        news sources with ``news=True``, none of them with ``news=False``; only ``spiders``')."""
         roster = config_mod.load_roster(self.settings.roster_path)
         out = []
         for t in refresh.targets(self.settings, roster):
-            if news is not None and (t.spider == "news") != news:
+            if (news is not None and (t.spider == "news") != news) or t.spider not in spiders:
                 continue
             kwargs = refresh.job_kwargs(t, self.settings)
             out.append(
