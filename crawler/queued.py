@@ -124,6 +124,14 @@ class QueuedSpider(RedisMixin):  # type: ignore[misc]  # scrapy-redis ships no t
         if run is not None:
             board().done(int(run))
 
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """The platform's politeness, its delay left to the budget all workers share."""
+        super().update_settings(settings)
+        # crawler.ratelimit spaces requests download_delay apart across every worker; a delay
+        # per worker on top would only slow one worker down, not the platform's total.
+        settings.set("DOWNLOAD_DELAY", 0.0, priority="spider")
+
     async def start(self) -> Any:
         """Jobs waiting in Redis now; later ones arrive whenever the spider is idle."""
         for request in self.next_requests():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -52,6 +53,10 @@ def worker(ctx: click.Context, platforms: tuple[str, ...], concurrency: int) -> 
         raise click.ClickException(
             "workers write one archive from many processes and machines: give a PostgreSQL "
             "archive (PODIUM_DATABASE_URL=postgresql+psycopg://…), not SQLite"
+        )
+    if importlib.util.find_spec("scrapy_redis") is None:
+        raise click.ClickException(
+            "scrapy-redis is not installed: pip install -e '.[redis]' (or podium[redis])"
         )
     argv = [sys.executable, "-m", "crawler.worker", "--concurrency", str(concurrency)]
     for platform in platforms:
