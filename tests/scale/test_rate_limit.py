@@ -10,7 +10,7 @@ from tests.scale.conftest import RecordingDemoServer
 from tests.scale.world import World
 
 #: Seconds between two requests to a platform in the test's config (its whole budget).
-INTERVAL = 0.5
+INTERVAL = 1.5
 LIMITED = ("bluesky", "mastodon")
 
 
@@ -64,9 +64,11 @@ def test_three_workers_together_keep_one_platforms_budget(
     for platform in LIMITED:
         times = sorted(t for t, path in demo_server.arrivals if path.startswith(f"/{platform}/"))
         assert len(times) >= 6, platform
-        # Each request leaves at its slot or later, never earlier: any run of k requests spans
-        # at least k-1 intervals, less the lateness of its first (one interval allowed).
-        k = 4
+        # Each request leaves at its slot or later, never earlier, so any k requests in a row
+        # span at least k-1 intervals, less how late the first one left: two intervals of
+        # lateness are allowed (a worker busy normalizing wakes late on a loaded machine).
+        # Without the shared budget three workers send several requests within one interval.
+        k = 5
         spans = [times[i + k - 1] - times[i] for i in range(len(times) - k + 1)]
-        assert min(spans) >= (k - 2) * INTERVAL, (platform, spans)
-        assert times[-1] - times[0] >= (len(times) - 2) * INTERVAL, platform
+        assert min(spans) >= (k - 3) * INTERVAL, (platform, spans)
+        assert times[-1] - times[0] >= (len(times) - 3) * INTERVAL, platform
