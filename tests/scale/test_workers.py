@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from archive.crawl import SPIDERS
 from tests.reliability.test_crash_recovery import content
 from tests.scale.conftest import RecordingDemoServer
 from tests.scale.world import World, differences
@@ -48,8 +49,13 @@ def test_three_workers_archive_what_one_process_does(
     runs = world.runs()
     assert len(runs) == len(queued)  # one crawl_run per job, each closed once
     assert [r["status"] for r in runs] == ["finished"] * len(runs)
-    assert sum(r["pages"] for r in runs) > len(runs)  # listings of several pages
+    pages = sum(r["pages"] for r in runs)
+    assert pages > len(runs)  # listings of several pages
+    # Each worker's liveness hash counts the requests it did (jobs' starts too).
+    world.wait_until(lambda: sum(int(w["requests"]) for w in world.live_workers()) >= pages)
+    assert {w["platforms"] for w in world.live_workers()} == {",".join(SPIDERS)}
     assert world.stop_workers() == [0, 0, 0]  # SIGTERM: a clean exit
+    assert world.live_workers() == []  # a worker that stops takes its hash away
     single.join()
     assert differences(content(world.settings.database_url), reference()) == {}
 
@@ -85,4 +91,28 @@ def test_a_worker_killed_mid_crawl_loses_nothing_after_the_next_run(
     assert latest == {"finished"}
     assert len(runs) == len(first) + len(again)  # nothing doubled: one run per job
     assert [w.poll() for w in others] == [None, None]  # the others still serve
+    assert differences(content(world.settings.database_url), reference()) == {}
+
+
+def test_a_worker_stopped_mid_crawl_finishes_what_it_holds(
+    world: World, demo_server: RecordingDemoServer, reference: Callable[[], Any]
+) -> None:
+    reference()  # made first, on a quiet server
+    demo_server.delay = 0.4  # every worker always has requests in flight
+    stopped, *others = [world.start_worker() for _ in range(3)]
+    world.wait_ready(3)
+    demo_server.arrivals.clear()
+    queued = world.schedule_all(news=False)
+    world.wait_until(lambda: len(demo_server.arrivals) >= 12)
+    stopped.send_signal(signal.SIGTERM)
+    assert stopped.wait(timeout=60) == 0  # its requests in flight done, a clean exit
+    world.wait_until(world.all_runs_closed)  # nothing it held was lost
+    demo_server.delay = 0.0
+    queued += world.schedule_all(news=True)
+    world.wait_until(world.all_runs_closed)
+
+    runs = world.runs()
+    assert len(runs) == len(queued)
+    assert [r["status"] for r in runs] == ["finished"] * len(runs)
+    assert [w.poll() for w in others] == [None, None]
     assert differences(content(world.settings.database_url), reference()) == {}
