@@ -11,6 +11,7 @@ import click
 from archive import config as config_mod
 from archive.cli.options import settings
 from archive.crawl import child_env
+from archive.errors import ConfigError
 
 
 @click.command()
@@ -58,6 +59,12 @@ def worker(ctx: click.Context, platforms: tuple[str, ...], concurrency: int) -> 
         raise click.ClickException(
             "scrapy-redis is not installed: pip install -e '.[redis]' (or podium[redis])"
         )
+    from archive.queued_runs import connect
+
+    try:
+        connect(s.redis_url).close()  # one line now, not after Scrapy's start-up
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     argv = [sys.executable, "-m", "crawler.worker", "--concurrency", str(concurrency)]
     for platform in platforms:
         argv += ["--platform", platform]
