@@ -335,7 +335,8 @@ def run_crawl(
     cadence_minutes: float | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One scheduled crawl of one account or news source, in a child process with a timeout.
+    """One scheduled crawl of one account or news source, in a child process with a timeout;
+    with ``PODIUM_REDIS_URL``, pushed to the workers instead (``archive.queued_runs``).
 
     Every ``full_sweep_every``-th run is a full sweep (reconciles deletions). The result lands
     in ``crawl_run`` (``archive.crawl.run_crawl_job`` opens and closes the row, and records a
@@ -359,6 +360,10 @@ def run_crawl(
         )
     finally:
         engine.dispose()
+    if settings.redis_url:  # workers crawl: push the job to Redis instead of a child crawl
+        from archive.queued_runs import enqueue_crawl
+
+        return enqueue_crawl(settings, spider=spider, target=target, args=t.crawl_args(full=full))
     job = CrawlJob(spider, t.crawl_args(full=full), target)
     with _running(target):
         outcome = run_crawl_job(

@@ -41,6 +41,11 @@ class KnownPosts:
             self._cache[handle] = store.known_post_ids(self._engine, self.platform, handle)
         return self._cache[handle]
 
+    def fresh(self, handle: str) -> set[str]:
+        """Ids as the archive holds them now (a worker's spider serves run after run)."""
+        self._cache.pop(handle, None)
+        return self.for_account(handle)
+
     def close(self) -> None:
         """Release the engine."""
         if self._engine is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from archive.records import RawArticle, RawPost
 
-__all__ = ["ArticleItem", "CrawlProblem", "ListingDone", "RawPost"]
+__all__ = ["ArticleItem", "ArticleStep", "CrawlProblem", "ListingDone", "PageDone", "RawPost"]
 
 
 @dataclass(slots=True)
@@ -19,6 +19,8 @@ class CrawlProblem:
     platform: str | None
     body: bytes | None = None
     detail: dict[str, object] = field(default_factory=dict)
+    #: The queued crawl run it belongs to (``podium worker``); None in a crawl of its own.
+    run_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -56,8 +58,30 @@ class ListingDone:
     pages: int = 0
     #: Why a listing broke off (the problem that ended it), for ``listing_run``.
     reason: str | None = None
+    #: The queued crawl run it belongs to (``podium worker``); None in a crawl of its own.
+    run_id: int | None = None
 
     @property
     def read_as_asked(self) -> bool:
         """Whether every post the listing should show was read (and so is now stored)."""
         return (self.complete or self.caught_up) and not self.doubt
+
+
+@dataclass(slots=True)
+class PageDone:
+    """The last item of one page of a queued crawl run (``podium worker``): once the pipeline has
+    stored what came before it, the page counts as done for the run."""
+
+    run_id: int
+    #: False for a job's start and a request that failed: not a page of the platform.
+    fetched: bool = True
+
+
+@dataclass(slots=True)
+class ArticleStep:
+    """One follow-up of an article done on some worker: the article is stored by the worker
+    that finishes the last one, after storing that follow-up's posts (``crawler.queued``)."""
+
+    key: str
+    item: ArticleItem
+    run_id: int | None = None

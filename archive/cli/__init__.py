@@ -22,6 +22,7 @@ from archive.cli.parsing import normalize_text_cmd, parse
 from archive.cli.reading import search, timeline
 from archive.cli.reprocessing import reprocess
 from archive.cli.serving import serve
+from archive.cli.worker import worker
 
 __all__ = ["cli", "main"]
 
@@ -79,6 +80,7 @@ cli.add_command(runs)
 cli.add_command(problems)
 cli.add_command(reprocess)
 cli.add_command(serve)
+cli.add_command(worker)
 
 
 def main(argv: list[str] | None = None) -> None:

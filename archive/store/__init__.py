@@ -94,6 +94,7 @@ from archive.store.rederive import (
     posts_to_rederive,
 )
 from archive.store.runs import (
+    QUEUED,
     close_interrupted_runs,
     finish_crawl_run,
     record_listing,
@@ -113,6 +114,7 @@ __all__ = [
     "INLINE_CHANGES",
     "INLINE_REBUILD",
     "NOT_ON_ROSTER",
+    "QUEUED",
     "AccountSummary",
     "ArchiveSummary",
     "AthleteAccount",

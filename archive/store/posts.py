@@ -20,6 +20,7 @@ from archive.store._common import (
     account_t,
     bulk_insert,
     chunks,
+    embed_t,
     insert_for,
     mention_t,
     metric_t,
@@ -154,6 +155,7 @@ def upsert_posts_in(
     raced = [_key(p) for p, _ in firsts if _key(p) not in ids]
     if raced:
         existing.update(existing_posts(conn, raced))
+    link_waiting_embeds(conn, ids)
     writes = _Writes()
     for p, change in firsts:
         post_id = ids.get(_key(p))
@@ -168,6 +170,28 @@ def upsert_posts_in(
             writes.add(row["id"], p, change)
     writes.write(conn, tag_ids)
     return result
+
+
+def link_waiting_embeds(conn: Connection, ids: Mapping[tuple[str, str], int]) -> None:
+    """Link new posts to the article embeds that named them before they were archived.
+
+    An article may be stored before a post it embeds (another worker, or a later crawl of the
+    post's platform): its embed waits with ``post_id`` empty and is linked here, so the archive
+    does not depend on which came first.
+    """
+    for chunk in chunks(list(ids)):
+        waiting = conn.execute(
+            sa.select(embed_t.c.id, embed_t.c.platform, embed_t.c.platform_post_id).where(
+                embed_t.c.post_id.is_(None),
+                sa.tuple_(embed_t.c.platform, embed_t.c.platform_post_id).in_(chunk),
+            )
+        ).all()
+        for row in waiting:
+            conn.execute(
+                embed_t.update()
+                .where(embed_t.c.id == row.id)
+                .values(post_id=ids[(row.platform, row.platform_post_id)])
+            )
 
 
 def _insert_new_posts(

@@ -19,6 +19,9 @@ from archive.store._common import listing_t, problem_t, run_t, utcnow
 from archive.store.posts import BatchResult
 
 log = logging.getLogger(__name__)
+#: ``started_by`` of a run the scheduler pushed to Redis: no process owns it (its pages land on
+#: any worker), so ``close_interrupted_runs`` leaves it to ``archive.queued_runs``.
+QUEUED = "queue"
 
 
 @db.retry_transient
@@ -138,13 +141,16 @@ def close_interrupted_runs(engine: Engine) -> list[int]:
     """Close the ``running`` runs of this host whose process is gone, as ``interrupted``.
 
     Called whenever the archive is opened for crawling or status, so a crawl killed at any
-    point never stays ``running``. Runs of other hosts are left to their own host.
+    point never stays ``running``. Runs of other hosts are left to their own host, and runs
+    pushed to Redis (``started_by`` ``queue``) to ``archive.queued_runs``.
     """
     host = socket.gethostname()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(run_t.c.id, run_t.c.pid, run_t.c.started_at).where(
-                run_t.c.status == "running", run_t.c.host == host
+                run_t.c.status == "running",
+                run_t.c.host == host,
+                sa.or_(run_t.c.started_by.is_(None), run_t.c.started_by != QUEUED),
             )
         ).all()
     gone = [r.id for r in rows if not _owner_alive(r.pid, r.started_at)]

@@ -39,7 +39,11 @@ class _PendingArticle:
     item: ArticleItem
     waiting: int = 0
 
-    def finish_one(self) -> Iterator[ArticleItem]:
+    def expect(self, n: int) -> None:
+        """``n`` more follow-ups to wait for."""
+        self.waiting += n
+
+    def finish_one(self) -> Iterator[Any]:
         """One follow-up is done; the article comes when the last one is."""
         self.waiting -= 1
         if self.waiting == 0:
@@ -110,9 +114,14 @@ class NewsSpider(AthleteSpider):
                 for request in self.requests_for_url(url):
                     yield request
             return
-        sources = [s for s in self.roster.news if self.source in (None, s.slug)]
-        if self.source and not sources:
-            raise ValueError(f"no news source '{self.source}' in {self.settings_obj.roster_path}")
+        for request in self.source_requests(self.source):
+            yield request
+
+    def source_requests(self, slug: str | None) -> Iterator[Request]:
+        """Requests for every feed and sitemap of one news source (all sources: None)."""
+        sources = [s for s in self.roster.news if slug in (None, s.slug)]
+        if slug and not sources:
+            raise ValueError(f"no news source '{slug}' in {self.settings_obj.roster_path}")
         for source in sources:
             for feed in source.feeds:
                 yield Request(feed, callback=self.parse_feed, cb_kwargs={"source": source.slug})
@@ -210,7 +219,7 @@ class NewsSpider(AthleteSpider):
         if article is None:
             return
         article.url = article.url or response.url
-        pending = _PendingArticle(ArticleItem(article, response.url, response.body))
+        pending = self.pending_article(ArticleItem(article, response.url, response.body))
         follow_ups: list[Request] = []
         for embed in article.embeds:
             post = embed.post
@@ -223,8 +232,13 @@ class NewsSpider(AthleteSpider):
         if not follow_ups:
             yield pending.item
             return
-        pending.waiting = len(follow_ups)
+        pending.expect(len(follow_ups))
         yield from follow_ups
+
+    def pending_article(self, item: ArticleItem) -> Any:
+        """What holds an article back until its follow-ups are done (``expect``,
+        ``finish_one``); a worker's holds it in Redis (``crawler.queued``)."""
+        return _PendingArticle(item)
 
     def embed_requests(self, embed: RawEmbed, pending: _PendingArticle) -> Iterator[Request]:
         """The request that fetches an embedded post from its platform (none for YouTube)."""
@@ -302,7 +316,7 @@ class NewsSpider(AthleteSpider):
             posts = page_observations(result, post_id, str(canonical), response.url)
             if result.status == "blocked":
                 # The page is a challenge shell: oEmbed still tells the caption.
-                pending.waiting += 1
+                pending.expect(1)
                 oembed = urlencode({"url": canonical})
                 yield self.post_request(
                     f"{self.settings_obj.platform('tiktok').base_url}/oembed?{oembed}",
