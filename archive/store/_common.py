@@ -108,7 +108,7 @@ def insert_returning(
     table: sa.Table,
     rows: Sequence[Mapping[str, Any]],
     returning: Sequence[str],
-) -> list[sa.Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING ``returning`` of the rows it inserted.
 
     Many rows per statement (``VALUES (...), (...)``, as many as the driver's bound-variable
@@ -130,10 +130,10 @@ def insert_returning(
         driver = conn.connection.driver_connection
         limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else limit
     params = driver_rows(conn, table, columns, rows)
-    out: list[sa.Row[Any]] = []
+    out: list[tuple[Any, ...]] = []
     for chunk in chunks(params, max(1, limit // len(columns))):
         sql = head + ", ".join([one] * len(chunk)) + tail
-        out.extend(conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)).all())
+        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)))
     return out
 
 

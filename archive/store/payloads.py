@@ -39,7 +39,8 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
     ids = select_map(conn, payload_t.c.sha256, payload_t.c.id, list(by_digest))
     missing = [_row(digest, p) for digest, p in by_digest.items() if digest not in ids]
     if missing:
-        ids.update(dict(insert_returning(conn, payload_t, missing, ("sha256", "id"))))
+        made = insert_returning(conn, payload_t, missing, ("sha256", "id"))
+        ids.update(dict(made))
         raced = [r["sha256"] for r in missing if r["sha256"] not in ids]
         if raced:  # another writer stored them first (PostgreSQL)
             ids.update(select_map(conn, payload_t.c.sha256, payload_t.c.id, raced))
