@@ -62,10 +62,8 @@ scheduler_job_t = sa.table(
 )
 
 _CHUNK = 500  # ids per IN (...) list
-# Bound variables per statement: SQLite's default limit before 3.32 (a build may ask less, and
-# the connection says), PostgreSQL's protocol limit.
+# Bound variables per SQLite statement when the connection cannot say (the default before 3.32).
 _SQLITE_VARIABLES = 999
-_POSTGRESQL_VARIABLES = 65535
 
 
 def utcnow() -> datetime:
@@ -85,22 +83,8 @@ def _sqlite_time(value: datetime) -> str:
 
 
 def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING for many rows through the driver's executemany.
-
-    The hot path of every batch: SQLAlchemy's per-row parameter processing costs more than
-    SQLite's own work here, so rows go to the DBAPI as tuples (identifiers are our own columns,
-    values are bound parameters; times are converted as SQLAlchemy would on SQLite). Every row
-    has the first row's keys.
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-        f"({', '.join([mark] * len(columns))}) ON CONFLICT DO NOTHING"
-    )
-    conn.exec_driver_sql(sql, driver_rows(conn, table, columns, rows))
+    """INSERT ... ON CONFLICT DO NOTHING for many rows, as ``insert_returning`` writes them."""
+    insert_returning(conn, table, rows, ())
 
 
 def insert_returning(
@@ -111,29 +95,42 @@ def insert_returning(
 ) -> list[tuple[Any, ...]]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING ``returning`` of the rows it inserted.
 
-    Many rows per statement (``VALUES (...), (...)``, as many as the driver's bound-variable
-    limit allows), not one statement per row: on SQLite a statement per row also makes the
-    full-text index flush its pending terms after every row (each statement is a savepoint for
-    FTS5), which costs three times the insert itself. Rows another writer inserted first are
-    skipped and absent from the answer. Every row has the first row's keys.
+    The hot path of every batch: rows go to the DBAPI as plain values (identifiers are our own
+    columns, values are bound parameters; times are converted as SQLAlchemy would on SQLite),
+    since SQLAlchemy's per-row parameter processing costs more than the database's own work.
+    Many rows per statement, not one statement per row: on SQLite, ``VALUES (...), (...)`` with
+    as many rows as the bound-variable limit allows (a statement per row also makes the
+    full-text index flush its pending terms after every row, as each statement is a savepoint
+    for FTS5, which costs three times the insert itself); on PostgreSQL, arrays unnested. Rows
+    another writer inserted first are skipped and absent from the answer. Every row has the
+    first row's keys.
     """
     if not rows:
         return []
     columns = list(rows[0])
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    one = f"({', '.join([mark] * len(columns))})"
-    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
-    tail = f" ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}"
-    limit = _SQLITE_VARIABLES if sqlite else _POSTGRESQL_VARIABLES
-    if sqlite:
-        driver = conn.connection.driver_connection
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else limit
     params = driver_rows(conn, table, columns, rows)
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
+    tail = " ON CONFLICT DO NOTHING" + (f" RETURNING {', '.join(returning)}" if returning else "")
+    if conn.dialect.name == "postgresql":
+        # One array per column, unnested: a statement of a few parameters whatever the number
+        # of rows, which PostgreSQL plans in no time (a 500-row VALUES list takes it 70 ms).
+        arrays = ", ".join(
+            f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns
+        )
+        sql = f"{head}SELECT * FROM unnest({arrays}){tail}"
+        result = conn.exec_driver_sql(
+            sql, tuple(list(values) for values in zip(*params, strict=True))
+        )
+        return [tuple(r) for r in result] if returning else []
+    driver = conn.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else _SQLITE_VARIABLES
+    one = f"({', '.join(['?'] * len(columns))})"
     out: list[tuple[Any, ...]] = []
     for chunk in chunks(params, max(1, limit // len(columns))):
-        sql = head + ", ".join([one] * len(chunk)) + tail
-        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r)))
+        sql = head + "VALUES " + ", ".join([one] * len(chunk)) + tail
+        result = conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r))
+        if returning:
+            out.extend(tuple(r) for r in result)
     return out
 
 
