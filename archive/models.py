@@ -132,7 +132,7 @@ class RawPayload(Base):
     parser_kind: Mapped[str | None] = mapped_column(String(100))
     content_type: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # zstd (zlib before): archive.payload_codec
     capture_tool: Mapped[str | None] = mapped_column(String(20))
     capture_file: Mapped[str | None] = mapped_column(Text)
     capture_line: Mapped[int | None] = mapped_column(Integer)

@@ -4,13 +4,13 @@ worker process starts quickly."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from archive import normalize
 from archive.errors import ParseError
+from archive.payload_codec import UnreadablePayloadError, decompress_payload
 from archive.platforms import PARSER_KINDS, parse_payload
 from archive.records import NormalizedPost
 
@@ -48,8 +48,8 @@ def derive_one(row: PayloadRow) -> Rederived:
     """Read a post's stored payload again and normalize the post it holds."""
     ident = (row.post_id, row.platform, row.platform_post_id, row.raw_payload_id, row.source_url)
     try:
-        body = zlib.decompress(row.data)
-    except zlib.error as exc:
+        body = decompress_payload(row.data)
+    except UnreadablePayloadError as exc:
         return Rederived(*ident, problem=f"the stored payload is not readable ({exc})")
     # The parser kind, when the payload's row names one of the platform's; else it is detected.
     kind = row.parser_kind if row.parser_kind in PARSER_KINDS.get(row.platform, ()) else None

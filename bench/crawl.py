@@ -2,7 +2,10 @@
 item pipeline, in one run: pages/s, items/s and the ratio. Goal: the pipeline (validate,
 normalize, store) costs at most 25% of crawl throughput.
 
-    python bench/crawl.py [--rounds 3]
+    python bench/crawl.py [--rounds 3] [--code ../wt-main]
+
+``--code`` names another checkout (a ``git worktree`` of main) whose pipeline is measured too,
+in the same rounds, so a change is compared with the code before it under the same load.
 
 Each mode runs in child processes of its own (Twisted's reactor starts once per process); each
 child crawls all six spiders at once against the local demo server into a fresh SQLite archive
@@ -54,14 +57,14 @@ def child(mode: str) -> None:
     print(json.dumps({"pages": pages, "items": items, "seconds": seconds}))
 
 
-def run_mode(mode: str, env: dict[str, str], database: Path) -> dict[str, float]:
+def run_mode(mode: str, env: dict[str, str], database: Path, code: Path = ROOT) -> dict[str, float]:
     from archive import db
 
     database.unlink(missing_ok=True)
     db.upgrade(f"sqlite:///{database}")
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode],
-        env=env,
+        [sys.executable, str(code / "bench" / "crawl.py"), "--child", mode],
+        env={**env, "PYTHONPATH": str(code)},
         check=False,
         capture_output=True,
         text=True,
@@ -74,6 +77,9 @@ def run_mode(mode: str, env: dict[str, str], database: Path) -> dict[str, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="runs per mode (the median counts)")
+    parser.add_argument(
+        "--code", type=Path, help="another checkout whose pipeline is measured too (main's)"
+    )
     parser.add_argument("--child", choices=["pipeline", "bare"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -93,10 +99,13 @@ def main() -> None:
             "PODIUM_DATABASE_URL": settings.database_url,
             "PYTHONPATH": str(ROOT),
         }
-        results: dict[str, list[dict[str, float]]] = {"pipeline": [], "bare": []}
+        modes = {"bare": ("bare", ROOT), "pipeline": ("pipeline", ROOT)}
+        if args.code:
+            modes["before"] = ("pipeline", args.code.resolve())
+        results: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
         for _ in range(args.rounds):
-            for mode in ("bare", "pipeline"):
-                results[mode].append(run_mode(mode, env, database))
+            for mode, (child_mode, code) in modes.items():
+                results[mode].append(run_mode(child_mode, env, database, code))
     rows = {}
     for mode, runs in results.items():
         seconds = statistics.median(r["seconds"] for r in runs)
@@ -104,11 +113,18 @@ def main() -> None:
         rows[mode] = (pages / seconds, items / seconds, pages, items, seconds)
     print(f"demo site, all six spiders at once, median of {args.rounds} runs per mode")
     print(f"{'mode':<26}{'pages/s':>10}{'items/s':>10}{'pages':>8}{'items':>8}{'seconds':>9}")
-    for mode, label in (("bare", "no item pipeline"), ("pipeline", "validate+normalize+store")):
+    labels = {
+        "bare": "no item pipeline",
+        "pipeline": "validate+normalize+store",
+        "before": f"the same, {args.code}",
+    }
+    for mode in rows:
         pps, ips, pages, items, seconds = rows[mode]
-        print(f"{label:<26}{pps:>10.1f}{ips:>10.1f}{pages:>8}{items:>8}{seconds:>9.2f}")
+        print(f"{labels[mode]:<26}{pps:>10.1f}{ips:>10.1f}{pages:>8}{items:>8}{seconds:>9.2f}")
     ratio = rows["pipeline"][1] / rows["bare"][1]
     print(f"ratio pipeline/bare (items/s): {ratio:.2f}  (goal >= 0.75: the pipeline costs <= 25%)")
+    if "before" in rows:
+        print(f"ratio of {args.code}'s pipeline/bare: {rows['before'][1] / rows['bare'][1]:.2f}")
 
 
 if __name__ == "__main__":

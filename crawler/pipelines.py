@@ -2,12 +2,22 @@
 
 One ``crawl_run`` row per crawl: opened here (or by the parent process, which passes its id in
 the ``PODIUM_CRAWL_RUN_ID`` setting), closed with its counts and how the crawl finished.
+
+Normalizing and storing run off the reactor thread, each stage on a thread of its own
+(``_Lane``), so the crawl keeps fetching and parsing while they work (SQLite and much of
+zstd/hashing release the GIL). Each lane does its work in the order the items came, and every
+item that has to wait for earlier work (a listing's end waits for its posts to be normalized
+and stored) passes through the same lane behind that work: what the archive sees, and when a
+listing counts as read, is exactly what it was with the stages inline. Without a running reactor
+(unit tests), or with ``PODIUM_PIPELINE_THREADS = False``, the stages run inline.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +25,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archive import config as config_mod
@@ -32,6 +44,66 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Lane:
+    """One thread that runs a stage's work in the order it was given, off the reactor thread.
+
+    ``run`` gives the work's result at once when the lane is inline, else an awaitable that
+    Scrapy awaits (the item waits, the crawl does not).
+    """
+
+    def __init__(self, name: str, threaded: bool) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=name) if threaded else None
+
+    def run(self, work: Callable[..., Any], *args: Any) -> Any:
+        if self._executor is None:
+            return work(*args)
+        return self._await(self._submit(work, *args))
+
+    def later(self, work: Callable[..., Any], *args: Any) -> None:
+        """Run ``work`` in turn, not waiting for it (its errors are its own to handle)."""
+        if self._executor is None:
+            work(*args)
+        else:
+            self._executor.submit(work, *args)
+
+    def _submit(self, work: Callable[..., Any], *args: Any) -> Deferred[Any]:
+        from twisted.internet import reactor
+
+        done: Deferred[Any] = Deferred()
+
+        def deliver(future: Future[Any]) -> None:
+            exc = future.exception()
+            if exc is None:
+                reactor.callFromThread(done.callback, future.result())
+            else:
+                reactor.callFromThread(done.errback, Failure(exc))  # type: ignore[no-untyped-call]
+
+        assert self._executor is not None
+        self._executor.submit(work, *args).add_done_callback(deliver)
+        return done
+
+    @staticmethod
+    async def _await(done: Deferred[Any]) -> Any:
+        return await maybe_deferred_to_future(done)
+
+    def drain(self) -> None:
+        """Block until everything given so far is done."""
+        if self._executor is not None:
+            self._executor.submit(lambda: None).result()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+
+def _threaded(crawler: Crawler) -> bool:
+    """Whether the stages get threads: in a running crawl, unless the settings say no."""
+    if not crawler.settings.getbool("PODIUM_PIPELINE_THREADS", True):
+        return False
+    reactor = sys.modules.get("twisted.internet.reactor")
+    return bool(getattr(reactor, "running", False))
 
 
 class _Pipeline:
@@ -84,10 +156,18 @@ class NormalizePipeline(_Pipeline):
             self.priors = {a.slug: a.languages for a in roster.athletes}
         except ConfigError as exc:
             log.warning("no language priors: %s", exc)
+        self.lane = _Lane("podium-normalize", _threaded(self.crawler))
+
+    def close_spider(self) -> None:
+        self.lane.close()
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, RawPost):
-            return item
+        if isinstance(item, RawPost):
+            return self.lane.run(self._normalize, item)
+        # Anything else (a listing's end, an article) keeps its place behind the posts before it.
+        return self.lane.run(lambda: item)
+
+    def _normalize(self, item: RawPost) -> Any:
         try:
             return observe(
                 item, observed_at=_now(), prior=self.priors.get(item.athlete_slug or "", ())
@@ -136,30 +216,60 @@ class StorePipeline(_Pipeline):
         )
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
+        self.lane = _Lane("podium-store", _threaded(self.crawler))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
-            if item.repairs:
-                body = item.payload.body if item.payload else None
-                detail: dict[str, object] = {"platform_post_id": item.platform_post_id}
-                self._repaired(item.repairs, item.source_url, item.platform, body, detail)
-            self.batch.append(item)
             self._inc("podium/posts")
-            if len(self.batch) >= self.batch_size:
-                self.flush()
-        elif isinstance(item, CrawlProblem):
-            self._problem(item)
-        elif isinstance(item, ArticleItem):
-            self.flush()
+            self.batch.append(item)
+            if item.repairs or len(self.batch) >= self.batch_size:
+                return self.lane.run(self._post_then, item, self._take(item))
+            return item
+        if isinstance(item, CrawlProblem):
+            return self.lane.run(self._problem_then, item)
+        if isinstance(item, ArticleItem | ListingDone):
+            return self.lane.run(self._close_then, item, self._take(None))
+        return item
+
+    def _take(self, item: NormalizedPost | None) -> list[NormalizedPost]:
+        """The pending batch, when it is full or ``item`` is not a post (which waits for the
+        posts before it to be stored); else nothing."""
+        if item is None or len(self.batch) >= self.batch_size:
+            batch, self.batch = self.batch, []
+            return batch
+        return []
+
+    # What the store lane does, in the order the items came:
+
+    def _post_then(self, item: NormalizedPost, batch: list[NormalizedPost]) -> NormalizedPost:
+        if item.repairs:
+            body = item.payload.body if item.payload else None
+            detail: dict[str, object] = {"platform_post_id": item.platform_post_id}
+            self._repaired(item.repairs, item.source_url, item.platform, body, detail)
+        self._store(batch)
+        return item
+
+    def _problem_then(self, item: CrawlProblem) -> CrawlProblem:
+        self._problem(item)
+        return item
+
+    def _close_then(
+        self, item: ArticleItem | ListingDone, batch: list[NormalizedPost]
+    ) -> ArticleItem | ListingDone:
+        self._store(batch)
+        if isinstance(item, ArticleItem):
             self._article(item)
-        elif isinstance(item, ListingDone):
-            self.flush()
+        else:
             self._listing_done(item)
         return item
 
     def flush(self) -> None:
-        """Store the pending batch in one transaction; a failing batch is retried post by post."""
+        """Store the pending batch now (the lane has nothing pending: see ``spider_closed``)."""
         batch, self.batch = self.batch, []
+        self._store(batch)
+
+    def _store(self, batch: list[NormalizedPost]) -> None:
+        """Store a batch in one transaction; a failing batch is retried post by post."""
         if not batch:
             return
         try:
@@ -288,13 +398,14 @@ class StorePipeline(_Pipeline):
         """A callback raised: what it had not yielded yet is lost, so it is a problem."""
         where = getattr(response.request, "callback", None) if response.request else None
         name = getattr(where, "__name__", "callback")
-        self._safe_problem(
+        self.lane.later(
+            self._safe_problem,
             CrawlProblem(
                 reason=f"error in {name}: {_one_line(failure)}",
                 url=response.url,
                 platform=getattr(spider, "platform", None) or None,
                 body=response.body,
-            )
+            ),
         )
 
     def item_error(
@@ -306,14 +417,15 @@ class StorePipeline(_Pipeline):
             body = _raw_bytes(item.raw)
         elif isinstance(item, NormalizedPost) and item.payload:
             body = item.payload.body
-        self._safe_problem(
+        self.lane.later(
+            self._safe_problem,
             CrawlProblem(
                 reason=f"error in the pipeline: {_one_line(failure)}",
                 url=getattr(item, "source_url", None) or (response.url if response else None),
                 platform=getattr(item, "platform", None),
                 body=body,
                 detail={"platform_post_id": getattr(item, "platform_post_id", None)},
-            )
+            ),
         )
 
     def _safe_problem(self, item: CrawlProblem) -> None:
@@ -324,6 +436,7 @@ class StorePipeline(_Pipeline):
             log.error("cannot record a problem: %s", exc)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        self.lane.drain()  # every item is through; problems from signals may still be writing
         try:
             self.flush()
         finally:
@@ -345,6 +458,7 @@ class StorePipeline(_Pipeline):
                 deleted=self.deleted,
                 errors="\n".join(self.shortfalls[:50]) or None,
             )
+            self.lane.close()
             self.engine.dispose()
 
 

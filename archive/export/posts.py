@@ -125,8 +125,10 @@ def clean_text(value: str | None) -> str | None:
     """A string without control characters (tab, newline, CR kept): each becomes U+FFFD.
 
     Anything else is returned as it is. Every text field of every export goes through this.
+    A printable string (most ids, URLs, handles, one-line captions) has none of them (they are
+    all of Unicode's categories Cc and Cs) and is returned without running the expression.
     """
-    if isinstance(value, str):
+    if isinstance(value, str) and not value.isprintable():
         return CONTROL.sub("\ufffd", value)
     return value
 

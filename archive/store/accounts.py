@@ -15,9 +15,11 @@ from archive.config import Roster, unknown_athlete
 from archive.records import NormalizedPost
 from archive.store._common import (
     account_t,
+    any_of,
     athlete_t,
     chunks,
     insert_for,
+    many,
     post_t,
     utcnow,
 )
@@ -29,7 +31,7 @@ def resolve_accounts(
     """account.id for each post index (None when the post names no author).
 
     One query finds the accounts a batch already knows; their last_seen_at moves in one
-    executemany. Only new or changed accounts (new id, new handle) take the slow careful path.
+    statement. Only new or changed accounts (new id, new handle) take the slow careful path.
     """
     wanted: dict[tuple[str, str | None, str | None], list[int]] = {}
     for i, p in enumerate(posts):
@@ -55,7 +57,7 @@ def resolve_accounts(
         )
         if settled and found is not None:
             account_id = int(found.id)
-            touched.append({"_id": account_id, "last_seen_at": now})
+            touched.append(account_id)
         else:
             account_id = _resolve_account(
                 conn, platform, pid, hkey, sample.author_handle, name, now, athlete_id
@@ -64,10 +66,8 @@ def resolve_accounts(
             out[i] = account_id
     if touched:
         conn.execute(
-            account_t.update()
-            .where(account_t.c.id == sa.bindparam("_id"))
-            .values(last_seen_at=sa.bindparam("last_seen_at")),
-            touched,
+            account_t.update().where(any_of(conn, account_t.c.id, "ids")).values(last_seen_at=now),
+            {"ids": many(conn, touched)},
         )
     return out
 

@@ -1,20 +1,20 @@
-"""Raw payloads: what was fetched, compressed, stored once per sha256."""
+"""Raw payloads: what was fetched, compressed (``archive.payload_codec``), once per sha256."""
 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from archive.payload_codec import UnreadablePayloadError, compress_payload, decompress_payload
 from archive.records import Payload
 from archive.store._common import (
     article_t,
-    bulk_insert,
     chunks,
+    insert_returning,
     payload_t,
     post_t,
     select_ids,
@@ -27,31 +27,37 @@ _TOKEN = re.compile(r"[\w-]+")
 
 
 def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, int]:
-    """Store payloads compressed, once per sha256; returns sha256 -> raw_payload.id."""
-    rows: dict[str, dict[str, Any]] = {}
+    """Store payloads compressed, once per sha256; returns sha256 -> raw_payload.id.
+
+    Only payloads the archive does not hold yet are compressed and written.
+    """
+    by_digest: dict[str, Payload] = {}
     for p in payloads:
-        digest = sha256_hex(p.body)
-        if digest not in rows:
-            rows[digest] = {
-                "sha256": digest,
-                "source_url": p.source_url,
-                "fetched_at": p.fetched_at,
-                "parser_kind": p.parser_kind,
-                "content_type": p.content_type,
-                "size": len(p.body),
-                "data": zlib.compress(p.body, 1),
-                **_capture_columns(p),
-            }
-    if not rows:
+        by_digest.setdefault(sha256_hex(p.body), p)
+    if not by_digest:
         return {}
-    ids = select_map(conn, payload_t.c.sha256, payload_t.c.id, list(rows))
-    missing = [rows[d] for d in rows if d not in ids]
+    ids = select_map(conn, payload_t.c.sha256, payload_t.c.id, list(by_digest))
+    missing = [_row(digest, p) for digest, p in by_digest.items() if digest not in ids]
     if missing:
-        bulk_insert(conn, payload_t, missing)
-        ids.update(
-            select_map(conn, payload_t.c.sha256, payload_t.c.id, [r["sha256"] for r in missing])
-        )
+        made = insert_returning(conn, payload_t, missing, ("sha256", "id"))
+        ids.update(dict(made))
+        raced = [r["sha256"] for r in missing if r["sha256"] not in ids]
+        if raced:  # another writer stored them first (PostgreSQL)
+            ids.update(select_map(conn, payload_t.c.sha256, payload_t.c.id, raced))
     return ids
+
+
+def _row(digest: str, p: Payload) -> dict[str, Any]:
+    return {
+        "sha256": digest,
+        "source_url": p.source_url,
+        "fetched_at": p.fetched_at,
+        "parser_kind": p.parser_kind,
+        "content_type": p.content_type,
+        "size": len(p.body),
+        "data": compress_payload(p.body),
+        **_capture_columns(p),
+    }
 
 
 def _capture_columns(p: Payload) -> dict[str, Any]:
@@ -68,7 +74,7 @@ def _capture_columns(p: Payload) -> dict[str, Any]:
 def read_payload(conn: Connection, payload_id: int) -> bytes | None:
     """The uncompressed bytes of a stored payload, or None."""
     data = conn.execute(sa.select(payload_t.c.data).where(payload_t.c.id == payload_id)).scalar()
-    return None if data is None else zlib.decompress(data)
+    return None if data is None else decompress_payload(data)
 
 
 def unheld_payloads_naming(conn: Connection, post_ids: Sequence[str]) -> set[int]:
@@ -104,8 +110,8 @@ def unheld_payloads_naming(conn: Connection, post_ids: Sequence[str]) -> set[int
 
 def _inflate(data: bytes) -> str:
     try:
-        return zlib.decompress(data).decode("utf-8", "replace")
-    except zlib.error:
+        return decompress_payload(data).decode("utf-8", "replace")
+    except UnreadablePayloadError:
         return bytes(data).decode("utf-8", "replace")
 
 

@@ -18,10 +18,12 @@ from archive.post_merge import KnownPost, PostChange, latest_observations, merge
 from archive.records import COUNT_KEYS, Counts, NormalizedPost
 from archive.store._common import (
     account_t,
+    any_of,
     bulk_insert,
     chunks,
     embed_t,
-    insert_for,
+    insert_returning,
+    many,
     mention_t,
     metric_t,
     post_hashtag_t,
@@ -199,19 +201,8 @@ def _insert_new_posts(
 ) -> dict[tuple[str, str], int]:
     """Insert new posts; returns the ids of those this transaction inserted (a post another
     writer inserted first is skipped by ON CONFLICT, and absent)."""
-    if not rows:
-        return {}
-    if conn.dialect.name == "sqlite":
-        # BEGIN IMMEDIATE holds the write lock since before we looked: nobody raced us.
-        bulk_insert(conn, post_t, rows)
-        keys = [(r["platform"], r["platform_post_id"]) for r in rows]
-        return {k: v["id"] for k, v in existing_posts(conn, keys, columns=("id",)).items()}
-    stmt = (
-        insert_for(conn, post_t)
-        .on_conflict_do_nothing()
-        .returning(post_t.c.id, post_t.c.platform, post_t.c.platform_post_id)
-    )
-    return {(r.platform, r.platform_post_id): r.id for r in conn.execute(stmt, rows)}
+    made = insert_returning(conn, post_t, rows, ("id", "platform", "platform_post_id"))
+    return {(platform, ppid): post_id for post_id, platform, ppid in made}
 
 
 @dataclass(slots=True)
@@ -282,12 +273,11 @@ def existing_posts(
     for platform, ppid in keys:
         by_platform.setdefault(platform, []).append(ppid)
     for platform, ppids in by_platform.items():
-        for chunk in chunks(ppids):
-            stmt = sa.select(post_t.c.platform_post_id, *cols).where(
-                post_t.c.platform == platform, post_t.c.platform_post_id.in_(chunk)
-            )
-            for row in conn.execute(stmt).mappings():
-                out[(platform, row["platform_post_id"])] = dict(row)
+        stmt = sa.select(post_t.c.platform_post_id, *cols).where(
+            post_t.c.platform == platform, any_of(conn, post_t.c.platform_post_id, "ppids")
+        )
+        for row in conn.execute(stmt, {"ppids": many(conn, ppids)}).mappings():
+            out[(platform, row["platform_post_id"])] = dict(row)
     return out
 
 

@@ -11,10 +11,11 @@ from sqlalchemy.engine import Connection
 from archive.post_merge import References, sound_key
 from archive.records import NormalizedPost
 from archive.store._common import (
+    any_of,
     athlete_t,
-    chunks,
+    bulk_insert,
     hashtag_t,
-    insert_for,
+    many,
     select_map,
     sha256_hex,
     sound_t,
@@ -24,44 +25,50 @@ from archive.store.payloads import store_payloads
 
 
 def sound_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
+    """(platform, sound key) -> sound.id for the batch's sounds, the new ones made."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for p in posts:
         s = p.text.sound
         if s is not None:
             key = (p.platform, sound_key(s))
-            rows.setdefault(
-                key,
-                {
+            if key not in rows:
+                rows[key] = {
                     "platform": p.platform,
                     "sound_key": key[1],
                     "platform_sound_id": s.platform_sound_id,
                     "title": s.title,
                     "artist": s.artist,
                     "is_original": s.is_original,
-                },
-            )
-    if not rows:
-        return {}
-    conn.execute(insert_for(conn, sound_t).on_conflict_do_nothing(), list(rows.values()))
+                }
+    out = _sound_ids(conn, list(rows))
+    missing = [rows[k] for k in rows if k not in out]
+    if missing:
+        bulk_insert(conn, sound_t, missing)
+        out.update(_sound_ids(conn, [k for k in rows if k not in out]))
+    return out
+
+
+def _sound_ids(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
-    for platform in {k[0] for k in rows}:
-        keys = [k[1] for k in rows if k[0] == platform]
-        for chunk in chunks(keys):
-            for key, sid in conn.execute(
-                sa.select(sound_t.c.sound_key, sound_t.c.id).where(
-                    sound_t.c.platform == platform, sound_t.c.sound_key.in_(chunk)
-                )
-            ):
-                out[(platform, key)] = sid
+    for platform in {k[0] for k in keys}:
+        wanted = [k[1] for k in keys if k[0] == platform]
+        stmt = sa.select(sound_t.c.sound_key, sound_t.c.id).where(
+            sound_t.c.platform == platform, any_of(conn, sound_t.c.sound_key, "keys")
+        )
+        for key, sid in conn.execute(stmt, {"keys": many(conn, wanted)}):
+            out[(platform, key)] = sid
     return out
 
 
 def hashtag_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[str, int]:
+    """hashtag key -> hashtag.id for the batch's hashtags, the new ones made."""
     rows = {t.key: {"key": t.key, "display": t.display} for p in posts for t in p.text.hashtags}
-    if not rows:
-        return {}
-    conn.execute(insert_for(conn, hashtag_t).on_conflict_do_nothing(), list(rows.values()))
-    return select_map(conn, hashtag_t.c.key, hashtag_t.c.id, list(rows))
+    out = select_map(conn, hashtag_t.c.key, hashtag_t.c.id, list(rows))
+    missing = [rows[k] for k in rows if k not in out]
+    if missing:
+        bulk_insert(conn, hashtag_t, missing)
+        out.update(select_map(conn, hashtag_t.c.key, hashtag_t.c.id, [r["key"] for r in missing]))
+    return out
 
 
 def resolve_references(

@@ -151,12 +151,36 @@ def _in_ids(conn: Connection, col: sa.ColumnElement[int]) -> sa.ColumnElement[bo
     return col == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
 
 
+def _tuples(conn: Connection, stmt: sa.Select[Any], params: dict[str, Any]) -> list[Any]:
+    """All rows of ``stmt`` as tuples.
+
+    On SQLite straight from a driver cursor: these selects bind only ids, keys and plain text,
+    read nothing that needs converting (times as text), and a SQLAlchemy row per row costs more
+    than SQLite reading it.
+    """
+    driver = conn.connection.driver_connection
+    if conn.dialect.name != "sqlite" or driver is None:
+        return list(conn.execute(stmt, params).tuples())
+    compiled = stmt.compile(dialect=conn.dialect)
+    values = compiled.construct_params(params)
+    cursor = driver.cursor()
+    try:
+        return list(cursor.execute(str(compiled), [values[k] for k in compiled.positiontup or ()]))
+    finally:
+        cursor.close()
+
+
 def _grouped(conn: Connection, stmt: sa.Select[Any], ids: Sequence[int]) -> dict[int, list[Any]]:
     """The rows of ``stmt`` (post id first) by post id: each row's second column, or with more
     columns the row without its id."""
     out: dict[int, list[Any]] = {}
-    for row in conn.execute(stmt, {"ids": _ids_param(conn, ids)}).tuples():
-        out.setdefault(row[0], []).append(row[1] if len(row) == 2 else tuple(row[1:]))
+    rows = _tuples(conn, stmt, {"ids": _ids_param(conn, ids)})
+    if rows and len(rows[0]) == 2:
+        for post_id, value in rows:
+            out.setdefault(post_id, []).append(value)
+    else:
+        for row in rows:
+            out.setdefault(row[0], []).append(tuple(row[1:]))
     return out
 
 
@@ -184,9 +208,7 @@ def related(conn: Connection, ids: Sequence[int], history: bool) -> Related:
             .order_by(men.c.post_id, men.c.position),
             ids,
         ),
-        versions_n=dict(
-            conn.execute(platform_versions, {"ids": _ids_param(conn, ids)}).tuples().all()
-        ),
+        versions_n=dict(_tuples(conn, platform_versions, {"ids": _ids_param(conn, ids)})),
         articles=_grouped(
             conn,
             sa.select(emb.c.post_id, art.c.url, art.c.title)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Engine
 from archive import db, store
 from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.normalize import normalize_post
+from archive.payload_codec import ZSTD_MAGIC, decompress_payload
 from archive.records import Payload, RawPost, RawSound
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -185,7 +185,8 @@ def test_raw_payload_is_stored_compressed_once_per_sha256(engine: Engine) -> Non
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT id, size, data FROM raw_payload")).all()
         assert len(rows) == 1
-        assert zlib.decompress(rows[0].data) == post.payload.body
+        assert bytes(rows[0].data).startswith(ZSTD_MAGIC)
+        assert decompress_payload(rows[0].data) == post.payload.body
         assert len(rows[0].data) < rows[0].size
         assert store.read_payload(conn, rows[0].id) == post.payload.body
 
