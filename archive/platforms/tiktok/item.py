@@ -68,6 +68,7 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         author_name=author_name,
         posted_at=time_value(item.get("createTime")),
         caption=text(item.get("desc")),
+        declared_language=_declared_language(item.get("textLanguage")),
         counts=_extract_counts(item),
         sound=_extract_sound(item.get("music")),
         hashtags=hashtags,
@@ -78,6 +79,12 @@ def post_from_item(item: dict[str, Any], source_url: str | None) -> RawPost:
         media_urls=_extract_media_urls(item),
         raw=item,
     )
+
+
+def _declared_language(value: Any) -> str | None:
+    """TikTok's own guess at the caption's language (``textLanguage``); ``un`` means it has none."""
+    code = text(value)
+    return None if not code or code == "un" else code
 
 
 def _extract_text_extra(item: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
