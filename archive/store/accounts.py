@@ -105,6 +105,8 @@ def _resolve_account(
     display_name: str | None,
     now: datetime,
     athlete_id: int | None,
+    *,
+    _retried: bool = False,
 ) -> int:
     """Find or create one account, learning its stable id and current handle as they come."""
     c = account_t.c
@@ -150,8 +152,23 @@ def _resolve_account(
                 "last_seen_at": now,
             },
         )
+        if _retried:
+            # The insert was refused by a constraint other than the keys looked up above (a
+            # primary-key sequence behind its rows, say): say so instead of recursing forever.
+            raise RuntimeError(
+                f"cannot store the {platform} account {handle or platform_account_id!r}: "
+                "the database refused the new row and no existing row matches it"
+            )
         return _resolve_account(
-            conn, platform, platform_account_id, handle_key, handle, display_name, now, athlete_id
+            conn,
+            platform,
+            platform_account_id,
+            handle_key,
+            handle,
+            display_name,
+            now,
+            athlete_id,
+            _retried=True,
         )
     values: dict[str, Any] = {"last_seen_at": now}
     if platform_account_id and row.platform_account_id is None:

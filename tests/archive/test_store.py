@@ -379,3 +379,18 @@ def test_an_account_takes_its_name_from_any_post_of_a_batch(engine: Engine) -> N
         with engine.connect() as conn:
             names = conn.execute(sa.text("SELECT display_name FROM account")).scalars().all()
         assert names == ["Lotte"]
+
+
+@pytest.mark.postgres
+def test_an_account_the_database_refuses_is_one_error_not_endless_recursion(pg_url: str) -> None:
+    """A new account row refused by a constraint the store does not look up by (here a
+    primary-key sequence behind its rows, as after a bulk load) fails once, with a message."""
+    db.upgrade(pg_url)
+    engine = db.make_engine(pg_url)
+    store.upsert_posts(engine, [observe(0)])
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('account', 'id'), 1, false)"))
+    other = dataclasses.replace(observe(1, handle="someone_else"), author_id="77")
+    with pytest.raises(RuntimeError, match="cannot store the .* account"):
+        store.upsert_posts(engine, [other])
+    engine.dispose()
