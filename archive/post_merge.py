@@ -8,7 +8,8 @@ changes, and applies the answer. The rules most likely to change live here:
 - counts merge: a count the observation does not give keeps its known value;
 - what was missing (account, URL, posting time) fills in later and is never erased;
 - an observation older than the latest one (an import of an earlier capture) adds to the
-  history (its counts as a snapshot at its time, its text as a version) and changes nothing else.
+  history (its counts as a snapshot at its time, its text as a version) and changes nothing else,
+  except that the platform's own page replaces an embed's text whenever it was seen.
 
 ``rederive`` is the rule for ``podium reprocess``: what the post's stored payload gives under
 today's parsers and normalizer, compared with what the archive holds. It is not an observation:
@@ -163,19 +164,32 @@ def _earlier_sighting(known: KnownPost, seen: NormalizedPost, refs: References) 
     the post itself stays as last seen. Seen again, it changes nothing (snapshots and versions
     are unique)."""
     counts = _merged_counts(known.counts, seen.counts)
-    comparable = seen.source_kind == known.source_kind
-    new_version = comparable and _has_text(seen) and seen.text.body != known.body
+    snapshot = counts if counts != known.counts else None
     filled = {
         k: v
         for k, v in _filled_in(known, seen, refs).items()
         if k in ("account_id", "url", "posted_at")
     }
-    return PostChange(
-        "unchanged",
-        filled,
-        new_version=new_version,
-        snapshot=counts if counts != known.counts else None,
-    )
+    if known.source_kind == "embed" and seen.source_kind == "platform" and _has_text(seen):
+        # The platform's own page outranks an embed's copy whenever it was seen: two workers
+        # may store an article's embed and the page it embeds in either order.
+        columns = {
+            **filled,
+            **text_columns(seen, refs.sound_id),
+            "source_kind": "platform",
+            "edited_at": seen.edited_at or known.edited_at,
+        }
+        body_changed = seen.text.body != known.body
+        return PostChange(
+            "updated" if body_changed else "unchanged",
+            columns,
+            new_version=body_changed,
+            snapshot=snapshot,
+            relink_tags=True,
+        )
+    comparable = seen.source_kind == known.source_kind
+    new_version = comparable and _has_text(seen) and seen.text.body != known.body
+    return PostChange("unchanged", filled, new_version=new_version, snapshot=snapshot)
 
 
 def _text_change(known: KnownPost, seen: NormalizedPost, sound_id: int | None) -> PostChange:

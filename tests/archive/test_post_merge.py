@@ -514,3 +514,23 @@ def test_an_earlier_observation_adds_history_and_changes_nothing_else() -> None:
     assert change.columns == {}
     assert change.new_version and not change.relink_tags
     assert change.snapshot == Counts(views=400, likes=4)
+
+
+def test_the_platform_page_outranks_an_embed_seen_later() -> None:
+    """Two workers store an article's embed and the page it embeds in either order: the page's
+    caption wins even when its observation is the older one."""
+    from_embed = known(source_kind="embed", body="Goud", caption="Goud", last_seen_at=LATER)
+    page = seen(EDIT, observed_at=T0)
+    change = merge_observation(from_embed, page, REFS)
+    assert change.outcome == "updated"
+    assert change.columns["source_kind"] == "platform"
+    assert change.columns["caption"] == EDIT
+    assert change.new_version and change.relink_tags
+    assert "last_seen_at" not in change.columns
+
+
+def test_an_older_embed_never_replaces_the_page() -> None:
+    page = known(last_seen_at=LATER)
+    change = merge_observation(page, seen("Goud", source_kind="embed", observed_at=T0), REFS)
+    assert change.outcome == "unchanged"
+    assert "caption" not in change.columns and "source_kind" not in change.columns
