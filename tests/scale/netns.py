@@ -21,7 +21,12 @@ NETWORK = "10.231"
 
 
 class HostsUnavailable(Exception):
-    """Network namespaces cannot be made here (the message says why)."""
+    """Network namespaces cannot be made here (the message says why); ``allowed`` when the
+    machine should allow it (root, with ``ip``) and something else failed."""
+
+    def __init__(self, why: str, *, allowed: bool = True) -> None:
+        super().__init__(why)
+        self.allowed = allowed
 
 
 def _ip(*args: str) -> str:
@@ -87,10 +92,11 @@ def make_host(n: int) -> Host:
 def make_hosts(count: int) -> list[Host]:
     """``count`` hosts, or :class:`HostsUnavailable` (nothing left behind)."""
     if os.geteuid() != 0:
-        raise HostsUnavailable("network namespaces need root")
-    for tool in ("ip", "unshare"):
-        if shutil.which(tool) is None:
-            raise HostsUnavailable(f"no `{tool}` command")
+        raise HostsUnavailable("network namespaces need root", allowed=False)
+    if shutil.which("ip") is None:
+        raise HostsUnavailable("no `ip` command", allowed=False)
+    if shutil.which("unshare") is None:
+        raise HostsUnavailable("no `unshare` command (util-linux) to name the hosts")
     hosts: list[Host] = []
     try:
         for n in range(count):
