@@ -23,8 +23,8 @@ class RecordingDemoServer(DemoServer):
     """The demo server, answering each request after ``delay`` seconds and recording when each
     one arrived (``arrivals``: monotonic time, path)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__(host=host)
         self.delay = 0.0
         self.arrivals: list[tuple[float, str]] = []
         self._arrivals_lock = threading.Lock()

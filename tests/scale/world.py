@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +62,16 @@ class World:
         (self.config / "podium.toml").write_text(text, encoding="utf-8")
         self.settings = config_mod.load(self.config, environ=self.env)
 
-    def start_worker(self, *args: str) -> subprocess.Popen[bytes]:
-        """A `podium worker` process of its own."""
-        env = {**os.environ, **self.env, "PYTHONPATH": str(REPO)}
+    def start_worker(
+        self, *args: str, launcher: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A `podium worker` process of its own (run through ``launcher``, e.g. ``ip netns exec
+        NS``, with ``env`` over this world's environment)."""
+        env = {**os.environ, **self.env, **(env or {}), "PYTHONPATH": str(REPO)}
         log = (self.folder / f"worker-{len(self.workers)}.log").open("wb")
+        command = [sys.executable, "-m", "archive.cli", "worker", "--concurrency", "4", *args]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "archive.cli", "worker", "--concurrency", "4", *args],
+            [*launcher, *command],
             env=env,
             cwd=REPO,
             stdout=log,
