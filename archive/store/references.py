@@ -61,14 +61,35 @@ def _sound_ids(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
 
 
 def hashtag_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[str, int]:
-    """hashtag key -> hashtag.id for the batch's hashtags, the new ones made."""
-    rows = {t.key: {"key": t.key, "display": t.display} for p in posts for t in p.text.hashtags}
-    out = select_map(conn, hashtag_t.c.key, hashtag_t.c.id, list(rows))
-    missing = [rows[k] for k in rows if k not in out]
+    """hashtag key -> hashtag.id for the batch's hashtags, the new ones made.
+
+    A tag written in several forms shows the smallest by code point (``Radsport`` before
+    ``radsport``), whichever came first: workers storing posts in any order agree.
+    """
+    wanted: dict[str, str] = {}
+    for p in posts:
+        for t in p.text.hashtags:
+            if t.key not in wanted or t.display < wanted[t.key]:
+                wanted[t.key] = t.display
+    if not wanted:
+        return {}
+    c = hashtag_t.c
+    stmt = sa.select(c.key, c.id, c.display).where(any_of(conn, c.key, "keys"))
+    found = {k: (i, d) for k, i, d in conn.execute(stmt, {"keys": many(conn, list(wanted))})}
+    missing = [{"key": k, "display": d} for k, d in wanted.items() if k not in found]
     if missing:
         bulk_insert(conn, hashtag_t, missing)
-        out.update(select_map(conn, hashtag_t.c.key, hashtag_t.c.id, [r["key"] for r in missing]))
-    return out
+        keys = [r["key"] for r in missing]
+        found.update({k: (i, d) for k, i, d in conn.execute(stmt, {"keys": many(conn, keys)})})
+    binary = "BINARY" if conn.dialect.name == "sqlite" else "C"  # code-point order on both
+    for key, (tag_id, shown) in found.items():
+        if wanted[key] < shown:
+            conn.execute(
+                hashtag_t.update()
+                .where(c.id == tag_id, c.display.collate(binary) > wanted[key])
+                .values(display=wanted[key])
+            )
+    return {k: i for k, (i, _) in found.items()}
 
 
 def resolve_references(

@@ -394,3 +394,21 @@ def test_an_account_the_database_refuses_is_one_error_not_endless_recursion(pg_u
     with pytest.raises(RuntimeError, match="cannot store the .* account"):
         store.upsert_posts(engine, [other])
     engine.dispose()
+
+
+def test_a_hashtag_written_two_ways_shows_one_form_whatever_the_order(engine: Engine) -> None:
+    """Workers store posts in any order: the tag's shown form must not depend on it."""
+    lower, upper = observe(0, "Klim #radsport #ß"), observe(1, "Rust #Radsport #ẞ")
+    shown = []
+    for first, second in ((lower, upper), (upper, lower)):
+        with engine.begin() as conn:
+            for t in ("post_hashtag", "hashtag"):
+                conn.execute(sa.text(f"DELETE FROM {t}"))
+        store.upsert_posts(engine, [first])
+        store.upsert_posts(engine, [second])
+        with engine.connect() as conn:
+            shown.append(
+                sorted(conn.execute(sa.text("SELECT display FROM hashtag")).scalars().all())
+            )
+    assert shown[0] == shown[1]
+    assert "Radsport" in shown[0]

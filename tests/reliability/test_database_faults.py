@@ -423,12 +423,25 @@ def store_writes() -> dict[str, Callable[..., Any]]:
     return found
 
 
+#: Writes that must not wait and retry, each with the reason.
+BEST_EFFORT_WRITES = {
+    # A search catches the side index up before answering: pruning the applied change log is
+    # tried once with a short busy timeout and otherwise left to the next sync.
+    "archive.store.search_index.sync",
+}
+
+
 def test_every_store_write_retries() -> None:
     writes = store_writes()
     assert {"archive.store.posts.upsert_posts", "archive.store.problems.record_problem"} <= set(
         writes
     )
-    assert [name for name, fn in writes.items() if not hasattr(fn, "__wrapped__")] == []
+    assert BEST_EFFORT_WRITES <= set(writes)  # still writes, so the exemption still means something
+    assert [
+        name
+        for name, fn in writes.items()
+        if not hasattr(fn, "__wrapped__") and name not in BEST_EFFORT_WRITES
+    ] == []
     assert not hasattr(store.upsert_posts_in, "__wrapped__")  # runs in its caller's transaction
 
 

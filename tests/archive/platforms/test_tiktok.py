@@ -59,7 +59,7 @@ def test_video_page_post_as_dict():
         "hashtags_complete": False,
         "mentions": ["coach.piet"],
         "mentions_complete": False,
-        "declared_language": None,
+        "declared_language": "nl",  # TikTok's textLanguage
         "availability": "active",
         "is_repost": False,
         "is_pinned": False,
