@@ -220,7 +220,18 @@ def archive_section(args: argparse.Namespace) -> list[str]:
     return lines
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], list[str]]] = {"archive": archive_section}
+def crawl_section(args: argparse.Namespace) -> list[str]:
+    """The demo site crawled by 1, 2 and 3 workers beside one process (bench/scale_crawl.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from scale_crawl import crawl_lines
+
+    return crawl_lines()
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], list[str]]] = {
+    "crawl": crawl_section,
+    "archive": archive_section,
+}
 
 
 def main() -> None:

@@ -69,22 +69,28 @@ def one_case(workers: int) -> tuple[float, int]:
         drop()
 
 
+def crawl_lines(rounds: int = 1) -> list[str]:
+    """posts/s of the single-process crawl and of 1, 2 and 3 workers, as printed lines."""
+    lines = [f"{'case':<28} {'seconds':>8} {'posts':>6} {'posts/s':>8} {'vs single':>9}"]
+    baseline = None
+    for workers in (0, 1, 2, 3):
+        runs = [one_case(workers) for _ in range(rounds)]
+        seconds = statistics.median(s for s, _ in runs)
+        posts = runs[0][1]
+        rate = posts / seconds
+        baseline = baseline or rate
+        name = "single process (podium crawl)" if workers == 0 else f"{workers} worker(s)"
+        lines.append(f"{name:<28} {seconds:>8.1f} {posts:>6} {rate:>8.1f} {rate / baseline:>8.2f}x")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=1, help="crawls per case (median reported)")
     args = ap.parse_args()
-    load = os.getloadavg()[0]
-    print(f"cores: {os.cpu_count()}, load average at start: {load:.1f}")
-    print(f"{'case':<28} {'seconds':>8} {'posts':>6} {'posts/s':>8} {'vs single':>9}")
-    baseline = None
-    for workers in (0, 1, 2, 3):
-        rounds = [one_case(workers) for _ in range(args.rounds)]
-        seconds = statistics.median(s for s, _ in rounds)
-        posts = rounds[0][1]
-        rate = posts / seconds
-        baseline = baseline or rate
-        name = "single process (podium crawl)" if workers == 0 else f"{workers} worker(s)"
-        print(f"{name:<28} {seconds:>8.1f} {posts:>6} {rate:>8.1f} {rate / baseline:>8.2f}x")
+    print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f}")
+    for line in crawl_lines(args.rounds):
+        print(line)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
