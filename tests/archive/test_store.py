@@ -391,7 +391,7 @@ def test_an_account_the_database_refuses_is_one_error_not_endless_recursion(pg_u
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('account', 'id'), 1, false)"))
     other = dataclasses.replace(observe(1, handle="someone_else"), author_id="77")
-    with pytest.raises(RuntimeError, match="cannot store the .* account"):
+    with pytest.raises(RuntimeError, match=r"cannot store the .* account"):
         store.upsert_posts(engine, [other])
     engine.dispose()
 

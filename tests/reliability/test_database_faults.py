@@ -436,7 +436,7 @@ def test_every_store_write_retries() -> None:
     assert {"archive.store.posts.upsert_posts", "archive.store.problems.record_problem"} <= set(
         writes
     )
-    assert BEST_EFFORT_WRITES <= set(writes)  # still writes, so the exemption still means something
+    assert set(writes) >= BEST_EFFORT_WRITES  # still writes: the exemption means something
     assert [
         name
         for name, fn in writes.items()
