@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import NotRequired, TypedDict, overload
 
@@ -133,6 +133,18 @@ def clean_text(value: str | None) -> str | None:
     return value
 
 
+def _all_printable(texts: Iterable[str | None]) -> bool:
+    """True when none of ``texts`` has a character ``clean_text`` would replace (one C-level
+    test for a whole row: the export's hot path, where nearly every row is clean)."""
+    return "".join(filter(None, texts)).isprintable()
+
+
+def _clean_list(values: Sequence[str] | None) -> list[str]:
+    if not values:
+        return []
+    return list(values) if _all_printable(values) else [clean_text(v) for v in values]
+
+
 def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
     """One row of a timeline read, with what belongs to it, as the exports write it."""
     (
@@ -158,25 +170,31 @@ def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
         source_url,
     ) = r
     c = clean_text
+    texts = (platform_post_id, url, handle, caption, declared_language, sound_title, sound_artist)
+    if not _all_printable((*texts, source_url)):
+        platform_post_id, url, handle, caption = c(platform_post_id), c(url), c(handle), c(caption)
+        declared_language, source_url = c(declared_language), c(source_url)
+        sound_title, sound_artist = c(sound_title), c(sound_artist)
+    articles = rel.articles.get(pid)
     post = TimelinePost(
         platform=platform,
-        platform_post_id=c(platform_post_id),
-        url=c(url),
-        handle=c(handle),
+        platform_post_id=platform_post_id,
+        url=url,
+        handle=handle,
         posted_at=iso(posted_at),
-        caption=c(caption),
+        caption=caption,
         language=language,
-        declared_language=c(declared_language),
-        hashtags=[c(t) for t in rel.hashtags.get(pid, ())],
-        mentions=[c(m) for m in rel.mentions.get(pid, ())],
-        sound=Sound(title=c(sound_title), artist=c(sound_artist))
+        declared_language=declared_language,
+        hashtags=_clean_list(rel.hashtags.get(pid)),
+        mentions=_clean_list(rel.mentions.get(pid)),
+        sound=Sound(title=sound_title, artist=sound_artist)
         if sound_title or sound_artist
         else None,
         counts=Counts(views=views, likes=likes, comments=comments, shares=shares, saves=saves),
         availability=availability,
         edits=max(0, rel.versions_n.get(pid, 1) - 1),
-        articles=[ArticleLink(url=c(u), title=c(t)) for u, t in rel.articles.get(pid, ())],
-        source_url=c(source_url),
+        articles=[ArticleLink(url=c(u), title=c(t)) for u, t in articles] if articles else [],
+        source_url=source_url,
         first_seen_at=iso(first_seen_at),
         last_seen_at=iso(last_seen_at),
     )

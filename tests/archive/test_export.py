@@ -287,3 +287,70 @@ def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_engine: Engine) -> None
         writer.exec_driver_sql("UPDATE post SET likes = 1")
         assert len(list(iter_timeline(sqlite_engine, LOTTE))) == len(LOTTE_ORDER)
         assert search_posts(sqlite_engine, "training")
+
+
+# A timeline row's columns (archive.store.timeline.TimelineRow); the text ones by index.
+_CLEAN_ROW = (
+    7,
+    "tiktok",
+    "7300000000000000001",
+    "https://www.tiktok.com/@femke/video/7300000000000000001",
+    "femke",
+    "2026-02-01 10:00:00.000000",
+    "2026-02-02 10:00:00.000000",
+    "2026-02-03 10:00:00.000000",
+    "Goud! 🥇 #schaatsen",
+    "nl",
+    "nl",
+    "active",
+    100,
+    10,
+    1,
+    None,
+    None,
+    "Song",
+    "Artist",
+    "https://nos.nl/artikel/1",
+)
+_TEXT_FIELDS = {
+    2: ("platform_post_id",),
+    3: ("url",),
+    4: ("handle",),
+    8: ("caption",),
+    10: ("declared_language",),
+    17: ("sound", "title"),
+    18: ("sound", "artist"),
+    19: ("source_url",),
+}
+
+
+@pytest.mark.parametrize("column", sorted(_TEXT_FIELDS))
+@pytest.mark.parametrize("bad", ["\x00", "\x1b[31m", "\x85", "\ud800"])
+def test_timeline_post_cleans_each_text_field_alone(column: int, bad: str) -> None:
+    """A control character in any one text field (or tag, mention, article title) becomes
+    U+FFFD there; every other field is as stored."""
+    from archive.export import timeline_post
+    from archive.store.timeline import Related
+
+    shown = "\ufffd" + bad[1:]
+    rel = Related(
+        hashtags={7: ["schaatsen", f"goud{bad}"]},
+        mentions={7: [f"ploeg{bad}"]},
+        versions_n={7: 2},
+        articles={7: [("https://nos.nl/a", f"Titel{bad}")]},
+    )
+    row = list(_CLEAN_ROW)
+    row[column] = row[column][:3] + bad + row[column][3:]  # type: ignore[index]
+    post: dict[str, Any] = dict(timeline_post(tuple(row), rel, False))  # type: ignore[arg-type]
+    clean: dict[str, Any] = dict(timeline_post(_CLEAN_ROW, Related({}, {}, {7: 2}, {}), False))
+    assert post.pop("hashtags") == ["schaatsen", f"goud{shown}"]
+    assert post.pop("mentions") == [f"ploeg{shown}"]
+    assert post.pop("articles") == [{"url": "https://nos.nl/a", "title": f"Titel{shown}"}]
+    path = _TEXT_FIELDS[column]
+    holder_post, holder_clean = (post, clean) if len(path) == 1 else (post["sound"], clean["sound"])
+    original = _CLEAN_ROW[column]
+    assert holder_post.pop(path[-1]) == original[:3] + shown + original[3:]  # type: ignore[index]
+    holder_clean.pop(path[-1])
+    for name in ("hashtags", "mentions", "articles"):
+        clean.pop(name)
+    assert post == clean
