@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import NotRequired, TypedDict, overload
 
@@ -139,12 +139,6 @@ def _all_printable(texts: Iterable[str | None]) -> bool:
     return "".join(filter(None, texts)).isprintable()
 
 
-def _clean_list(values: Sequence[str] | None) -> list[str]:
-    if not values:
-        return []
-    return list(values) if _all_printable(values) else [clean_text(v) for v in values]
-
-
 def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
     """One row of a timeline read, with what belongs to it, as the exports write it."""
     (
@@ -171,10 +165,14 @@ def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
     ) = r
     c = clean_text
     texts = (platform_post_id, url, handle, caption, declared_language, sound_title, sound_artist)
-    if not _all_printable((*texts, source_url)):
+    tags, names = rel.hashtags.get(pid, ()), rel.mentions.get(pid, ())
+    if _all_printable((*texts, source_url, *tags, *names)):
+        hashtags, mentions = list(tags), list(names)
+    else:
         platform_post_id, url, handle, caption = c(platform_post_id), c(url), c(handle), c(caption)
         declared_language, source_url = c(declared_language), c(source_url)
         sound_title, sound_artist = c(sound_title), c(sound_artist)
+        hashtags, mentions = [c(t) for t in tags], [c(m) for m in names]
     articles = rel.articles.get(pid)
     post = TimelinePost(
         platform=platform,
@@ -185,8 +183,8 @@ def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
         caption=caption,
         language=language,
         declared_language=declared_language,
-        hashtags=_clean_list(rel.hashtags.get(pid)),
-        mentions=_clean_list(rel.mentions.get(pid)),
+        hashtags=hashtags,
+        mentions=mentions,
         sound=Sound(title=sound_title, artist=sound_artist)
         if sound_title or sound_artist
         else None,
