@@ -114,8 +114,10 @@ def insert_returning(
     if conn.dialect.name == "postgresql":
         # One array per column, unnested: a statement of a few parameters whatever the number
         # of rows, which PostgreSQL plans in no time (a 500-row VALUES list takes it 70 ms).
+        # Arrays go in binary (%b): psycopg writes the text form of an array in Python, quoting
+        # and escaping every element, which costs ten times more (a payload's bytes most).
         arrays = ", ".join(
-            f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns
+            f"%b::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns
         )
         sql = f"{head}SELECT * FROM unnest({arrays}){tail}"
         result = conn.exec_driver_sql(
