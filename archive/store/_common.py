@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import sqlite3
@@ -123,16 +124,16 @@ def insert_returning(
         result = conn.exec_driver_sql(
             sql, tuple(list(values) for values in zip(*params, strict=True))
         )
-        return [tuple(r) for r in result] if returning else []
+        return [tuple(r) for r in result.all()] if returning else []
     driver = conn.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else _SQLITE_VARIABLES
     one = f"({', '.join(['?'] * len(columns))})"
     out: list[tuple[Any, ...]] = []
     for chunk in chunks(params, max(1, limit // len(columns))):
         sql = head + "VALUES " + ", ".join([one] * len(chunk)) + tail
-        result = conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r))
+        result = conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
         if returning:
-            out.extend(tuple(r) for r in result)
+            out.extend(tuple(r) for r in result.all())
     return out
 
 

@@ -181,18 +181,22 @@ def link_waiting_embeds(conn: Connection, ids: Mapping[tuple[str, str], int]) ->
     post's platform): its embed waits with ``post_id`` empty and is linked here, so the archive
     does not depend on which came first.
     """
-    for chunk in chunks(list(ids)):
-        waiting = conn.execute(
-            sa.select(embed_t.c.id, embed_t.c.platform, embed_t.c.platform_post_id).where(
-                embed_t.c.post_id.is_(None),
-                sa.tuple_(embed_t.c.platform, embed_t.c.platform_post_id).in_(chunk),
-            )
-        ).all()
-        for row in waiting:
+    by_platform: dict[str, list[str]] = {}
+    for platform, ppid in ids:
+        by_platform.setdefault(platform, []).append(ppid)
+    # One bound list per platform (``any_of``): a tuple IN list of hundreds of pairs costs
+    # SQLAlchemy more to compile and bind than the look-up costs the database.
+    for platform, ppids in by_platform.items():
+        stmt = sa.select(embed_t.c.id, embed_t.c.platform_post_id).where(
+            embed_t.c.post_id.is_(None),
+            embed_t.c.platform == platform,
+            any_of(conn, embed_t.c.platform_post_id, "ppids"),
+        )
+        for row in conn.execute(stmt, {"ppids": many(conn, ppids)}).all():
             conn.execute(
                 embed_t.update()
                 .where(embed_t.c.id == row.id)
-                .values(post_id=ids[(row.platform, row.platform_post_id)])
+                .values(post_id=ids[(platform, row.platform_post_id)])
             )
 
 
