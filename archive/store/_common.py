@@ -88,6 +88,31 @@ def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     insert_returning(conn, table, rows, ())
 
 
+def insert_fresh(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows that nothing can conflict with: the rows of posts this transaction inserted
+    (versions, snapshots, hashtag and mention links), whose ids no other writer can know yet.
+
+    On PostgreSQL they are copied in (``COPY ... FROM STDIN``: psycopg formats the rows in C,
+    and the server skips the speculative insertion ON CONFLICT costs); a row that does
+    conflict fails the batch instead of being skipped, so the caller must not pass one.
+    Elsewhere, as ``bulk_insert``. Every row has the first row's keys.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        bulk_insert(conn, table, rows)
+        return
+    columns = list(rows[0])
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cur,
+        cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in driver_rows(conn, table, columns, rows):
+            copy.write_row(row)
+
+
 def insert_returning(
     conn: Connection,
     table: sa.Table,

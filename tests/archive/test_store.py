@@ -14,7 +14,7 @@ from archive import db, store
 from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.normalize import normalize_post
 from archive.payload_codec import ZSTD_MAGIC, decompress_payload
-from archive.records import Payload, RawPost, RawSound
+from archive.records import Payload, RawPost, RawSound, Tag
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 TABLES = (
@@ -412,3 +412,26 @@ def test_a_hashtag_written_two_ways_shows_one_form_whatever_the_order(engine: En
             )
     assert shown[0] == shown[1]
     assert "Radsport" in shown[0]
+
+
+def test_a_key_a_post_names_twice_is_linked_once_at_its_first_place(engine: Engine) -> None:
+    """A new post's links are written without ON CONFLICT on PostgreSQL (copied in): a key
+    named twice by an observation from any source must not fail the batch."""
+    seen = observe(0, "Training #schaatsen @femke.kok")
+    text = dataclasses.replace(
+        seen.text,
+        hashtags=(Tag("Schaatsen", "schaatsen"), Tag("ijs", "ijs"), Tag("SCHAATSEN", "schaatsen")),
+        mentions=(Tag("femke.kok", "femke.kok"), Tag("Femke.Kok", "femke.kok")),
+    )
+    result = store.upsert_posts(engine, [dataclasses.replace(seen, text=text)])
+    assert result.new == 1
+    with engine.connect() as conn:
+        tags = conn.execute(
+            sa.text(
+                "SELECT h.key, ph.position FROM post_hashtag ph "
+                "JOIN hashtag h ON h.id = ph.hashtag_id ORDER BY ph.position"
+            )
+        ).all()
+        mentions = conn.execute(sa.text("SELECT key, display, position FROM mention")).all()
+    assert [tuple(r) for r in tags] == [("schaatsen", 0), ("ijs", 1)]
+    assert [tuple(r) for r in mentions] == [("femke.kok", "femke.kok", 0)]
