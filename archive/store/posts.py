@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from archive import db
 from archive.post_merge import KnownPost, PostChange, latest_observations, merge_observation
-from archive.records import COUNT_KEYS, Counts, NormalizedPost
+from archive.records import COUNT_KEYS, Counts, NormalizedPost, Tag
 from archive.store._common import (
     account_t,
     any_of,
@@ -328,22 +328,37 @@ def link_tags(
     mentions: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
     for pid, p in links_for:
         known = pid in again
-        tags: dict[int, int] = {}
-        for n, t in enumerate(p.text.hashtags):
-            tags.setdefault(tag_ids[t.key], n)
         hashtags[known].extend(
-            {"post_id": pid, "hashtag_id": tag_id, "position": n} for tag_id, n in tags.items()
+            [
+                {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
+                for n, t in _first_of_each_key(p.text.hashtags)
+            ]
         )
-        named: dict[str, tuple[int, str]] = {}
-        for n, m in enumerate(p.text.mentions):
-            named.setdefault(m.key, (n, m.display))
         mentions[known].extend(
-            {"post_id": pid, "platform": p.platform, "key": key, "display": d, "position": n}
-            for key, (n, d) in named.items()
+            [
+                {
+                    "post_id": pid,
+                    "platform": p.platform,
+                    "key": m.key,
+                    "display": m.display,
+                    "position": n,
+                }
+                for n, m in _first_of_each_key(p.text.mentions)
+            ]
         )
     for table, (fresh, known_rows) in ((post_hashtag_t, hashtags), (mention_t, mentions)):
         insert_fresh(conn, table, fresh)
         bulk_insert(conn, table, known_rows)
+
+
+def _first_of_each_key(tags: Sequence[Tag]) -> Iterable[tuple[int, Tag]]:
+    """The tags with their positions, a key named again left out."""
+    if len({t.key for t in tags}) == len(tags):
+        return enumerate(tags)  # the normalizer names each key once
+    firsts: dict[str, tuple[int, Tag]] = {}
+    for n, t in enumerate(tags):
+        firsts.setdefault(t.key, (n, t))
+    return firsts.values()
 
 
 # --- roster ---------------------------------------------------------------------------------
