@@ -41,11 +41,11 @@ def resolve_accounts(
             wanted.setdefault(key, []).append(i)
     out: dict[int, int | None] = dict.fromkeys(range(len(posts)))
     seen: dict[tuple[str, str | None, str | None], tuple[str | None, int | None]] = {}
-    for key, idxs in wanted.items():
+    for who, idxs in wanted.items():
         # Any post of the batch may carry the name (a listing item may lack it): the newest one.
         name = next((posts[i].author_name for i in reversed(idxs) if posts[i].author_name), None)
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
-        seen[key] = (name, athlete_ids.get(slug or ""))
+        seen[who] = (name, athlete_ids.get(slug or ""))
     by_id, by_handle = _known_accounts(conn, wanted)
     if _insert_new_accounts(conn, posts, wanted, seen, by_id, by_handle, now):
         by_id, by_handle = _known_accounts(conn, wanted)
