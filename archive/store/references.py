@@ -11,10 +11,10 @@ from sqlalchemy.engine import Connection
 from archive.post_merge import References, sound_key
 from archive.records import NormalizedPost, Payload
 from archive.store._common import (
-    any_of,
     athlete_t,
     bulk_insert,
     hashtag_t,
+    in_vocabulary,
     many,
     select_map,
     sha256_hex,
@@ -53,7 +53,7 @@ def _sound_ids(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
     for platform in {k[0] for k in keys}:
         wanted = [k[1] for k in keys if k[0] == platform]
         stmt = sa.select(sound_t.c.sound_key, sound_t.c.id).where(
-            sound_t.c.platform == platform, any_of(conn, sound_t.c.sound_key, "keys")
+            sound_t.c.platform == platform, in_vocabulary(conn, sound_t.c.sound_key, "keys")
         )
         for key, sid in conn.execute(stmt, {"keys": many(conn, wanted)}):
             out[(platform, key)] = sid
@@ -74,7 +74,7 @@ def hashtag_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[st
     if not wanted:
         return {}
     c = hashtag_t.c
-    stmt = sa.select(c.key, c.id, c.display).where(any_of(conn, c.key, "keys"))
+    stmt = sa.select(c.key, c.id, c.display).where(in_vocabulary(conn, c.key, "keys"))
     found = {k: (i, d) for k, i, d in conn.execute(stmt, {"keys": many(conn, list(wanted))})}
     missing = [{"key": k, "display": d} for k, d in wanted.items() if k not in found]
     if missing:
