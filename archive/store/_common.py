@@ -83,6 +83,18 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def unbounded(type_: Any) -> Any:
+    """A column's type without its length, for the arrays bound on PostgreSQL.
+
+    An explicit cast to ``VARCHAR(300)`` cuts a longer value to 300 characters without a word,
+    where storing it into the column refuses it ("value too long"): a post id cut short would be
+    stored as another post's, or as a post the batch cannot find again. Cast to ``VARCHAR``, the
+    column's own check refuses it, and a look-up compares the whole value.
+    """
+    bounded = isinstance(type_, sa.String) and not isinstance(type_, sa.Enum) and type_.length
+    return sa.String() if bounded else type_
+
+
 def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING for many rows, as ``insert_returning`` writes them."""
     insert_returning(conn, table, rows, ())
@@ -143,7 +155,7 @@ def insert_returning(
         # Arrays go in binary (%b): psycopg writes the text form of an array in Python, quoting
         # and escaping every element, which costs ten times more (a payload's bytes most).
         arrays = ", ".join(
-            f"%b::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns
+            f"%b::{unbounded(table.c[c].type).compile(dialect=conn.dialect)}[]" for c in columns
         )
         sql = f"{head}SELECT * FROM unnest({arrays}){tail}"
         result = conn.exec_driver_sql(
@@ -191,7 +203,7 @@ def any_of(conn: Connection, col: sa.ColumnElement[Any], name: str) -> sa.Column
     if conn.dialect.name == "sqlite":
         each = sa.func.json_each(sa.bindparam(name)).table_valued("value")
         return col.in_(sa.select(each.c.value))
-    return col == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(col.type)))
+    return col == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(unbounded(col.type))))
 
 
 def in_vocabulary(
@@ -210,7 +222,7 @@ def in_vocabulary(
     """
     if conn.dialect.name == "sqlite":
         return any_of(conn, col, name)
-    values = sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(col.type)))
+    values = sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(unbounded(col.type))))
     return col.in_(sa.select(values.column_valued("value")))
 
 

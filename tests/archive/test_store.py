@@ -480,3 +480,20 @@ def test_new_accounts_of_one_batch_are_told_apart_as_one_by_one(engine: Engine) 
         ("4", "fresh", False),
         ("ID9", "lotte", True),
     ]
+
+
+def test_a_post_id_longer_than_its_column_is_never_stored_cut_short(engine: Engine) -> None:
+    """PostgreSQL refuses it as the column says (SQLite keeps it whole): never a post stored
+    under the first 300 characters of its id, nor a batch that reports nothing."""
+    long_id = "9" * 320
+    stored, failed = store.upsert_posts_each(
+        engine, [dataclasses.replace(observe(0), platform_post_id=long_id), observe(1)]
+    )
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT platform_post_id FROM post")).scalars().all()
+    assert all(not long_id.startswith(i) or i == long_id for i in ids)
+    if engine.dialect.name == "postgresql":
+        assert [f.post.platform_post_id for f in failed] == [long_id]
+        assert "too long" in failed[0].reason and stored.new == 1
+    else:
+        assert not failed and stored.new == 2 and long_id in ids
