@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import sqlite3
@@ -82,9 +83,46 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def unbounded(type_: Any) -> Any:
+    """A column's type without its length, for the arrays bound on PostgreSQL.
+
+    An explicit cast to ``VARCHAR(300)`` cuts a longer value to 300 characters without a word,
+    where storing it into the column refuses it ("value too long"): a post id cut short would be
+    stored as another post's, or as a post the batch cannot find again. Cast to ``VARCHAR``, the
+    column's own check refuses it, and a look-up compares the whole value.
+    """
+    bounded = isinstance(type_, sa.String) and not isinstance(type_, sa.Enum) and type_.length
+    return sa.String() if bounded else type_
+
+
 def bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING for many rows, as ``insert_returning`` writes them."""
     insert_returning(conn, table, rows, ())
+
+
+def insert_fresh(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows that nothing can conflict with: the rows of posts this transaction inserted
+    (versions, snapshots, hashtag and mention links), whose ids no other writer can know yet.
+
+    On PostgreSQL they are copied in (``COPY ... FROM STDIN``: psycopg formats the rows in C,
+    and the server skips the speculative insertion ON CONFLICT costs); a row that does
+    conflict fails the batch instead of being skipped, so the caller must not pass one.
+    Elsewhere, as ``bulk_insert``. Every row has the first row's keys.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        bulk_insert(conn, table, rows)
+        return
+    columns = list(rows[0])
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cur,
+        cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in driver_rows(conn, table, columns, rows):
+            copy.write_row(row)
 
 
 def insert_returning(
@@ -114,23 +152,25 @@ def insert_returning(
     if conn.dialect.name == "postgresql":
         # One array per column, unnested: a statement of a few parameters whatever the number
         # of rows, which PostgreSQL plans in no time (a 500-row VALUES list takes it 70 ms).
+        # Arrays go in binary (%b): psycopg writes the text form of an array in Python, quoting
+        # and escaping every element, which costs ten times more (a payload's bytes most).
         arrays = ", ".join(
-            f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in columns
+            f"%b::{unbounded(table.c[c].type).compile(dialect=conn.dialect)}[]" for c in columns
         )
         sql = f"{head}SELECT * FROM unnest({arrays}){tail}"
         result = conn.exec_driver_sql(
             sql, tuple(list(values) for values in zip(*params, strict=True))
         )
-        return [tuple(r) for r in result] if returning else []
+        return [tuple(r) for r in result.all()] if returning else []
     driver = conn.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if driver else _SQLITE_VARIABLES
     one = f"({', '.join(['?'] * len(columns))})"
     out: list[tuple[Any, ...]] = []
     for chunk in chunks(params, max(1, limit // len(columns))):
         sql = head + "VALUES " + ", ".join([one] * len(chunk)) + tail
-        result = conn.exec_driver_sql(sql, tuple(v for r in chunk for v in r))
+        result = conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
         if returning:
-            out.extend(tuple(r) for r in result)
+            out.extend(tuple(r) for r in result.all())
     return out
 
 
@@ -163,7 +203,27 @@ def any_of(conn: Connection, col: sa.ColumnElement[Any], name: str) -> sa.Column
     if conn.dialect.name == "sqlite":
         each = sa.func.json_each(sa.bindparam(name)).table_valued("value")
         return col.in_(sa.select(each.c.value))
-    return col == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(col.type)))
+    return col == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(unbounded(col.type))))
+
+
+def in_vocabulary(
+    conn: Connection, col: sa.ColumnElement[Any], name: str
+) -> sa.ColumnElement[bool]:
+    """``any_of`` for a vocabulary (hashtags, sounds): a table that a batch's hundreds of
+    values mostly all hit and that stays small for long.
+
+    PostgreSQL reads the values through a subquery (``IN (SELECT unnest(...))``), which the
+    planner hashes or joins through the index. ``col = ANY(array)`` is compared value by value
+    with every row when psycopg and the server reuse a generic plan (from about the tenth
+    batch) and the planner expects a small table to be cheaper to scan than to probe: 500 keys
+    against 500 hashtags took 10 ms a batch, and it grows with the table until the index wins.
+    Post and payload look-ups keep ``any_of``: their tables grow fast, and with stale
+    statistics the subquery form hashed every post of a platform instead of probing the index.
+    """
+    if conn.dialect.name == "sqlite":
+        return any_of(conn, col, name)
+    values = sa.func.unnest(sa.bindparam(name, type_=postgresql.ARRAY(unbounded(col.type))))
+    return col.in_(sa.select(values.column_valued("value")))
 
 
 def many(conn: Connection, values: Iterable[Any]) -> Any:

@@ -17,6 +17,7 @@ from archive.store._common import (
     account_t,
     any_of,
     athlete_t,
+    bulk_insert,
     chunks,
     insert_for,
     many,
@@ -39,14 +40,19 @@ def resolve_accounts(
             key = (p.platform, p.author_id, p.author_handle.casefold() if p.author_handle else None)
             wanted.setdefault(key, []).append(i)
     out: dict[int, int | None] = dict.fromkeys(range(len(posts)))
-    by_id, by_handle = _known_accounts(conn, wanted)
-    touched = []
-    for (platform, pid, hkey), idxs in wanted.items():
-        sample = posts[idxs[0]]
+    seen: dict[tuple[str, str | None, str | None], tuple[str | None, int | None]] = {}
+    for who, idxs in wanted.items():
         # Any post of the batch may carry the name (a listing item may lack it): the newest one.
         name = next((posts[i].author_name for i in reversed(idxs) if posts[i].author_name), None)
         slug = next((posts[i].athlete_slug for i in idxs if posts[i].athlete_slug), None)
-        athlete_id = athlete_ids.get(slug or "")
+        seen[who] = (name, athlete_ids.get(slug or ""))
+    by_id, by_handle = _known_accounts(conn, wanted)
+    if _insert_new_accounts(conn, posts, wanted, seen, by_id, by_handle, now):
+        by_id, by_handle = _known_accounts(conn, wanted)
+    touched = []
+    for (platform, pid, hkey), idxs in wanted.items():
+        sample = posts[idxs[0]]
+        name, athlete_id = seen[(platform, pid, hkey)]
         found = by_id.get((platform, pid)) if pid else by_handle.get((platform, hkey or ""))
         settled = (
             found is not None
@@ -72,16 +78,63 @@ def resolve_accounts(
     return out
 
 
+def _insert_new_accounts(
+    conn: Connection,
+    posts: Sequence[NormalizedPost],
+    wanted: Mapping[tuple[str, str | None, str | None], list[int]],
+    seen: Mapping[tuple[str, str | None, str | None], tuple[str | None, int | None]],
+    by_id: Mapping[tuple[str, str], Any],
+    by_handle: Mapping[tuple[str, str], Any],
+    now: datetime,
+) -> bool:
+    """Insert, in one statement, the accounts of the batch that no row can be confused with
+    (neither their id, nor their handle, nor their id as a handle is known, and no other new
+    account of the batch shares either); returns whether there were any.
+
+    What ``_resolve_account`` would make of them, without its four statements each. Rows
+    another writer inserted first are skipped (ON CONFLICT); the caller looks again, and
+    anything that does not match then takes the careful path.
+    """
+    rows: list[dict[str, Any]] = []
+    taken: set[tuple[str, str]] = set()
+    for (platform, pid, hkey), idxs in wanted.items():
+        names = [("id", pid), ("handle", hkey), ("handle", pid.casefold() if pid else None)]
+        if any(
+            v and ((platform, v) in (by_id if kind == "id" else by_handle) or (kind, v) in taken)
+            for kind, v in names
+        ):
+            continue
+        taken.update((kind, v) for kind, v in names[:2] if v)
+        name, athlete_id = seen[(platform, pid, hkey)]
+        rows.append(
+            {
+                "platform": platform,
+                "platform_account_id": pid,
+                "handle": posts[idxs[0]].author_handle,
+                "handle_key": hkey,
+                "display_name": name,
+                "athlete_id": athlete_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+        )
+    bulk_insert(conn, account_t, rows)
+    return bool(rows)
+
+
 def _known_accounts(
     conn: Connection, wanted: Mapping[tuple[str, str | None, str | None], object]
 ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
-    """The accounts a batch already knows, by (platform, account id) and (platform, handle key)."""
+    """The accounts a batch already knows, by (platform, account id) and (platform, handle key);
+    the handle keys looked up include the batch's account ids case-folded (a roster may name an
+    account by its stable id)."""
     c = account_t.c
     by_id: dict[tuple[str, str], Any] = {}
     by_handle: dict[tuple[str, str], Any] = {}
     for platform in {k[0] for k in wanted}:
         ids = [k[1] for k in wanted if k[0] == platform and k[1]]
         keys = [k[2] for k in wanted if k[0] == platform and k[2]]
+        keys += [i.casefold() for i in ids]
         for col, values in ((c.platform_account_id, ids), (c.handle_key, keys)):
             for chunk in chunks(values):
                 for row in conn.execute(

@@ -31,9 +31,14 @@ def store_payloads(conn: Connection, payloads: Iterable[Payload]) -> dict[str, i
 
     Only payloads the archive does not hold yet are compressed and written.
     """
+    return store_digested(conn, ((sha256_hex(p.body), p) for p in payloads))
+
+
+def store_digested(conn: Connection, payloads: Iterable[tuple[str, Payload]]) -> dict[str, int]:
+    """``store_payloads`` of payloads whose sha256 the caller has already taken."""
     by_digest: dict[str, Payload] = {}
-    for p in payloads:
-        by_digest.setdefault(sha256_hex(p.body), p)
+    for digest, p in payloads:
+        by_digest.setdefault(digest, p)
     if not by_digest:
         return {}
     ids = select_map(conn, payload_t.c.sha256, payload_t.c.id, list(by_digest))

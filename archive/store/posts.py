@@ -15,13 +15,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from archive import db
 from archive.post_merge import KnownPost, PostChange, latest_observations, merge_observation
-from archive.records import COUNT_KEYS, Counts, NormalizedPost
+from archive.records import COUNT_KEYS, Counts, NormalizedPost, Tag
 from archive.store._common import (
     account_t,
     any_of,
     bulk_insert,
     chunks,
     embed_t,
+    insert_fresh,
     insert_returning,
     many,
     mention_t,
@@ -181,18 +182,22 @@ def link_waiting_embeds(conn: Connection, ids: Mapping[tuple[str, str], int]) ->
     post's platform): its embed waits with ``post_id`` empty and is linked here, so the archive
     does not depend on which came first.
     """
-    for chunk in chunks(list(ids)):
-        waiting = conn.execute(
-            sa.select(embed_t.c.id, embed_t.c.platform, embed_t.c.platform_post_id).where(
-                embed_t.c.post_id.is_(None),
-                sa.tuple_(embed_t.c.platform, embed_t.c.platform_post_id).in_(chunk),
-            )
-        ).all()
-        for row in waiting:
+    by_platform: dict[str, list[str]] = {}
+    for platform, ppid in ids:
+        by_platform.setdefault(platform, []).append(ppid)
+    # One bound list per platform (``any_of``): a tuple IN list of hundreds of pairs costs
+    # SQLAlchemy more to compile and bind than the look-up costs the database.
+    for platform, ppids in by_platform.items():
+        stmt = sa.select(embed_t.c.id, embed_t.c.platform_post_id).where(
+            embed_t.c.post_id.is_(None),
+            embed_t.c.platform == platform,
+            any_of(conn, embed_t.c.platform_post_id, "ppids"),
+        )
+        for row in conn.execute(stmt, {"ppids": many(conn, ppids)}).all():
             conn.execute(
                 embed_t.update()
                 .where(embed_t.c.id == row.id)
-                .values(post_id=ids[(row.platform, row.platform_post_id)])
+                .values(post_id=ids[(platform, row.platform_post_id)])
             )
 
 
@@ -210,8 +215,13 @@ class _Writes:
     """What a batch writes once every post has an id, gathered to be written in bulk."""
 
     updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    # Versions and snapshots of new posts (nothing can conflict with them), and of known ones.
+    versions: tuple[list[dict[str, Any]], list[dict[str, Any]]] = field(
+        default_factory=lambda: ([], [])
+    )
+    snapshots: tuple[list[dict[str, Any]], list[dict[str, Any]]] = field(
+        default_factory=lambda: ([], [])
+    )
     links: list[tuple[int, NormalizedPost]] = field(default_factory=list)
     relinked: list[int] = field(default_factory=list)  # known posts whose links are rewritten
 
@@ -221,10 +231,12 @@ class _Writes:
         if known and change.columns:
             self.updates.append((post_id, change.columns))
         if change.new_version:
-            self.versions.append(_version_row(post_id, seen))
+            self.versions[known].append(_version_row(post_id, seen))
         if change.snapshot is not None:
             counts = {k: getattr(change.snapshot, k) for k in COUNT_KEYS}
-            self.snapshots.append({"post_id": post_id, "captured_at": seen.observed_at, **counts})
+            self.snapshots[known].append(
+                {"post_id": post_id, "captured_at": seen.observed_at, **counts}
+            )
         if change.relink_tags:
             self.links.append((post_id, seen))
             if known:
@@ -233,10 +245,9 @@ class _Writes:
     def write(self, conn: Connection, tag_ids: Mapping[str, int]) -> None:
         """Write everything gathered."""
         apply_updates(conn, self.updates)
-        if self.versions:
-            bulk_insert(conn, version_t, self.versions)
-        if self.snapshots:
-            bulk_insert(conn, metric_t, self.snapshots)
+        for table, (fresh, known) in ((version_t, self.versions), (metric_t, self.snapshots)):
+            insert_fresh(conn, table, fresh)
+            bulk_insert(conn, table, known)
         link_tags(conn, self.links, tag_ids, self.relinked)
 
 
@@ -301,26 +312,53 @@ def link_tags(
     tag_ids: Mapping[str, int],
     reread: Sequence[int],
 ) -> None:
-    """Write the hashtag and mention rows of new posts, and rewrite those of re-read ones."""
+    """Write the hashtag and mention rows of new posts (inserted by this transaction), and
+    rewrite those of re-read ones (``reread``).
+
+    A key a post names twice is linked once, at its first position."""
     if not links_for:
         return
     for chunk in chunks(reread):
         conn.execute(post_hashtag_t.delete().where(post_hashtag_t.c.post_id.in_(chunk)))
         conn.execute(mention_t.delete().where(mention_t.c.post_id.in_(chunk)))
-    hashtags = [
-        {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
-        for pid, p in links_for
-        for n, t in enumerate(p.text.hashtags)
-    ]
-    mentions = [
-        {"post_id": pid, "platform": p.platform, "key": m.key, "display": m.display, "position": n}
-        for pid, p in links_for
-        for n, m in enumerate(p.text.mentions)
-    ]
-    if hashtags:
-        bulk_insert(conn, post_hashtag_t, hashtags)
-    if mentions:
-        bulk_insert(conn, mention_t, mentions)
+    again = set(reread)
+    # [new posts' rows, re-read posts' rows]: another writer may rewrite a re-read post's
+    # links at the same time (ON CONFLICT skips its rows); nobody else knows a new post yet.
+    hashtags: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    mentions: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    for pid, p in links_for:
+        known = pid in again
+        hashtags[known].extend(
+            [
+                {"post_id": pid, "hashtag_id": tag_ids[t.key], "position": n}
+                for n, t in _first_of_each_key(p.text.hashtags)
+            ]
+        )
+        mentions[known].extend(
+            [
+                {
+                    "post_id": pid,
+                    "platform": p.platform,
+                    "key": m.key,
+                    "display": m.display,
+                    "position": n,
+                }
+                for n, m in _first_of_each_key(p.text.mentions)
+            ]
+        )
+    for table, (fresh, known_rows) in ((post_hashtag_t, hashtags), (mention_t, mentions)):
+        insert_fresh(conn, table, fresh)
+        bulk_insert(conn, table, known_rows)
+
+
+def _first_of_each_key(tags: Sequence[Tag]) -> Iterable[tuple[int, Tag]]:
+    """The tags with their positions, a key named again left out."""
+    if len({t.key for t in tags}) == len(tags):
+        return enumerate(tags)  # the normalizer names each key once
+    firsts: dict[str, tuple[int, Tag]] = {}
+    for n, t in enumerate(tags):
+        firsts.setdefault(t.key, (n, t))
+    return firsts.values()
 
 
 # --- roster ---------------------------------------------------------------------------------

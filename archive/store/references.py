@@ -9,19 +9,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from archive.post_merge import References, sound_key
-from archive.records import NormalizedPost
+from archive.records import NormalizedPost, Payload
 from archive.store._common import (
-    any_of,
     athlete_t,
     bulk_insert,
     hashtag_t,
+    in_vocabulary,
     many,
     select_map,
     sha256_hex,
     sound_t,
 )
 from archive.store.accounts import resolve_accounts
-from archive.store.payloads import store_payloads
+from archive.store.payloads import store_digested
 
 
 def sound_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[tuple[str, str], int]:
@@ -53,7 +53,7 @@ def _sound_ids(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[
     for platform in {k[0] for k in keys}:
         wanted = [k[1] for k in keys if k[0] == platform]
         stmt = sa.select(sound_t.c.sound_key, sound_t.c.id).where(
-            sound_t.c.platform == platform, any_of(conn, sound_t.c.sound_key, "keys")
+            sound_t.c.platform == platform, in_vocabulary(conn, sound_t.c.sound_key, "keys")
         )
         for key, sid in conn.execute(stmt, {"keys": many(conn, wanted)}):
             out[(platform, key)] = sid
@@ -74,7 +74,7 @@ def hashtag_ids_of(conn: Connection, posts: Sequence[NormalizedPost]) -> dict[st
     if not wanted:
         return {}
     c = hashtag_t.c
-    stmt = sa.select(c.key, c.id, c.display).where(any_of(conn, c.key, "keys"))
+    stmt = sa.select(c.key, c.id, c.display).where(in_vocabulary(conn, c.key, "keys"))
     found = {k: (i, d) for k, i, d in conn.execute(stmt, {"keys": many(conn, list(wanted))})}
     missing = [{"key": k, "display": d} for k, d in wanted.items() if k not in found]
     if missing:
@@ -103,7 +103,16 @@ def resolve_references(
         athlete_ids = (
             select_map(conn, athlete_t.c.slug, athlete_t.c.id, list(slugs)) if slugs else {}
         )
-    payload_ids = store_payloads(conn, (p.payload for p in posts if p.payload is not None))
+    digests: list[str | None] = []  # each post's payload's sha256, taken once
+    held: list[tuple[str, Payload]] = []
+    for p in posts:
+        if p.payload is None:
+            digests.append(None)
+        else:
+            taken = sha256_hex(p.payload.body)
+            digests.append(taken)
+            held.append((taken, p.payload))
+    payload_ids = store_digested(conn, held)
     account_ids = resolve_accounts(conn, posts, now, athlete_ids)
     sound_ids = sound_ids_of(conn, posts)
     tag_ids = hashtag_ids_of(conn, posts)
@@ -113,8 +122,8 @@ def resolve_references(
             sound_id=None
             if p.text.sound is None
             else sound_ids[(p.platform, sound_key(p.text.sound))],
-            raw_payload_id=None if p.payload is None else payload_ids[sha256_hex(p.payload.body)],
+            raw_payload_id=None if digest is None else payload_ids[digest],
         )
-        for i, p in enumerate(posts)
+        for i, (p, digest) in enumerate(zip(posts, digests, strict=True))
     ]
     return refs, tag_ids

@@ -14,7 +14,7 @@ from archive import db, store
 from archive.config import AccountConfig, AthleteConfig, Roster
 from archive.normalize import normalize_post
 from archive.payload_codec import ZSTD_MAGIC, decompress_payload
-from archive.records import Payload, RawPost, RawSound
+from archive.records import Payload, RawPost, RawSound, Tag
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 TABLES = (
@@ -384,10 +384,16 @@ def test_an_account_takes_its_name_from_any_post_of_a_batch(engine: Engine) -> N
 @pytest.mark.postgres
 def test_an_account_the_database_refuses_is_one_error_not_endless_recursion(pg_url: str) -> None:
     """A new account row refused by a constraint the store does not look up by (here a
-    primary-key sequence behind its rows, as after a bulk load) fails once, with a message."""
+    primary-key sequence behind its rows, as after a bulk load) fails once, with a message.
+
+    The sequence is further behind than the attempts a new account makes (the batch's insert,
+    then the careful path's insert and its retry), each of which takes a number."""
     db.upgrade(pg_url)
     engine = db.make_engine(pg_url)
-    store.upsert_posts(engine, [observe(0)])
+    store.upsert_posts(
+        engine,
+        [dataclasses.replace(observe(n, handle=f"a{n}"), author_id=str(n)) for n in range(4)],
+    )
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('account', 'id'), 1, false)"))
     other = dataclasses.replace(observe(1, handle="someone_else"), author_id="77")
@@ -412,3 +418,82 @@ def test_a_hashtag_written_two_ways_shows_one_form_whatever_the_order(engine: En
             )
     assert shown[0] == shown[1]
     assert "Radsport" in shown[0]
+
+
+def test_a_key_a_post_names_twice_is_linked_once_at_its_first_place(engine: Engine) -> None:
+    """A new post's links are written without ON CONFLICT on PostgreSQL (copied in): a key
+    named twice by an observation from any source must not fail the batch."""
+    seen = observe(0, "Training #schaatsen @femke.kok")
+    text = dataclasses.replace(
+        seen.text,
+        hashtags=(Tag("Schaatsen", "schaatsen"), Tag("ijs", "ijs"), Tag("SCHAATSEN", "schaatsen")),
+        mentions=(Tag("femke.kok", "femke.kok"), Tag("Femke.Kok", "femke.kok")),
+    )
+    result = store.upsert_posts(engine, [dataclasses.replace(seen, text=text)])
+    assert result.new == 1
+    with engine.connect() as conn:
+        tags = conn.execute(
+            sa.text(
+                "SELECT h.key, ph.position FROM post_hashtag ph "
+                "JOIN hashtag h ON h.id = ph.hashtag_id ORDER BY ph.position"
+            )
+        ).all()
+        mentions = conn.execute(sa.text("SELECT key, display, position FROM mention")).all()
+    assert [tuple(r) for r in tags] == [("schaatsen", 0), ("ijs", 1)]
+    assert [tuple(r) for r in mentions] == [("femke.kok", "femke.kok", 0)]
+
+
+def test_new_accounts_of_one_batch_are_told_apart_as_one_by_one(engine: Engine) -> None:
+    """New accounts are inserted together unless one could be taken for another: a renamed
+    account, a handle that moved, an embed's byline and an id a roster named as a handle end
+    as they would were each resolved on its own."""
+    roster = Roster(
+        (AthleteConfig("lotte-van-dijk", "Lotte", accounts=(AccountConfig("tiktok", "id9"),)),)
+    )
+    store.sync_roster(engine, roster)
+
+    def by(n: int, author_id: str | None, handle: str) -> store.NormalizedPost:
+        return dataclasses.replace(observe(n, handle=handle), author_id=author_id)
+
+    batch = [
+        by(0, "1", "Old.Name"),
+        by(1, "1", "new.name"),  # renamed within the batch
+        by(2, "2", "shared"),
+        by(3, "3", "shared"),  # the handle moved to another account
+        by(4, None, "byline"),  # an embed's byline: no id
+        by(5, "ID9", "lotte"),  # the roster's account, named by its id
+        by(6, "4", "fresh"),
+    ]
+    store.upsert_posts(engine, batch)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT platform_account_id, handle_key, athlete_id IS NOT NULL FROM account "
+                "ORDER BY coalesce(platform_account_id, '')"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (None, "byline", False),
+        ("1", "new.name", False),
+        ("2", None, False),
+        ("3", "shared", False),
+        ("4", "fresh", False),
+        ("ID9", "lotte", True),
+    ]
+
+
+def test_a_post_id_longer_than_its_column_is_never_stored_cut_short(engine: Engine) -> None:
+    """PostgreSQL refuses it as the column says (SQLite keeps it whole): never a post stored
+    under the first 300 characters of its id, nor a batch that reports nothing."""
+    long_id = "9" * 320
+    stored, failed = store.upsert_posts_each(
+        engine, [dataclasses.replace(observe(0), platform_post_id=long_id), observe(1)]
+    )
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT platform_post_id FROM post")).scalars().all()
+    assert all(not long_id.startswith(i) or i == long_id for i in ids)
+    if engine.dialect.name == "postgresql":
+        assert [f.post.platform_post_id for f in failed] == [long_id]
+        assert "too long" in failed[0].reason and stored.new == 1
+    else:
+        assert not failed and stored.new == 2 and long_id in ids
