@@ -163,7 +163,10 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         return
     dbapi_conn = conn.connection.dbapi_connection
-    turn.take(dbapi_conn, conn.engine.dialect.podium_busy_timeout)  # type: ignore[attr-defined]
+    assert dbapi_conn is not None
+    # This connection's busy_timeout now (a caller may have shortened it for a best-effort write).
+    busy_ms = dbapi_conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    turn.take(dbapi_conn, busy_ms / 1000)
     try:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
@@ -222,9 +225,6 @@ def make_engine(
         # Each engine has a dialect of its own: the turn goes with it.
         dialect = engine.dialect
         dialect.podium_write_turn = _write_turn(engine.url.database)  # type: ignore[attr-defined]
-        dialect.podium_busy_timeout = (  # type: ignore[attr-defined]
-            SQLITE_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
-        )
         if dialect.podium_write_turn is not None:  # type: ignore[attr-defined]
             for method in ("do_commit", "do_rollback", "do_close"):
                 _give_back_turn_after(dialect, method)
