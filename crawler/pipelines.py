@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -191,6 +193,14 @@ class NormalizePipeline(_Pipeline):
             )
 
 
+#: Runs this process has open, per archive (database URL). The last of them to close catches
+#: the search side index up for all (``store.finish_crawl_run``): a process crawling several
+#: spiders at once (a worker, the bench) does it once, not once per spider, each time behind
+#: the spiders still writing.
+_open_runs: Counter[str] = Counter()
+_open_runs_lock = threading.Lock()
+
+
 class StorePipeline(_Pipeline):
     """Batches posts into archive.store; records problems, articles, sweeps and the crawl run."""
 
@@ -226,6 +236,9 @@ class StorePipeline(_Pipeline):
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
         self.lane = _Lane("podium-store", _threaded(self.crawler))
+        self.archive = str(s.get("PODIUM_DATABASE_URL"))
+        with _open_runs_lock:
+            _open_runs[self.archive] += 1
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
@@ -483,6 +496,12 @@ class StorePipeline(_Pipeline):
                 self._record_listing(
                     listing, "broke_off", f"the crawl ended ({reason}) mid-listing"
                 )
+            # Every post of this run is written: the run no longer counts as open.
+            with _open_runs_lock:
+                _open_runs[self.archive] -= 1
+                last = _open_runs[self.archive] <= 0
+                if last:
+                    del _open_runs[self.archive]
             status = run_status(reason, self.shortfalls)
             store.finish_crawl_run(
                 self.engine,
@@ -493,6 +512,7 @@ class StorePipeline(_Pipeline):
                 result=self.result,
                 deleted=self.deleted,
                 errors="\n".join(self.shortfalls[:50]) or None,
+                catch_up_search=last,
             )
 
     def _release(self) -> None:
