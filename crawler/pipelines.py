@@ -161,13 +161,16 @@ class NormalizePipeline(_Pipeline):
             self.priors = {a.slug: a.languages for a in roster.athletes}
         except ConfigError as exc:
             log.warning("no language priors: %s", exc)
-        threaded = _threaded(self.crawler)
-        self.lane = _Lane("podium-normalize", threaded)
-        if threaded:
-            # The models load on the lane while the first pages are fetched, not when the
-            # first caption arrives (the items behind them would wait for them either way).
-            usual = {code for languages in self.priors.values() for code in languages}
-            self.lane.later(warm_up, sorted(usual))
+        self.lane = _Lane("podium-normalize", _threaded(self.crawler))
+        if self.lane.threaded:
+            self.crawler.signals.connect(self._warm_up, signal=signals.spider_opened)
+
+    def _warm_up(self) -> None:
+        """Once the spider is open, the models load on the lane while the first pages are
+        fetched, not when the first caption arrives (its item would wait for them either way),
+        nor while the crawl is being opened (loading holds the GIL)."""
+        usual = {code for languages in self.priors.values() for code in languages}
+        self.lane.later(warm_up, sorted(usual))
 
     def close_spider(self) -> None:
         self.lane.close()
