@@ -198,7 +198,7 @@ class NormalizePipeline(_Pipeline):
 
 #: Runs this process has open, per archive (database URL). The last of them to close catches
 #: the search side index up for all (``store.finish_crawl_run``): a process crawling several
-#: spiders at once (a worker, the bench) does it once, not once per spider, each time behind
+#: spiders at once (``bench/crawl.py`` does) does it once, not once per spider, each time behind
 #: the spiders still writing.
 _open_runs: Counter[str] = Counter()
 _open_runs_lock = threading.Lock()
