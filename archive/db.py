@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import random
 import re
 import sqlite3
@@ -140,6 +141,9 @@ class _WriteTurn:
 
 _write_turns: dict[str, _WriteTurn] = {}
 _write_turns_lock = threading.Lock()
+# A forked child has none of its parent's writers: a turn a parent thread held when it forked
+# must not stay taken in the child.
+os.register_at_fork(after_in_child=_write_turns.clear)
 
 
 def _write_turn(database: str | None) -> _WriteTurn | None:

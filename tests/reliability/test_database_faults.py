@@ -13,6 +13,7 @@ import importlib
 import inspect
 import itertools
 import logging
+import os
 import pkgutil
 import sqlite3
 import threading
@@ -522,6 +523,21 @@ def test_the_write_turn_follows_the_write_lock_out_of_every_transaction(tmp_path
     assert not turn_taken(path)
     holder.execute("COMMIT")
     holder.close()
+    engine.dispose()
+
+
+def test_a_forked_child_does_not_inherit_a_taken_turn(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    engine = db.make_engine(url, busy_timeout=0.2)
+    with db.writer(engine).begin():
+        assert turn_taken(path)
+        child = os.fork()
+        if child == 0:  # the child: its own turns, none taken
+            os._exit(0 if not turn_taken(path) else 1)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
     engine.dispose()
 
 
