@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import random
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -107,11 +109,88 @@ def _sqlite_on_connect(busy_timeout: float) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+class _WriteTurn:
+    """This process's writers of one SQLite file, one at a time, handed over without a pause.
+
+    SQLite's own wait for the write lock (``busy_timeout``) sleeps between tries, longer and
+    longer (up to 100 ms a time), and does not wake when the lock is free: several writers in
+    one process (a worker's crawlers, each with its store thread) spent most of their time
+    asleep beside a free lock. So a writer first takes its turn here, where a released turn
+    wakes the next writer at once, and then ``BEGIN IMMEDIATE`` as before; other processes are
+    still kept apart by SQLite's lock alone. The turn is held exactly as long as SQLite's lock
+    (from before ``BEGIN IMMEDIATE`` to after ``COMMIT`` or ``ROLLBACK``), so it makes no writer
+    wait that SQLite would not make wait; a writer that waits longer than its ``busy_timeout``
+    for it goes on to ``BEGIN IMMEDIATE`` without it and SQLite decides, as it always did.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: object = None
+
+    def take(self, dbapi_conn: object, timeout: float) -> None:
+        if self._lock.acquire(timeout=timeout) if timeout > 0 else self._lock.acquire(False):
+            self._holder = dbapi_conn
+
+    def give_back(self, dbapi_conn: object) -> None:
+        # SQLAlchemy hands the dialect the pool's proxy of the connection, or the connection.
+        dbapi_conn = getattr(dbapi_conn, "dbapi_connection", None) or dbapi_conn
+        if self._holder is not None and self._holder is dbapi_conn:
+            self._holder = None
+            self._lock.release()
+
+
+_write_turns: dict[str, _WriteTurn] = {}
+_write_turns_lock = threading.Lock()
+# A forked child has none of its parent's writers: a turn a parent thread held when it forked
+# must not stay taken in the child.
+os.register_at_fork(after_in_child=_write_turns.clear)
+
+
+def _write_turn(database: str | None) -> _WriteTurn | None:
+    """The turn of a SQLite database file (None for an in-memory or URI-named one)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = str(Path(database).resolve())
+    with _write_turns_lock:
+        return _write_turns.setdefault(key, _WriteTurn())
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # Writers (``writer(engine)``) take the write lock when they begin, so a batch never fails
     # half-way on a lock; readers begin deferred and, in WAL mode, block nobody.
     immediate = conn.get_execution_options().get("podium_writer", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not immediate:
+        conn.exec_driver_sql("BEGIN")
+        return
+    turn: _WriteTurn | None = conn.engine.dialect.podium_write_turn  # type: ignore[attr-defined]
+    if turn is None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    dbapi_conn = conn.connection.dbapi_connection
+    assert dbapi_conn is not None
+    # This connection's busy_timeout now (a caller may have shortened it for a best-effort write).
+    busy_ms = dbapi_conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    turn.take(dbapi_conn, busy_ms / 1000)
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        turn.give_back(dbapi_conn)
+        raise
+
+
+def _give_back_turn_after(dialect: Any, method: str) -> None:
+    """Wrap ``dialect.<method>(dbapi_conn)`` (commit, rollback, close) to end the connection's
+    write turn after it: the pool's rollback of a connection given back uncommitted included."""
+    inner = getattr(dialect, method)
+    turn: _WriteTurn = dialect.podium_write_turn
+
+    def wrapped(dbapi_conn: Any) -> None:
+        try:
+            inner(dbapi_conn)
+        finally:
+            turn.give_back(dbapi_conn)
+
+    setattr(dialect, method, wrapped)
 
 
 def make_engine(
@@ -147,6 +226,12 @@ def make_engine(
         )
         event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        # Each engine has a dialect of its own: the turn goes with it.
+        dialect = engine.dialect
+        dialect.podium_write_turn = _write_turn(engine.url.database)  # type: ignore[attr-defined]
+        if dialect.podium_write_turn is not None:  # type: ignore[attr-defined]
+            for method in ("do_commit", "do_rollback", "do_close"):
+                _give_back_turn_after(dialect, method)
     if retry_seconds is not None:
         engine.update_execution_options(**{_RETRY_OPTION: float(retry_seconds)})
     return engine

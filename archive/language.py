@@ -22,11 +22,14 @@ seeded, and only the first :data:`MAX_CHARS` characters are read.
 from __future__ import annotations
 
 import importlib.resources
+import logging
+import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 import regex
 from langdetect import detector_factory
 from langdetect.detector import Detector
@@ -43,9 +46,12 @@ __all__ = [
     "UNDETERMINED",
     "detect_clean",
     "detect_language",
+    "warm_up",
 ]
 
 UNDETERMINED = "und"
+
+log = logging.getLogger(__name__)
 
 #: Fewer letters than this (after hashtags, mentions, URLs and emoji are gone) → ``und``: a text
 #: with no word has no language. Han, kana and hangul count ``_CJK_WEIGHT`` letters each.
@@ -167,7 +173,7 @@ _SPACES_RE = re.compile(" {2,}")
 class _FastDetector(Detector):  # type: ignore[misc]
     text: str
 
-    def __init__(self, factory: DetectorFactory) -> None:
+    def __init__(self, factory: DetectorFactory | _Profiles) -> None:
         super().__init__(factory)
         self.seed = _SEED
 
@@ -207,7 +213,7 @@ _factory_lock = threading.Lock()
 
 
 def _get_factory() -> DetectorFactory:
-    """langdetect's global factory: its ~55 profiles are loaded once, on first use."""
+    """langdetect's global factory, all ~55 profiles in one table (for the full detector)."""
     global _factory
     if _factory is None:
         with _factory_lock:
@@ -215,6 +221,68 @@ def _get_factory() -> DetectorFactory:
                 detector_factory.init_factory()
                 _factory = detector_factory._factory
     return _factory
+
+
+class _Profiles:
+    """langdetect's profiles as the restricted detector reads them: a language's n-gram
+    probabilities are worked out the first time that language is a candidate.
+
+    langdetect's own factory works out all ~55 languages' probabilities for all 88,000 n-grams
+    when it loads (half a second, holding the GIL); a crawl asks about a handful of languages.
+    Same languages in the same order (``langlist``), the same n-grams (``word_lang_prob_map``:
+    every n-gram some profile knows, which is what a text's n-grams are filtered by) and the
+    same probabilities, computed as ``DetectorFactory.add_profile`` computes them.
+    """
+
+    def __init__(self) -> None:
+        directory = detector_factory.PROFILES_DIRECTORY
+        # As DetectorFactory.load_profile: in directory order, dot files and folders skipped.
+        self.langlist: list[str] = []
+        self._profiles: list[tuple[dict[str, int], list[int]]] = []
+        for name in os.listdir(directory):
+            path = os.path.join(directory, name)
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as f:
+                profile = orjson.loads(f.read())
+            self.langlist.append(profile["name"])
+            self._profiles.append((profile["freq"], profile["n_words"]))
+        self.word_lang_prob_map: frozenset[str] = frozenset().union(
+            *(freq for freq, _ in self._profiles)
+        )
+        self.seed = _SEED
+        self._probabilities: dict[int, dict[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def probabilities(self, index: int) -> dict[str, float]:
+        """The n-gram probabilities of language ``index`` (an n-gram it lacks: 0.0)."""
+        found = self._probabilities.get(index)
+        if found is None:
+            with self._lock:
+                freq, n_words = self._profiles[index]
+                found = self._probabilities.setdefault(
+                    index,
+                    {
+                        word: 1.0 * count / n_words[len(word) - 1]
+                        for word, count in freq.items()
+                        if 1 <= len(word) <= 3
+                    },
+                )
+        return found
+
+
+_profiles: _Profiles | None = None
+_profiles_lock = threading.Lock()
+
+
+def _get_profiles() -> _Profiles:
+    """langdetect's profiles for the restricted detector, read once, on first use."""
+    global _profiles
+    if _profiles is None:
+        with _profiles_lock:
+            if _profiles is None:
+                _profiles = _Profiles()
+    return _profiles
 
 
 def _plain_code(code: str) -> str:
@@ -229,20 +297,20 @@ class _RestrictedDetector(_FastDetector):
     languages that are not in question.
     """
 
-    def __init__(self, factory: DetectorFactory, indices: Sequence[int]) -> None:
-        super().__init__(factory)
+    def __init__(self, profiles: _Profiles, indices: Sequence[int]) -> None:
+        super().__init__(profiles)
         self._indices = list(indices)
-        self.langlist = [factory.langlist[i] for i in self._indices]
+        self.langlist = [profiles.langlist[i] for i in self._indices]
+        self._maps = [profiles.probabilities(i) for i in self._indices]
 
     def _init_probability(self) -> list[float]:
         return [1.0 / len(self._indices)] * len(self._indices)
 
     def _update_lang_prob(self, prob: list[float], word: str, alpha: float) -> bool:
-        lang_prob_map = self.word_lang_prob_map.get(word)
-        if lang_prob_map is None:
+        if word not in self.word_lang_prob_map:
             return False
         weight = alpha / self.BASE_FREQ
-        prob[:] = [p * (weight + lang_prob_map[i]) for p, i in zip(prob, self._indices)]  # noqa: B905
+        prob[:] = [p * (weight + m.get(word, 0.0)) for p, m in zip(prob, self._maps)]  # noqa: B905
         return True
 
 
@@ -253,7 +321,7 @@ def _indices_of(codes: Iterable[str]) -> list[int]:
     """Positions in langdetect's profile list of these plain codes (``zh``: both Chinese)."""
     if not _langdetect_indices:
         by_code: dict[str, list[int]] = {}
-        for index, code in enumerate(_get_factory().langlist):
+        for index, code in enumerate(_get_profiles().langlist):
             by_code.setdefault(_plain_code(code), []).append(index)
         _langdetect_indices.update({code: tuple(found) for code, found in by_code.items()})
     return sorted({i for code in codes for i in _langdetect_indices.get(code, ())})
@@ -266,14 +334,13 @@ def _langdetect_probabilities(
     seeded trials; only over ``candidates`` when given (those langdetect knows; they share the
     probability). {} when it finds no usable n-grams (digits, symbols only) or knows none of the
     candidates."""
-    factory = _get_factory()
     if candidates is None:
-        detector: _FastDetector = _FastDetector(factory)
+        detector: _FastDetector = _FastDetector(_get_factory())
     else:
         indices = _indices_of(candidates)
         if not indices:
             return {}
-        detector = _RestrictedDetector(factory, indices)
+        detector = _RestrictedDetector(_get_profiles(), indices)
     detector.n_trial = trials
     detector.append(text)
     try:
@@ -300,12 +367,8 @@ _lingua_detector: Any = None
 _lingua_lock = threading.Lock()
 
 
-def _lingua_probabilities(text: str) -> dict[str, float]:
-    """Lingua's confidence for Danish, Norwegian (Bokmål and Nynorsk merged) and Swedish.
-
-    Rounded to six places: Lingua's sums vary in the last bits from call to call (it computes in
-    parallel), and the same caption must get the same answer and confidence.
-    """
+def _lingua() -> Any:
+    """Lingua's detector for Danish, Norwegian and Swedish (low-accuracy mode), built once."""
     global _lingua_detector
     if _lingua_detector is None:
         with _lingua_lock:
@@ -315,11 +378,37 @@ def _lingua_probabilities(text: str) -> dict[str, float]:
                 languages = (Language.DANISH, Language.BOKMAL, Language.NYNORSK, Language.SWEDISH)
                 builder = LanguageDetectorBuilder.from_languages(*languages)
                 _lingua_detector = builder.with_low_accuracy_mode().build()
+    return _lingua_detector
+
+
+def _lingua_probabilities(text: str) -> dict[str, float]:
+    """Lingua's confidence for Danish, Norwegian (Bokmål and Nynorsk merged) and Swedish.
+
+    Rounded to six places: Lingua's sums vary in the last bits from call to call (it computes in
+    parallel), and the same caption must get the same answer and confidence.
+    """
     found: dict[str, float] = {}
-    for value in _lingua_detector.compute_language_confidence_values(text):
+    for value in _lingua().compute_language_confidence_values(text):
         code = _plain_code(value.language.iso_code_639_1.name.lower())
         found[code] = found.get(code, 0.0) + value.value
     return {code: round(value, 6) for code, value in found.items()}
+
+
+def warm_up(priors: Iterable[str] = ()) -> None:
+    """Load the models now rather than at the first caption that needs them: fastText, the
+    langdetect profiles, and Lingua when one of ``priors`` (the athletes' usual languages) is
+    Danish, Norwegian or Swedish (elsewhere it is loaded only if a caption turns out to be).
+
+    For a caller that can do it while waiting on something else (a crawl, at its start, on
+    its normalizing thread). Never raises: a model that cannot load fails where it is used.
+    """
+    try:
+        _fasttext()
+        _get_profiles()
+        if any(_normalize_prior(code) in _SCANDINAVIAN for code in priors):
+            _lingua().compute_language_confidence_values("hej")  # its models load on first use
+    except Exception:  # the first detection raises it again, where it is handled
+        log.debug("language models not warmed up", exc_info=True)
 
 
 # --- the decision ------------------------------------------------------------------------------

@@ -8,14 +8,18 @@ Normalizing and storing run off the reactor thread, each stage on a thread of it
 zstd/hashing release the GIL). Each lane does its work in the order the items came, and every
 item that has to wait for earlier work (a listing's end waits for its posts to be normalized
 and stored) passes through the same lane behind that work: what the archive sees, and when a
-listing counts as read, is exactly what it was with the stages inline. Without a running reactor
-(unit tests), or with ``PODIUM_PIPELINE_THREADS = False``, the stages run inline.
+listing counts as read, is exactly what it was with the stages inline. Closing the run comes
+last, on the store lane too, so the reactor serves the process's other crawls meanwhile. Without
+a running reactor (unit tests), or with ``PODIUM_PIPELINE_THREADS = False``, the stages run
+inline.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -32,6 +36,7 @@ from twisted.python.failure import Failure
 from archive import config as config_mod
 from archive import db, store
 from archive.errors import ConfigError, ParseError
+from archive.language import warm_up
 from archive.normalize import parse_time
 from archive.observe import observe
 from archive.observe import raw_bytes as _raw_bytes
@@ -56,10 +61,14 @@ class _Lane:
     def __init__(self, name: str, threaded: bool) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=name) if threaded else None
 
+    @property
+    def threaded(self) -> bool:
+        return self._executor is not None
+
     def run(self, work: Callable[..., Any], *args: Any) -> Any:
         if self._executor is None:
             return work(*args)
-        return self._await(self._submit(work, *args))
+        return self._await(self.submit(work, *args))
 
     def later(self, work: Callable[..., Any], *args: Any) -> None:
         """Run ``work`` in turn, not waiting for it (its errors are its own to handle)."""
@@ -68,7 +77,8 @@ class _Lane:
         else:
             self._executor.submit(work, *args)
 
-    def _submit(self, work: Callable[..., Any], *args: Any) -> Deferred[Any]:
+    def submit(self, work: Callable[..., Any], *args: Any) -> Deferred[Any]:
+        """Run ``work`` in turn; its result (or error) arrives on the reactor thread."""
         from twisted.internet import reactor
 
         done: Deferred[Any] = Deferred()
@@ -87,11 +97,6 @@ class _Lane:
     @staticmethod
     async def _await(done: Deferred[Any]) -> Any:
         return await maybe_deferred_to_future(done)
-
-    def drain(self) -> None:
-        """Block until everything given so far is done."""
-        if self._executor is not None:
-            self._executor.submit(lambda: None).result()
 
     def close(self) -> None:
         if self._executor is not None:
@@ -157,6 +162,15 @@ class NormalizePipeline(_Pipeline):
         except ConfigError as exc:
             log.warning("no language priors: %s", exc)
         self.lane = _Lane("podium-normalize", _threaded(self.crawler))
+        if self.lane.threaded:
+            self.crawler.signals.connect(self._warm_up, signal=signals.spider_opened)
+
+    def _warm_up(self) -> None:
+        """Once the spider is open, the models load on the lane while the first pages are
+        fetched, not when the first caption arrives (its item would wait for them either way),
+        nor while the crawl is being opened (loading holds the GIL)."""
+        usual = {code for languages in self.priors.values() for code in languages}
+        self.lane.later(warm_up, sorted(usual))
 
     def close_spider(self) -> None:
         self.lane.close()
@@ -180,6 +194,14 @@ class NormalizePipeline(_Pipeline):
                 body=_raw_bytes(item.raw),
                 detail={"platform_post_id": item.platform_post_id},
             )
+
+
+#: Runs this process has open, per archive (database URL). The last of them to close catches
+#: the search side index up for all (``store.finish_crawl_run``): a process crawling several
+#: spiders at once (``bench/crawl.py`` does) does it once, not once per spider, each time behind
+#: the spiders still writing.
+_open_runs: Counter[str] = Counter()
+_open_runs_lock = threading.Lock()
 
 
 class StorePipeline(_Pipeline):
@@ -217,6 +239,9 @@ class StorePipeline(_Pipeline):
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
         self.lane = _Lane("podium-store", _threaded(self.crawler))
+        self.archive = str(s.get("PODIUM_DATABASE_URL"))
+        with _open_runs_lock:
+            _open_runs[self.archive] += 1
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, NormalizedPost):
@@ -264,7 +289,7 @@ class StorePipeline(_Pipeline):
         return item
 
     def flush(self) -> None:
-        """Store the pending batch now (the lane has nothing pending: see ``spider_closed``)."""
+        """Store the pending batch now (on the lane, behind the rest: see ``spider_closed``)."""
         batch, self.batch = self.batch, []
         self._store(batch)
 
@@ -435,31 +460,67 @@ class StorePipeline(_Pipeline):
             self.shortfalls.append(f"{item.reason} (not recorded: {exc})".splitlines()[0])
             log.error("cannot record a problem: %s", exc)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        self.lane.drain()  # every item is through; problems from signals may still be writing
+    def spider_closed(self, spider: Any, reason: str) -> Deferred[None] | None:
+        """Close the run: the last batch stored, listings cut short recorded, the run row closed
+        with how the crawl went (and the search side index caught up, ``store.finish_crawl_run``).
+
+        On the store lane, behind every item and problem given to it before, so the reactor
+        goes on serving the process's other crawls meanwhile (Scrapy waits for the Deferred).
+        """
+        stats = self.crawler.stats
+        assert stats is not None
+        pages = stats.get_value("response_received_count", 0)
+        open_listings = getattr(spider, "open_listings", None) or {}
+        cut = [
+            open_listings[h].done(spider.platform, complete=False) for h in sorted(open_listings)
+        ]
+        if not self.lane.threaded:
+            try:
+                self._close_run(reason, pages, cut)
+            finally:
+                self._release()
+            return None
+        closed: Deferred[None] = self.lane.submit(self._close_run, reason, pages, cut)
+
+        def release(result: Any) -> Any:
+            self._release()
+            return result
+
+        return closed.addBoth(release)
+
+    def _close_run(self, reason: str, pages: int, cut: list[ListingDone]) -> None:
         try:
             self.flush()
         finally:
-            stats = self.crawler.stats
-            assert stats is not None
-            open_listings = getattr(spider, "open_listings", None) or {}
-            for handle in sorted(open_listings):
-                self.shortfalls.append(f"{spider.platform} {handle}: the listing broke off")
-                cut = open_listings[handle].done(spider.platform, complete=False)
-                self._record_listing(cut, "broke_off", f"the crawl ended ({reason}) mid-listing")
+            for listing in cut:
+                self.shortfalls.append(
+                    f"{listing.platform} {listing.handle}: the listing broke off"
+                )
+                self._record_listing(
+                    listing, "broke_off", f"the crawl ended ({reason}) mid-listing"
+                )
+            # Every post of this run is written: the run no longer counts as open.
+            with _open_runs_lock:
+                _open_runs[self.archive] -= 1
+                last = _open_runs[self.archive] <= 0
+                if last:
+                    del _open_runs[self.archive]
             status = run_status(reason, self.shortfalls)
             store.finish_crawl_run(
                 self.engine,
                 self.run_id,
                 status=status,
                 reason=reason if status != "incomplete" else f"{len(self.shortfalls)} shortfalls",
-                pages=stats.get_value("response_received_count", 0),
+                pages=pages,
                 result=self.result,
                 deleted=self.deleted,
                 errors="\n".join(self.shortfalls[:50]) or None,
+                catch_up_search=last,
             )
-            self.lane.close()
-            self.engine.dispose()
+
+    def _release(self) -> None:
+        self.lane.close()
+        self.engine.dispose()
 
 
 def run_status(reason: str, shortfalls: list[str]) -> RunStatus:

@@ -73,8 +73,10 @@ def finish_crawl_run(
     errors: str | None = None,
     exit_code: int | None = None,
     only_if_running: bool = False,
+    catch_up_search: bool = True,
 ) -> None:
-    """Close a crawl_run row with its counts and how it ended.
+    """Close a crawl_run row with its counts and how it ended, then catch the search side index
+    up (unless ``catch_up_search`` is False: the caller has a later run that will).
 
     With ``only_if_running``, a row that was closed meanwhile is left as it is.
     """
@@ -105,7 +107,8 @@ def finish_crawl_run(
             .where(problem_t.c.crawl_run_id == run_id)
         ).scalar_one()
         conn.execute(run_t.update().where(run_t.c.id == run_id).values(problems=n))
-    _catch_up_search_index(engine)
+    if catch_up_search:
+        _catch_up_search_index(engine)
 
 
 def _catch_up_search_index(engine: Engine) -> None:

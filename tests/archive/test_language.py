@@ -252,3 +252,16 @@ def test_never_raises(text: str, prior: list[str], declared: str | None) -> None
     code, confidence = detect_language(text, prior=prior, declared=declared)
     assert code == "und" or (code.isalpha() and code.islower() and "-" not in code)
     assert 0.0 <= confidence <= 1.0
+
+
+def test_profiles_read_per_language_are_langdetects_own() -> None:
+    # The restricted detector's lazily computed profiles: the same languages in the same order,
+    # the same n-grams and, language by language, exactly the probabilities langdetect's factory
+    # holds (an n-gram a language lacks reads 0.0 in both).
+    factory = language._get_factory()
+    profiles = language._Profiles()
+    assert profiles.langlist == factory.langlist
+    assert profiles.word_lang_prob_map == factory.word_lang_prob_map.keys()
+    for index in range(len(factory.langlist)):
+        column = {w: row[index] for w, row in factory.word_lang_prob_map.items() if row[index]}
+        assert {w: p for w, p in profiles.probabilities(index).items() if p} == column

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from archive import db
+from archive import db, store
 from archive.records import NormalizedPost, RawArticle, RawEmbed
+from archive.store import search_index
 from crawler.items import ArticleItem, CrawlProblem, ListingDone, RawPost
 from crawler.pipelines import NormalizePipeline, StorePipeline, ValidatePipeline
 from crawler.spiders.bluesky import BlueskySpider
@@ -83,6 +84,32 @@ def test_posts_are_stored_in_batches_and_the_run_is_closed(pipelines, sqlite_eng
     with sqlite_engine.connect() as conn:
         r = conn.execute(sa.text("SELECT status, posts_new, finished_at FROM crawl_run")).one()
     assert (r.status, r.posts_new) == ("finished", 4) and r.finished_at is not None
+
+
+def test_the_last_run_of_a_process_to_close_catches_the_search_index_up(
+    sqlite_engine, sqlite_url
+) -> None:
+    # Two spiders crawling at once in one process: the first to close leaves the side index to
+    # the second, which catches it up with both runs' posts.
+    stages = []
+    for _ in range(2):
+        crawler = get_crawler(BlueskySpider, {"PODIUM_DATABASE_URL": sqlite_url})
+        crawler.spider = BlueskySpider.from_crawler(crawler)
+        normalize, store_stage = NormalizePipeline(crawler), StorePipeline(crawler)
+        normalize.open_spider()
+        store_stage.open_spider()
+        stages.append((normalize, store_stage))
+    store.sync_search_index(sqlite_engine)  # current before anything is stored
+    for n, (normalize, store_stage) in enumerate(stages):
+        store_stage.process_item(normalize.process_item(raw(n)))
+    stages[0][1].spider_closed(None, "finished")
+    with sqlite_engine.connect() as conn:
+        assert search_index.ready_index(conn) is None  # behind: the other run is still open
+    stages[1][1].spider_closed(None, "finished")
+    with sqlite_engine.connect() as conn:
+        assert search_index.ready_index(conn) is not None
+        assert count(sqlite_engine, "SELECT count(*) FROM crawl_run WHERE status = 'finished'") == 2
+    assert store.sync_search_index(sqlite_engine).outcome == "current"
 
 
 def test_duplicates_within_a_run_are_dropped(pipelines) -> None:

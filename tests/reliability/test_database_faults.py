@@ -13,6 +13,7 @@ import importlib
 import inspect
 import itertools
 import logging
+import os
 import pkgutil
 import sqlite3
 import threading
@@ -477,6 +478,98 @@ def test_a_batch_waits_out_another_writers_lock_on_sqlite(
         for table in ("post", "post_version", "metric_snapshot"):
             assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 40
     engine.dispose()
+
+
+def write(engine: Engine) -> None:
+    """An empty write transaction."""
+    with db.writer(engine).begin():
+        pass
+
+
+def turn_taken(path: Path) -> bool:
+    """Whether a writer of this process holds the write turn of ``path`` (``archive.db``)."""
+    turn = db._write_turn(str(path))
+    assert turn is not None
+    return turn._lock.locked()
+
+
+def test_the_write_turn_follows_the_write_lock_out_of_every_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    engine = db.make_engine(url, busy_timeout=0.2)
+    with db.writer(engine).begin() as conn:  # committed
+        assert turn_taken(path)
+        conn.exec_driver_sql("UPDATE post SET likes = 0")
+    assert not turn_taken(path)
+
+    def fail_inside() -> None:
+        with db.writer(engine).begin():
+            assert turn_taken(path)
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):  # rolled back
+        fail_inside()
+    assert not turn_taken(path)
+    with db.writer(engine).connect() as conn:  # given back to the pool uncommitted
+        conn.begin()
+        assert turn_taken(path)
+    assert not turn_taken(path)
+    with engine.connect() as conn, conn.begin():  # readers never take it
+        assert not turn_taken(path)
+    holder = locked_sqlite(path)  # another process's writer: BEGIN IMMEDIATE fails
+    with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+        write(engine)
+    assert not turn_taken(path)
+    holder.execute("COMMIT")
+    holder.close()
+    engine.dispose()
+
+
+def test_a_forked_child_does_not_inherit_a_taken_turn(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    engine = db.make_engine(url, busy_timeout=0.2)
+    with db.writer(engine).begin():
+        assert turn_taken(path)
+        child = os.fork()
+        if child == 0:  # the child: its own turns, none taken
+            os._exit(0 if not turn_taken(path) else 1)
+        _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    engine.dispose()
+
+
+def test_writers_of_one_process_take_turns_and_none_waits_longer_than_sqlite_would(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "archive.db"
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    first, second = (db.make_engine(url, busy_timeout=0.2) for _ in range(2))
+    order: list[str] = []
+    with db.writer(first).begin():
+        # The same thread asking again would wait for itself: after its busy_timeout SQLite
+        # refuses, as it did before there were turns, instead of waiting for ever.
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            write(second)
+        later = db.make_engine(url, busy_timeout=30.0)
+
+        def write_second() -> None:
+            with db.writer(later).begin():
+                order.append("second")
+
+        waiting = threading.Thread(target=write_second)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # waits for its turn (and SQLite's lock) ...
+        order.append("first")
+    waiting.join(10)
+    assert order == ["first", "second"]  # ... and gets it when the first one commits
+    assert not turn_taken(path)
+    for engine in (first, second, later):
+        engine.dispose()
 
 
 # --- PostgreSQL: connections killed, the server restarted ---------------------------------------
