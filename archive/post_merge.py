@@ -18,7 +18,6 @@ no version, no snapshot, no last-seen time; only the derived values change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -78,17 +77,6 @@ class PostChange:
     new_version: bool = False
     snapshot: Counts | None = None
     relink_tags: bool = False
-
-
-def latest_observations(posts: Iterable[NormalizedPost]) -> list[NormalizedPost]:
-    """One observation per post of a batch: the newest wins, and of two as new the later one
-    (a listing and the post's own page in one batch). Kept in order of first appearance."""
-    latest: dict[tuple[str, str], NormalizedPost] = {}
-    for p in posts:
-        key = (p.platform, p.platform_post_id)
-        if key not in latest or p.observed_at >= latest[key].observed_at:
-            latest[key] = p
-    return list(latest.values())
 
 
 def _has_text(seen: NormalizedPost) -> bool:

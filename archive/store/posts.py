@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from archive import db
-from archive.post_merge import KnownPost, PostChange, latest_observations, merge_observation
+from archive.post_merge import KnownPost, PostChange, merge_observation
 from archive.records import COUNT_KEYS, Counts, NormalizedPost, Tag
 from archive.store._common import (
     account_t,
@@ -140,12 +140,49 @@ def upsert_posts_in(
     """``upsert_posts`` inside a transaction the caller holds.
 
     What an observation changes is ``archive.post_merge``'s to decide; this loads what the
-    archive knows, asks, and applies the answers.
+    archive knows, asks, and applies the answers. A post observed more than once in the batch
+    (a listing and the post's own page, an article's embed and the page) gets every observation,
+    in the order given, exactly as if each had come in a batch of its own: what the archive
+    holds never depends on how observations fell into batches. Such a post counts once, as its
+    strongest outcome (new, then updated, then unchanged).
     """
+    outcomes: dict[tuple[str, str], tuple[int, PostChange]] = {}
+    for once_each in _rounds(posts):
+        for key, (post_id, change) in _upsert_round(conn, once_each, athlete_ids).items():
+            before = outcomes.get(key)
+            if before is None or _RANK[change.outcome] > _RANK[before[1].outcome]:
+                outcomes[key] = (post_id, change)
     result = BatchResult()
-    if not posts:
-        return result
-    posts = latest_observations(posts)
+    for key, (post_id, change) in outcomes.items():
+        result.count(key, post_id, change)
+    return result
+
+
+_RANK = {"unchanged": 0, "updated": 1, "new": 2}
+
+
+def _rounds(posts: Sequence[NormalizedPost]) -> list[list[NormalizedPost]]:
+    """The batch as rounds in which each post appears at most once: its first observations,
+    then its second ones, and so on (one round for a batch that names each post once)."""
+    rounds: list[list[NormalizedPost]] = []
+    times: dict[tuple[str, str], int] = {}
+    for p in posts:
+        key = _key(p)
+        n = times.get(key, 0)
+        times[key] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(p)
+    return rounds
+
+
+def _upsert_round(
+    conn: Connection,
+    posts: Sequence[NormalizedPost],
+    athlete_ids: Mapping[str, int] | None,
+) -> dict[tuple[str, str], tuple[int, PostChange]]:
+    """Store observations of distinct posts; each stored post's id and change by key."""
+    out: dict[tuple[str, str], tuple[int, PostChange]] = {}
     refs, tag_ids = resolve_references(conn, posts, athlete_ids)
     existing = existing_posts(conn, [_key(p) for p in posts])
     firsts = [
@@ -163,16 +200,16 @@ def upsert_posts_in(
     for p, change in firsts:
         post_id = ids.get(_key(p))
         if post_id is not None:
-            result.count(_key(p), post_id, change)
+            out[_key(p)] = (post_id, change)
             writes.add(post_id, p, change)
     for p, r in zip(posts, refs, strict=True):
         row = existing.get(_key(p))
         if row is not None:
             change = merge_observation(_known_post(row), p, r)
-            result.count(_key(p), row["id"], change)
+            out[_key(p)] = (row["id"], change)
             writes.add(row["id"], p, change)
     writes.write(conn, tag_ids)
-    return result
+    return out
 
 
 def link_waiting_embeds(conn: Connection, ids: Mapping[tuple[str, str], int]) -> None:

@@ -14,7 +14,6 @@ from archive.post_merge import (
     KnownPost,
     PostChange,
     References,
-    latest_observations,
     merge_observation,
 )
 from archive.records import (
@@ -391,30 +390,6 @@ def test_a_first_sighting_is_the_whole_row(
     assert row["first_seen_at"] == row["last_seen_at"] == new.observed_at
     assert row["availability"] == new.availability and row["caption"] == new.caption
     assert {k: row[k] for k in COUNT_KEYS} == {k: getattr(new.counts, k) for k in COUNT_KEYS}
-
-
-@pytest.mark.parametrize(
-    ("batch", "kept"),
-    [
-        pytest.param([("a", T0), ("a", LATER)], [("a", LATER)], id="the-newest-wins"),
-        pytest.param([("a", LATER), ("a", T0)], [("a", LATER)], id="an-older-one-later-loses"),
-        pytest.param(
-            [("a", T0, "listing"), ("a", T0, "page")], [("a", T0, "page")], id="a-tie-goes-later"
-        ),
-        pytest.param(
-            [("b", T0), ("a", T0), ("b", LATER)],
-            [("b", LATER), ("a", T0)],
-            id="order-of-first-appearance",
-        ),
-    ],
-)
-def test_one_observation_per_post_in_a_batch(
-    batch: list[tuple[Any, ...]], kept: list[tuple[Any, ...]]
-) -> None:
-    def observation(post_id: str, at: datetime, caption: str = CAPTION) -> NormalizedPost:
-        return seen(caption, post_id=post_id, observed_at=at)
-
-    assert latest_observations([observation(*o) for o in batch]) == [observation(*o) for o in kept]
 
 
 # --- properties ----------------------------------------------------------------------------

@@ -497,3 +497,94 @@ def test_a_post_id_longer_than_its_column_is_never_stored_cut_short(engine: Engi
         assert "too long" in failed[0].reason and stored.new == 1
     else:
         assert not failed and stored.new == 2 and long_id in ids
+
+
+_PAGE = (
+    "Vandaag een zware training gehad op het ijs van Thialf met de hele ploeg #schaatsen @femke.kok"
+)
+_EMBED = "@lotte.dijk Vandaag een training op het ijs, kort samengevat voor de krant"
+_EDITED = _PAGE + " Bedankt allemaal!"
+_LATER = T0 + timedelta(hours=5)
+
+
+def _state(engine: Engine, n: int) -> dict[str, object]:
+    """What the archive holds of post n, without ids or anything derived from n."""
+    ppid = f"7{n:018d}"
+    with engine.connect() as conn:
+        post = conn.execute(
+            sa.text(
+                "SELECT id, caption, body, source_kind, likes, views, last_seen_at, language "
+                "FROM post WHERE platform_post_id = :p"
+            ),
+            {"p": ppid},
+        ).one()
+        ask = {"id": post.id}
+        versions = conn.execute(
+            sa.text(
+                "SELECT caption, source_kind, observed_at FROM post_version "
+                "WHERE post_id = :id ORDER BY observed_at, caption"
+            ),
+            ask,
+        ).all()
+        snapshots = conn.execute(
+            sa.text(
+                "SELECT captured_at, likes FROM metric_snapshot WHERE post_id = :id "
+                "ORDER BY captured_at"
+            ),
+            ask,
+        ).all()
+        tags = conn.execute(
+            sa.text(
+                "SELECT h.key FROM post_hashtag ph JOIN hashtag h ON h.id = ph.hashtag_id "
+                "WHERE ph.post_id = :id ORDER BY ph.position"
+            ),
+            ask,
+        ).all()
+    return {
+        "post": tuple(post)[1:],
+        "versions": [tuple(v) for v in versions],
+        "snapshots": [tuple(s) for s in snapshots],
+        "tags": [t[0] for t in tags],
+    }
+
+
+@pytest.mark.parametrize(
+    "sightings",
+    [
+        pytest.param(
+            [(_PAGE, T0, "platform"), (_EMBED, _LATER, "embed")], id="page-then-newer-embed"
+        ),
+        pytest.param(
+            [(_EMBED, _LATER, "embed"), (_PAGE, T0, "platform")], id="newer-embed-then-page"
+        ),
+        pytest.param([(_EMBED, T0, "embed"), (_PAGE, _LATER, "platform")], id="embed-then-page"),
+        pytest.param(
+            [(_PAGE, _LATER, "platform"), (_EDITED, T0, "platform")], id="older-edit-later"
+        ),
+        pytest.param(
+            [(_PAGE, T0, "platform"), (_EDITED, T0, "platform")], id="listing-and-page-tie"
+        ),
+        pytest.param(
+            [(_PAGE, T0, "platform"), (_EDITED, _LATER, "platform"), (_EMBED, _LATER, "embed")],
+            id="edit-and-embed",
+        ),
+    ],
+)
+def test_a_post_seen_twice_in_one_batch_is_stored_as_in_batches_of_one(
+    engine: Engine, sightings: list[tuple[str, datetime, str]]
+) -> None:
+    """The archive never depends on how observations fall into batches: several observations of
+    one post in a batch give what the same observations, one batch each, give."""
+    likes = iter(range(10, 100, 7))
+
+    def sighting(n: int, caption: str, at: datetime, kind: str) -> store.NormalizedPost:
+        return observe(n, caption, at=at, source_kind=kind, likes=next(likes))
+
+    one_batch = [sighting(1, *s) for s in sightings]
+    likes = iter(range(10, 100, 7))
+    one_each = [sighting(2, *s) for s in sightings]
+    result = store.upsert_posts(engine, one_batch)
+    for post in one_each:
+        store.upsert_posts(engine, [post])
+    assert _state(engine, 1) == _state(engine, 2)
+    assert result.new == 1 and result.updated + result.unchanged == 0  # one post, counted once
