@@ -332,7 +332,7 @@ class StorePipeline(_Pipeline):
             payload=payload,
             platform_post_id=str(item.detail.get("platform_post_id") or "") or None,
             detail=item.detail or None,
-            crawl_run_id=self.run_id,
+            crawl_run_id=self.run_id or None,  # 0: a worker's item of no known run
         )
 
     def _article(self, item: ArticleItem) -> None:

@@ -22,7 +22,7 @@ from archive.queued_runs import RunBoard
 from archive.records import NormalizedPost, RunStatus
 from crawler import queued
 from crawler.items import ArticleItem, ArticleStep, CrawlProblem, ListingDone, PageDone, RawPost
-from crawler.pipelines import StorePipeline, ValidatePipeline
+from crawler.pipelines import StorePipeline, ValidatePipeline, _Lane
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ class QueuedStorePipeline(StorePipeline):
         self.batch_lost = False
         self.run_id = 0
         self.current_run: int | None = None
+        # Inline: a worker stores on the reactor thread, run by run; StorePipeline's error
+        # handlers (spider_error, item_error) hand their problems to this lane.
+        self.lane = _Lane("podium-store", threaded=False)
 
     def _run_of(self, item: Any) -> int | None:
         runs = getattr(self.crawler.spider, "post_runs", {})

@@ -17,6 +17,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
+from archive import db, store
 from archive.crawl import SPIDERS
 from tests.reliability.test_crash_recovery import content
 from tests.scale.conftest import RecordingDemoServer
@@ -116,3 +120,63 @@ def test_a_worker_stopped_mid_crawl_finishes_what_it_holds(
     assert [r["status"] for r in runs] == ["finished"] * len(runs)
     assert [w.poll() for w in others] == [None, None]
     assert differences(content(world.settings.database_url), reference()) == {}
+
+
+def test_a_spider_error_in_a_worker_is_a_problem_of_its_run(world: World) -> None:
+    """A callback that raises in a worker loses what it had not yielded: that must be a problem
+    row of the run it served, as in a plain crawl, never only a line in the worker's log."""
+    world.start_worker(
+        env={
+            "SCRAPY_SETTINGS_MODULE": "tests.reliability.killswitch",
+            "PODIUM_TEST_RAISE_AT": "2",
+        },
+        module=("crawler.worker",),
+    )
+    world.wait_ready(1)
+    world.schedule_all(spiders=("bluesky",))
+    world.wait_until(world.all_runs_closed)
+    engine = db.make_engine(world.settings.database_url)
+    with engine.connect() as conn:
+        problems = conn.execute(sa.text("SELECT reason, crawl_run_id FROM problem")).all()
+    engine.dispose()
+    bugs = [p for p in problems if "RuntimeError: a spider bug" in p.reason]
+    assert len(bugs) == 1, (problems, world.logs())
+    assert bugs[0].crawl_run_id in {r["id"] for r in world.runs()}
+    assert "Error caught on signal handler" not in world.logs()
+
+
+@pytest.mark.parametrize("known_run", [True, False])
+def test_an_item_error_in_a_worker_is_a_problem(world: World, known_run: bool) -> None:
+    """A pipeline that raises on an item in a worker: the item is a problem row of its run (of
+    no run when the worker cannot tell which), as in a plain crawl."""
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from crawler import queued
+    from crawler.items import RawPost
+    from crawler.queued_pipelines import QueuedStorePipeline
+
+    engine = db.make_engine(world.settings.database_url)
+    run = store.start_crawl_run(
+        engine, spider="bluesky", target="bluesky:x", athlete_slug=None, full_sweep=False
+    )
+    queued.use_board(world.board)
+    crawler = get_crawler(Spider, {"PODIUM_DATABASE_URL": world.settings.database_url})
+    crawler.spider = Spider(name="bluesky")
+    item = RawPost(platform="bluesky", platform_post_id="3kbroken", raw={"uri": "at://x"})
+    runs = {(item.platform, item.platform_post_id, item.source_kind): run} if known_run else {}
+    crawler.spider.post_runs = runs  # type: ignore[attr-defined]
+    pipeline = QueuedStorePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    try:
+        raise RuntimeError("a pipeline bug")
+    except RuntimeError:
+        failure = Failure()
+    pipeline.item_error(item, None, crawler.spider, failure)
+    pipeline.spider_closed(crawler.spider, "finished")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT reason, crawl_run_id FROM problem")).all()
+    engine.dispose()
+    assert len(rows) == 1 and "RuntimeError: a pipeline bug" in rows[0].reason, rows
+    assert rows[0].crawl_run_id == (run if known_run else None)

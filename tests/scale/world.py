@@ -63,13 +63,18 @@ class World:
         self.settings = config_mod.load(self.config, environ=self.env)
 
     def start_worker(
-        self, *args: str, launcher: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self,
+        *args: str,
+        launcher: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        module: Sequence[str] = ("archive.cli", "worker"),
     ) -> subprocess.Popen[bytes]:
         """A `podium worker` process of its own (run through ``launcher``, e.g. ``ip netns exec
-        NS``, with ``env`` over this world's environment)."""
+        NS``, with ``env`` over this world's environment; ``module``: ``("crawler.worker",)``
+        keeps the environment's ``SCRAPY_SETTINGS_MODULE``, which `podium worker` sets)."""
         env = {**os.environ, **self.env, **(env or {}), "PYTHONPATH": str(REPO)}
         log = (self.folder / f"worker-{len(self.workers)}.log").open("wb")
-        command = [sys.executable, "-m", "archive.cli", "worker", "--concurrency", "4", *args]
+        command = [sys.executable, "-m", *module, "--concurrency", "4", *args]
         proc = subprocess.Popen(
             [*launcher, *command],
             env=env,
