@@ -174,28 +174,38 @@ def timeline_post(r: TimelineRow, rel: Related, history: bool) -> TimelinePost:
         sound_title, sound_artist = c(sound_title), c(sound_artist)
         hashtags, mentions = [c(t) for t in tags], [c(m) for m in names]
     articles = rel.articles.get(pid)
-    post = TimelinePost(
-        platform=platform,
-        platform_post_id=platform_post_id,
-        url=url,
-        handle=handle,
-        posted_at=iso(posted_at),
-        caption=caption,
-        language=language,
-        declared_language=declared_language,
-        hashtags=hashtags,
-        mentions=mentions,
-        sound=Sound(title=sound_title, artist=sound_artist)
-        if sound_title or sound_artist
-        else None,
-        counts=Counts(views=views, likes=likes, comments=comments, shares=shares, saves=saves),
-        availability=availability,
-        edits=max(0, rel.versions_n.get(pid, 1) - 1),
-        articles=[ArticleLink(url=c(u), title=c(t)) for u, t in articles] if articles else [],
-        source_url=source_url,
-        first_seen_at=iso(first_seen_at),
-        last_seen_at=iso(last_seen_at),
+    # Dict displays, not TypedDict calls: a call packs keyword arguments first, which cost a
+    # tenth of the export's time over a long timeline.
+    sound: Sound | None = (
+        {"title": sound_title, "artist": sound_artist} if sound_title or sound_artist else None
     )
+    counts: Counts = {
+        "views": views,
+        "likes": likes,
+        "comments": comments,
+        "shares": shares,
+        "saves": saves,
+    }
+    post: TimelinePost = {
+        "platform": platform,
+        "platform_post_id": platform_post_id,
+        "url": url,
+        "handle": handle,
+        "posted_at": iso(posted_at),
+        "caption": caption,
+        "language": language,
+        "declared_language": declared_language,
+        "hashtags": hashtags,
+        "mentions": mentions,
+        "sound": sound,
+        "counts": counts,
+        "availability": availability,
+        "edits": max(0, rel.versions_n.get(pid, 1) - 1),
+        "articles": [{"url": c(u), "title": c(t)} for u, t in articles] if articles else [],
+        "source_url": source_url,
+        "first_seen_at": iso(first_seen_at),
+        "last_seen_at": iso(last_seen_at),
+    }
     if history:
         post["versions"] = [
             Version(
