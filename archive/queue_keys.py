@@ -76,11 +76,6 @@ def article_key(prefix: str, n: int) -> str:
     return f"{prefix}:article:{n}"
 
 
-def run_pattern(prefix: str) -> str:
-    """A SCAN pattern matching every open run's keys under ``prefix``."""
-    return f"{prefix}:run:*"
-
-
 def rate_key(prefix: str, platform: str) -> str:
     """The shared next-allowed-request time of one platform."""
     return f"{prefix}:rate:{platform}"

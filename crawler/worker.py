@@ -30,6 +30,8 @@ from archive.errors import ConfigError
 from archive.queue_keys import (
     WORKER_HEARTBEAT_SECONDS,
     WORKER_TTL_SECONDS,
+    dupefilter_key,
+    requests_key,
     worker_key,
 )
 from archive.queued_runs import RunBoard, connect
@@ -46,8 +48,9 @@ def worker_settings(base: Settings, *, redis_url: str, prefix: str, concurrency:
     s = base.copy()
     s.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler")
     s.set("SCHEDULER_PERSIST", True)  # the queue outlives any one worker
-    s.set("SCHEDULER_QUEUE_KEY", f"{prefix}:%(spider)s:requests")
-    s.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:%(spider)s:dupefilter")
+    # scrapy-redis fills in %(spider)s: the same names archive.queue_keys gives everyone else.
+    s.set("SCHEDULER_QUEUE_KEY", requests_key(prefix, "%(spider)s"))
+    s.set("SCHEDULER_DUPEFILTER_KEY", dupefilter_key(prefix, "%(spider)s"))
     s.set("DUPEFILTER_CLASS", "crawler.queued_dupefilter.RunDupeFilter")
     s.set("REDIS_URL", redis_url)
     s.set("PODIUM_REDIS_PREFIX", prefix)
