@@ -27,15 +27,12 @@ import os
 import random
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -44,6 +41,7 @@ from archive.normalize import normalize_post
 from archive.records import Counts, NormalizedPost, Payload, RawPost
 from bench import corpus
 from bench.pg_corpus import libpq_url
+from tests.pgdb import make_pg_database
 
 BATCH = 500
 POOL = 300  # distinct captions normalized per process (langdetect is slow)
@@ -140,21 +138,6 @@ def _plans(total: int) -> dict[str, list[list[int]]]:
     }
 
 
-def _fresh_database(admin_url: str) -> tuple[str, Callable[[], None]]:
-    name = f"podium_scale_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return url, drop
-
-
 def _counts(url: str) -> dict[str, int]:
     """Rows per table, by plain psycopg (the bench's own look, not the store's)."""
     with psycopg.connect(libpq_url(url)) as conn:
@@ -167,7 +150,7 @@ def _counts(url: str) -> dict[str, int]:
 def run_writers(admin_url: str, plan: list[list[int]]) -> tuple[float, int, dict[str, int]]:
     """Run one case in a fresh database: (seconds from first start to last end, transactions
     retried, row counts)."""
-    url, drop = _fresh_database(admin_url)
+    url, drop = make_pg_database(admin_url, "podium_scale")
     try:
         db.upgrade(url)
         ctx = multiprocessing.get_context("spawn")

@@ -39,7 +39,8 @@ def _posts(url: str) -> int:
 def one_case(workers: int) -> tuple[float, int]:
     """(seconds, posts) of one whole demo crawl: by ``workers`` workers, or (0) one process."""
     from demo.server import DemoServer
-    from tests.conftest import PG_URL, REDIS_URL, make_pg_database
+    from tests.conftest import PG_URL, REDIS_URL
+    from tests.pgdb import make_pg_database
     from tests.scale.world import World, single_process_crawl
 
     url, drop = make_pg_database(PG_URL)

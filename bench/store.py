@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from archive.normalize import normalize_post  # noqa: E402
 from archive.records import Payload, RawPost, RawSound  # noqa: E402
+from tests.pgdb import scratch_database  # noqa: E402
 
 PG_URL = os.environ.get(
     "PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -227,27 +227,6 @@ def raw_postgres(posts: list, batch: int, url: str) -> float:
         return len(rows) / (time.perf_counter() - start)
 
 
-class ScratchDatabase:
-    """A PostgreSQL database of the bench's own on the server of ``url``, dropped after."""
-
-    def __init__(self, url: str) -> None:
-        self.admin = sa.create_engine(
-            make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-        )
-        self.name = f"podium_bench_store_{uuid.uuid4().hex[:8]}"
-        self.url = make_url(url).set(database=self.name).render_as_string(hide_password=False)
-
-    def __enter__(self) -> str:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self.admin.dispose()
-
-
 def postgres_figures(
     args: argparse.Namespace, posts: list, posts_file: str
 ) -> tuple[dict[str, float], str | None]:
@@ -256,9 +235,9 @@ def postgres_figures(
     try:
         for label, code in (("now", ROOT), ("before", args.code)):
             if code is not None:
-                with ScratchDatabase(args.postgres) as url:
+                with scratch_database(args.postgres, "podium_bench_store") as url:
                     figures[label] = podium_store(code, url, posts_file, args.batch)
-        with ScratchDatabase(args.postgres) as url:
+        with scratch_database(args.postgres, "podium_bench_store") as url:
             figures["raw"] = raw_postgres(posts, args.batch, url)
     except sa.exc.OperationalError as exc:
         return figures, str(exc).splitlines()[0]

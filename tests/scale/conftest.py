@@ -14,7 +14,8 @@ import pytest
 import redis
 
 from demo.server import DemoServer
-from tests.conftest import REDIS_URL, _unavailable, make_pg_database
+from tests.conftest import REDIS_URL, _unavailable
+from tests.pgdb import make_pg_database
 from tests.reliability.test_crash_recovery import content
 from tests.scale.world import World, single_process_crawl
 
