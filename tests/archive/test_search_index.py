@@ -24,17 +24,18 @@ from archive.normalize import normalize_post
 from archive.records import RawPost
 from archive.search import search_posts
 from archive.store import fulltext, search_index
-from tests.archive.test_search import MORE_QUERIES, QUERIES, SEEN, keys, seed, seed_more
+from tests.archive.test_search import (
+    MORE_QUERIES,
+    OPERATOR_QUERIES,
+    QUERIES,
+    SEEN,
+    keys,
+    seed,
+    seed_more,
+)
 
 MORE = [
-    "training OR schaatsen -tv",
-    "w*",
-    "t* -training",
-    "金*",
-    "🇰🇷",
-    "한국",
-    '"not of luck"',
-    "femke OR thialf OR inzell",
+    *OPERATOR_QUERIES,
     '"world rec"*',
     "training -@evil",
     "#schaatsen OR #eisschnelllauf",
