@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 import tantivy
@@ -210,24 +210,22 @@ def _index_state(index: tantivy.Index) -> _IndexState | None:
         return None
 
 
-def _in_step(index_state: _IndexState | None, db: _DbState) -> bool:
+def _same_archive(index_state: _IndexState | None, db: _DbState) -> TypeGuard[_IndexState]:
+    """The index is of this archive, its generation and this schema (whatever its watermark)."""
     return (
         index_state is not None
         and index_state.version == SCHEMA_VERSION
         and index_state.archive_id == db.archive_id
         and index_state.generation == db.generation
-        and index_state.watermark == db.head
     )
+
+
+def _in_step(index_state: _IndexState | None, db: _DbState) -> bool:
+    return _same_archive(index_state, db) and index_state.watermark == db.head
 
 
 def _can_catch_up(index_state: _IndexState | None, db: _DbState) -> bool:
-    return (
-        index_state is not None
-        and index_state.version == SCHEMA_VERSION
-        and index_state.archive_id == db.archive_id
-        and index_state.generation == db.generation
-        and db.pruned_through <= index_state.watermark <= db.head
-    )
+    return _same_archive(index_state, db) and db.pruned_through <= index_state.watermark <= db.head
 
 
 # --- documents ---------------------------------------------------------------------------------
