@@ -213,7 +213,10 @@ class StorePipeline(_Pipeline):
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
 
-    def open_spider(self) -> None:
+    def _open_archive(self, *, threaded: bool) -> None:
+        """What every store pipeline holds, the worker's too: the archive, the pending batch
+        and what the run has done so far, and the lane the storing (and the error handlers'
+        problems) runs on (``threaded``: off the reactor thread)."""
         s = self.crawler.settings
         self.engine = db.make_engine(s.get("PODIUM_DATABASE_URL"))
         db.check_connection(self.engine)
@@ -226,6 +229,11 @@ class StorePipeline(_Pipeline):
         self.shortfalls: list[str] = []
         #: A batch the database never took: no listing of this run may count as read.
         self.batch_lost = False
+        self.lane = _Lane("podium-store", threaded)
+
+    def open_spider(self) -> None:
+        s = self.crawler.settings
+        self._open_archive(threaded=_threaded(self.crawler))
         store.close_interrupted_runs(self.engine)
         spider = self.crawler.spider
         run_id = s.getint("PODIUM_CRAWL_RUN_ID", 0)
@@ -238,7 +246,6 @@ class StorePipeline(_Pipeline):
         )
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("podium/crawl_run_id", self.run_id)
-        self.lane = _Lane("podium-store", _threaded(self.crawler))
         self.archive = str(s.get("PODIUM_DATABASE_URL"))
         with _open_runs_lock:
             _open_runs[self.archive] += 1

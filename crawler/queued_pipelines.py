@@ -17,12 +17,12 @@ from typing import Any
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive import db, store
+from archive import store
 from archive.queued_runs import RunBoard
 from archive.records import NormalizedPost, RunStatus
 from crawler import queued
 from crawler.items import ArticleItem, ArticleStep, CrawlProblem, ListingDone, PageDone, RawPost
-from crawler.pipelines import StorePipeline, ValidatePipeline, _Lane
+from crawler.pipelines import StorePipeline, ValidatePipeline
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,13 @@ class QueuedStorePipeline(StorePipeline):
     """``StorePipeline`` per queued run; see the module docstring."""
 
     def open_spider(self) -> None:
-        s = self.crawler.settings
-        self.engine = db.make_engine(s.get("PODIUM_DATABASE_URL"))
-        db.check_connection(self.engine)
-        self.batch_size = s.getint("PODIUM_BATCH_SIZE", 200)
+        # Inline: a worker stores on the reactor thread, run by run. StorePipeline's batch,
+        # result and shortfalls are set per run around each of its helpers' calls.
+        self._open_archive(threaded=False)
         self.board: RunBoard = queued.board()
         self.batches: dict[int, dict[tuple[str, str, str], NormalizedPost]] = {}
-        # What StorePipeline's helpers read and write, set per run around each call.
-        self.batch: list[NormalizedPost] = []
-        self.result = store.BatchResult()
-        self.deleted = 0
-        self.shortfalls: list[str] = []
-        self.batch_lost = False
         self.run_id = 0
         self.current_run: int | None = None
-        # Inline: a worker stores on the reactor thread, run by run; StorePipeline's error
-        # handlers (spider_error, item_error) hand their problems to this lane.
-        self.lane = _Lane("podium-store", threaded=False)
 
     def _run_of(self, item: Any) -> int | None:
         runs = getattr(self.crawler.spider, "post_runs", {})
