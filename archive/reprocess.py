@@ -29,6 +29,11 @@ from archive.report import plural
 
 #: Posts per task sent to a worker (and per write transaction).
 DEFAULT_CHUNK = 100
+#: Posts each worker process must get for a pool to be faster than this process alone:
+#: starting a worker (imports, language models) costs about the CPU of re-deriving 2,000
+#: posts here, and every post's payload and result cross between processes
+#: (bench/reprocess.py: 2 workers were 0.76x one process at 3,000 posts, 0.98x at 6,000).
+POOL_MIN_POSTS_PER_WORKER = 3000
 #: Changed posts a report names one by one (the counts cover them all).
 SAMPLES = 20
 
@@ -191,14 +196,17 @@ def reprocess(
     dry_run: bool = False,
     workers: int | None = None,
     chunk_size: int = DEFAULT_CHUNK,
+    pool_min_posts_per_worker: int = POOL_MIN_POSTS_PER_WORKER,
     on_progress: Callable[[ReprocessReport], None] | None = None,
 ) -> ReprocessReport:
     """Re-derive the selected posts from their stored payloads; see the module docstring.
 
     The selection: posts (of ``platform``) whose ``normalizer_version`` is not the current
     one, or with ``since_version`` those derived by that version or later (``1``: every
-    post, e.g. after a parser change). ``workers`` processes parse and normalize (default:
-    every core; 1 runs in this process). ``dry_run`` reads and compares, and writes nothing.
+    post, e.g. after a parser change). Up to ``workers`` processes parse and normalize
+    (default: every core; 1 runs in this process), only as many as get
+    ``pool_min_posts_per_worker`` posts each; fewer posts run in this process. ``dry_run``
+    reads and compares, and writes nothing.
     Raises ValueError for a ``since_version`` that is not a version up to the current one.
     """
     start = perf_counter()
@@ -225,8 +233,11 @@ def reprocess(
             on_progress(report)
 
     chunks = _chunks(engine, platform, versions, chunk_size) if versions else iter(())
-    if workers == 1 or report.selected - report.without_payload <= chunk_size:
-        report.workers = 1  # one chunk or less: not worth starting a process
+    todo = report.selected - report.without_payload
+    # As many processes as have enough work each (one chunk or less is never worth one).
+    report.workers = max(1, min(workers, todo // max(pool_min_posts_per_worker, chunk_size + 1)))
+    workers = report.workers
+    if workers == 1:
         for rows in chunks:
             apply(derive_chunk(rows))
     else:

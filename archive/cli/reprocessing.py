@@ -29,7 +29,9 @@ from archive.records import PLATFORMS
     "--workers",
     type=click.IntRange(1),
     metavar="N",
-    help="Processes that parse and normalize (default: one per CPU core).",
+    help="At most N processes parse and normalize (default: one per CPU core); each must "
+    "get 3,000 posts or more to be worth starting, so a smaller selection uses fewer, or "
+    "runs in this process.",
 )
 @format_option(("table", "json"))
 @db_option

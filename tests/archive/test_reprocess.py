@@ -223,14 +223,39 @@ def what_it_found(report: Any) -> dict[str, Any]:
 
 
 def test_the_process_pool_gives_what_one_process_gives(archive: Engine) -> None:
+    pool = {"workers": 2, "chunk_size": 2, "pool_min_posts_per_worker": 1}
     one = reprocess(archive, workers=1, dry_run=True)
-    pooled = reprocess(archive, workers=2, chunk_size=2, dry_run=True)
+    pooled = reprocess(archive, **pool, dry_run=True)
     assert pooled.workers == 2
     same = {"workers": 0, "seconds": 0}
     assert pooled.as_dict() | same == one.as_dict() | same
-    done = reprocess(archive, workers=2, chunk_size=2)
+    done = reprocess(archive, **pool)
     assert (done.changed, done.unchanged) == (2, 5)
-    assert reprocess(archive, workers=2, chunk_size=2).selected == 0
+    assert reprocess(archive, **pool).selected == 0
+
+
+@pytest.mark.parametrize(
+    ("asked", "min_each", "chunk", "used"),
+    [
+        (2, 3000, 100, 1),  # 7 posts: far too few to pay for a process
+        (2, 4, 2, 1),  # 7 posts, 4 a worker: room for one worker only, so none
+        (2, 3, 2, 2),  # 3 a worker: two workers have enough
+        (8, 1, 2, 2),  # eight asked, but 7 posts in chunks of 2 keep two busy at most
+        (1, 1, 2, 1),  # asked for one
+    ],
+)
+def test_a_pool_starts_only_as_many_workers_as_have_enough_posts(
+    archive: Engine, asked: int, min_each: int, chunk: int, used: int
+) -> None:
+    report = reprocess(
+        archive,
+        workers=asked,
+        chunk_size=chunk,
+        pool_min_posts_per_worker=min_each,
+        dry_run=True,
+    )
+    assert report.workers == used
+    assert (report.selected, report.changed) == (7, 2)
 
 
 def test_platform_and_since_version_select_the_posts(archive: Engine) -> None:
