@@ -9,6 +9,7 @@ in the ratio too. Both sides load their models before the clock starts.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import random
 import sys
@@ -142,7 +143,9 @@ def rate(func: object, texts: list[str], repeat: int = 3) -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("captions", nargs="?", type=int, default=2000, help="default 2000")
+    n = parser.parse_args().captions
     texts = make_captions(n)
     langdetect.DetectorFactory.seed = 0
     # Warm-up: load langdetect's profiles (shared by both) and fill the fold table.

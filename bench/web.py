@@ -11,11 +11,15 @@ Run: .venv/bin/python bench/web.py [N]   (N posts, default 1,000,000)
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient
 
@@ -43,7 +47,9 @@ def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("posts", nargs="?", type=int, default=1_000_000, help="default 1,000,000")
+    n = parser.parse_args().posts
     path = build(n)
     url = f"sqlite:///{path}"
     engine = read_only_engine(url)
