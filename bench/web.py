@@ -1,7 +1,7 @@
 """How long `podium serve`'s pages take on a 1,000,000-post archive, beside what they build on.
 
 The archive is bench/search.py's (synthetic multilingual captions, 50 athletes × 5 platforms,
-20,000 posts per athlete; built once and kept in /tmp). Each page is asked for in process
+20,000 posts per athlete; built once and cached, see its ``--cache``). Each page is asked for in process
 (Starlette's TestClient: routing, the archive's reads, the template, no network), ROUNDS times;
 the baseline is the archive call the page is built on, or what a person had before: the
 search function alone, the athlete's whole timeline as the export's HTML page, one post row.
@@ -49,8 +49,15 @@ def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("posts", nargs="?", type=int, default=1_000_000, help="default 1,000,000")
-    n = parser.parse_args().posts
-    path = build(n)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "podium-bench",
+        help="where bench/search.py keeps its archives (default ~/.cache/podium-bench)",
+    )
+    args = parser.parse_args()
+    n = args.posts
+    path = build(n, args.cache)
     url = f"sqlite:///{path}"
     engine = read_only_engine(url)
     settings = config_mod.load(None, database_url=url)
