@@ -9,7 +9,7 @@ import itertools
 import json
 import operator
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
@@ -147,6 +147,9 @@ def insert_returning(
         return []
     columns = list(rows[0])
     params = driver_rows(conn, table, columns, rows)
+    order = _lock_order(table, tuple(columns))
+    if order is not None:
+        params.sort(key=order)
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) "
     tail = " ON CONFLICT DO NOTHING" + (f" RETURNING {', '.join(returning)}" if returning else "")
     if conn.dialect.name == "postgresql":
@@ -172,6 +175,47 @@ def insert_returning(
         if returning:
             out.extend(tuple(r) for r in result.all())
     return out
+
+
+@functools.cache
+def _lock_order(table: sa.Table, columns: tuple[str, ...]) -> Callable[[Any], Any] | None:
+    """The sort key that puts rows of ``columns`` in the order of ``table``'s first unique key
+    among them (None when there is none).
+
+    Concurrent writers insert their rows in this order, so they take the key locks in the same
+    order: two transactions inserting the same new keys in different orders each wait for the
+    other, a deadlock that PostgreSQL breaks only after ``deadlock_timeout`` (a second) by
+    aborting one, whose batch is then retried. NULLs sort last.
+    """
+    keys: list[Iterable[sa.Column[Any]]] = [table.primary_key.columns]
+    keys += [c.columns for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+    keys += [i.columns for i in sorted(table.indexes, key=lambda i: str(i.name)) if i.unique]
+    for key in keys:
+        cols = list(key)
+        if cols and all(c.name in columns for c in cols):
+            at = [columns.index(c.name) for c in cols]
+            if not any(c.nullable for c in cols):
+                return operator.itemgetter(*at)
+            return lambda row: tuple((row[i] is None, 0 if row[i] is None else row[i]) for i in at)
+    return None
+
+
+def lock_in_order(conn: Connection, table: sa.Table, ids: Sequence[int]) -> None:
+    """Lock ``table``'s rows of ``ids`` in id order before a multi-row update (PostgreSQL).
+
+    An ``UPDATE ... WHERE id = ANY(...)`` locks rows in whatever order its plan meets them,
+    so two writers updating overlapping rows could each hold one the other wants (a deadlock,
+    broken only after ``deadlock_timeout``); in id order they queue instead. SQLite has one
+    writer at a time and needs nothing.
+    """
+    if conn.dialect.name == "postgresql" and ids:
+        conn.execute(
+            sa.select(table.c.id)
+            .where(any_of(conn, table.c.id, "ids"))
+            .order_by(table.c.id)
+            .with_for_update(),
+            {"ids": many(conn, ids)},
+        )
 
 
 def driver_rows(

@@ -20,6 +20,7 @@ from archive.store._common import (
     bulk_insert,
     chunks,
     insert_for,
+    lock_in_order,
     many,
     post_t,
     utcnow,
@@ -71,6 +72,7 @@ def resolve_accounts(
         for i in idxs:
             out[i] = account_id
     if touched:
+        lock_in_order(conn, account_t, touched)
         conn.execute(
             account_t.update().where(any_of(conn, account_t.c.id, "ids")).values(last_seen_at=now),
             {"ids": many(conn, touched)},

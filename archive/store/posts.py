@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -330,9 +331,10 @@ def existing_posts(
 
 
 def apply_updates(conn: Connection, updates: list[tuple[int, dict[str, Any]]]) -> None:
-    """Group updates by the set of columns they touch, one executemany per group."""
+    """Group updates by the set of columns they touch, one executemany per group, each in
+    post id order (so concurrent writers lock the rows they share in the same order)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for pid, values in updates:
+    for pid, values in sorted(updates, key=operator.itemgetter(0)):
         groups.setdefault(tuple(sorted(values)), []).append({"_id": pid, **values})
     for columns, rows in groups.items():
         stmt = (
