@@ -38,6 +38,16 @@ from bench import corpus
 VERSION = 3  # bump when the generator or the schema it is built with changes
 
 
+def add_cache_option(ap: argparse.ArgumentParser) -> None:
+    """``--cache DIR``: where built archives are kept (this bench's and bench/web.py's)."""
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "podium-bench",
+        help="where built archives are kept (default ~/.cache/podium-bench)",
+    )
+
+
 def build(n: int, cache: Path) -> str:
     """The cached archive of n posts (built when missing), migrated to the current schema."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -141,12 +151,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=1_000_000, help="archive size (default 1M)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of podium queries")
     ap.add_argument("--raw-rounds", type=int, default=1, help="rounds of raw FTS5 queries")
-    ap.add_argument(
-        "--cache",
-        type=Path,
-        default=Path.home() / ".cache" / "podium-bench",
-        help="where built archives are kept (default ~/.cache/podium-bench)",
-    )
+    add_cache_option(ap)
     args = ap.parse_args()
     path = build(args.posts, args.cache)
     engine = db.make_engine(f"sqlite:///{path}")

@@ -30,7 +30,7 @@ from archive.search import search_posts
 from archive.status import refresh_status
 from archive.store import browse
 from archive.web import create_app, read_only_engine
-from bench.search import build
+from bench.search import add_cache_option, build
 
 ROUNDS = 15
 
@@ -49,12 +49,7 @@ def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> tuple[float, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("posts", nargs="?", type=int, default=1_000_000, help="default 1,000,000")
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=Path.home() / ".cache" / "podium-bench",
-        help="where bench/search.py keeps its archives (default ~/.cache/podium-bench)",
-    )
+    add_cache_option(parser)
     args = parser.parse_args()
     n = args.posts
     path = build(n, args.cache)

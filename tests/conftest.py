@@ -108,3 +108,12 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     e = db.make_engine(sqlite_url)
     yield e
     e.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An engine on a PostgreSQL archive of this test's own, migrated to head."""
+    db.upgrade(pg_url)
+    e = db.make_engine(pg_url)
+    yield e
+    e.dispose()

@@ -13,25 +13,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from archive import db
 from archive.store._common import account_t, bulk_insert, hashtag_t, lock_in_order
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    db.upgrade(pg_url)
-    engine = db.make_engine(pg_url)
-    yield engine
-    engine.dispose()
 
 
 def _waiting_for_a_lock(engine: Engine, pid: int) -> bool:
