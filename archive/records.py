@@ -41,9 +41,11 @@ Glossary (one word, one meaning, in every layer):
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, cast, get_args
 
 Platform = Literal["tiktok", "instagram", "bluesky", "mastodon", "youtube", "x"]
 SourceKind = Literal["platform", "embed"]
@@ -61,6 +63,27 @@ AVAILABILITY: tuple[Availability, ...] = get_args(Availability)
 SOURCE_KINDS: tuple[SourceKind, ...] = get_args(SourceKind)
 
 COUNT_KEYS = ("views", "likes", "comments", "shares", "saves")
+
+_R = TypeVar("_R")
+
+
+def pickled_by_fields(cls: type[_R]) -> type[_R]:
+    """Make a frozen dataclass pickle as ``cls(*fields)``.
+
+    The default for a slots dataclass builds a state dict in Python for every object, and
+    ``podium reprocess`` sends every post's records to a worker and back: 56 µs a post, a sixth
+    of the work itself, against 22 µs this way.
+    """
+    names = [f.name for f in dataclasses.fields(cast(Any, cls))]
+    fields_of = operator.attrgetter(*names)
+    one = len(names) == 1
+
+    def __reduce__(self: _R) -> tuple[type[_R], tuple[Any, ...]]:
+        values = fields_of(self)
+        return cls, (values,) if one else values
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
 
 
 @dataclass(slots=True)
@@ -181,6 +204,7 @@ class ParseResult:
 # --- normalized ---------------------------------------------------------------------------
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Tag:
     """A hashtag or mention: ``display`` as written (no ``#``/``@``), ``key`` case-folded."""
@@ -189,6 +213,7 @@ class Tag:
     key: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class SoundCredit:
     """A soundtrack credit. ``is_original`` is None when the source cannot tell."""
@@ -199,6 +224,7 @@ class SoundCredit:
     platform_sound_id: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
     """What the normalizer makes of one caption (the ``podium normalize-text`` contract)."""
@@ -214,6 +240,7 @@ class NormalizedText:
     normalizer_version: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Counts:
     """Engagement counts as integers; None where the platform did not say."""
@@ -229,6 +256,7 @@ class Counts:
         return all(getattr(self, k) is None for k in COUNT_KEYS)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Capture:
     """Where an imported payload came from: the tool that captured it (``zeeschuimer``,
@@ -242,6 +270,7 @@ class Capture:
     captured_at: datetime
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Payload:
     """The bytes a post was read from (a page, an API response), kept as ``raw_payload``;
@@ -255,6 +284,7 @@ class Payload:
     capture: Capture | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NormalizedPost:
     """One observation ready for the store: identity, clean text, aware-UTC times, int counts."""

@@ -12,9 +12,10 @@ from archive import normalize
 from archive.errors import ParseError
 from archive.payload_codec import UnreadablePayloadError, decompress_payload
 from archive.platforms import PARSER_KINDS, parse_payload
-from archive.records import NormalizedPost
+from archive.records import NormalizedPost, pickled_by_fields
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PayloadRow:
     """A post to re-derive and the payload its row points at (``data`` still compressed);
@@ -31,6 +32,7 @@ class PayloadRow:
     prior: tuple[str, ...]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Rederived:
     """What a post's payload gave now: the post normalized again, or why it could not be."""

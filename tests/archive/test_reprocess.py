@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -354,3 +355,22 @@ def test_the_command_reports_and_refuses_a_bad_version(archive: Engine) -> None:
     assert bad.exit_code == 2
     assert bad.stderr.startswith("podium: error: ")
     assert "newer than the current normalizer version" in bad.stderr
+
+
+def test_what_crosses_to_a_worker_and_back_pickles_as_its_fields(archive: Engine) -> None:
+    rows = store.posts_to_rederive(archive, platform=None, versions=[OLD], limit=10)
+    derived = derive_chunk(rows)
+    records: list[Any] = [*rows, *derived]
+    for d in derived:
+        assert d.post is not None
+        post = dataclasses.replace(d.post, payload=Payload(b"{}", "https://x.test/", T0, "tiktok"))
+        records += [post, post.text, post.counts, post.payload, *post.text.hashtags]
+        records += [post.text.sound] if post.text.sound else []
+    kinds = {type(r).__name__ for r in records}
+    assert {"PayloadRow", "Rederived", "NormalizedPost", "NormalizedText", "Counts"} <= kinds
+    assert {"Payload", "Tag"} <= kinds
+    for record in records:
+        assert pickle.loads(pickle.dumps(record)) == record
+        cls, values = record.__reduce__()
+        assert cls is type(record)
+        assert values == tuple(getattr(record, f.name) for f in dataclasses.fields(record))
