@@ -48,13 +48,14 @@ def reprocess(
     """Re-derive posts from their stored raw payloads after a parser or normalizer change.
 
     Each selected post's payload (the one its row points at: its latest observation) is
-    parsed and normalized again, as a crawl would, on every core; only posts whose derived
-    values differ are rewritten (caption, body, language, hashtags, mentions, sound, search
-    text; a missing posting time is filled in). A re-derivation is not an edit: no caption
-    version and no count snapshot is added. A post re-derived, changed or not, then carries
-    the current normalizer version. A payload that no longer reads becomes a problem
-    (`podium problems`) and its post is kept as it is; so is a post whose payload shows no
-    caption (a block, a private page) or that has no payload at all.
+    parsed and normalized again, as a crawl would (on every core when there are enough
+    posts to pay for starting processes); only posts whose derived values differ are
+    rewritten (caption, body, language, hashtags, mentions, sound, search text; a missing
+    posting time is filled in). A re-derivation is not an edit: no caption version and no
+    count snapshot is added. A post re-derived, changed or not, then carries the current
+    normalizer version. A payload that no longer reads becomes a problem (`podium
+    problems`) and its post is kept as it is; so is a post whose payload shows no caption
+    (a block, a private page) or that has no payload at all.
 
     \b
     Examples:
